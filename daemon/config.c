@@ -1,0 +1,330 @@
+/*
+ * config.c - defaults, ini parsing, environment and the published snapshot.
+ */
+#include "plantrack/config.h"
+#include "plantrack/log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+void config_init_defaults(struct config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->listen = strdup("127.0.0.1:8080");
+	c->workers = 0;
+	c->max_body = 1024 * 1024;
+	c->max_import_body = 16 * 1024 * 1024;
+	c->max_headers = 16 * 1024;
+	c->read_timeout = 30;
+	c->write_timeout = 30;
+	c->max_connections = 1024;
+	c->drain_timeout = 10;
+	c->db = strdup("");
+	c->pool = 4;
+	c->queue = 1024;
+	c->statement_timeout_ms = 5000;
+	c->log_level = LOG_LVL_INFO;
+	c->lag_points = 20;
+	c->due_soon_days = 7;
+	c->due_soon_progress = 80;
+	c->token_cache_ttl = 5;
+}
+
+void config_free(struct config *c)
+{
+	if (!c)
+		return;
+	free(c->path);
+	free(c->listen);
+	free(c->db);
+	free(c->migrations_dir);
+	free(c->web_dir);
+	free(c->openapi_path);
+	memset(c, 0, sizeof *c);
+}
+
+void config_copy(struct config *dst, const struct config *src)
+{
+	*dst = *src;
+	dst->path = dup_or_null(src->path);
+	dst->listen = dup_or_null(src->listen);
+	dst->db = dup_or_null(src->db);
+	dst->migrations_dir = dup_or_null(src->migrations_dir);
+	dst->web_dir = dup_or_null(src->web_dir);
+	dst->openapi_path = dup_or_null(src->openapi_path);
+}
+
+static int parse_long(const char *v, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < min || n > max)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+struct int_key {
+	const char *section, *key;
+	size_t offset;
+	long min, max;
+	int is_size;
+};
+
+#define INT_KEY(s, k, field, lo, hi) { s, k, offsetof(struct config, field), lo, hi, 0 }
+#define SIZE_KEY(s, k, field, lo, hi) { s, k, offsetof(struct config, field), lo, hi, 1 }
+
+static const struct int_key int_keys[] = {
+	INT_KEY("server", "workers", workers, 0, 256),
+	SIZE_KEY("server", "max_body", max_body, 1024, 1L << 30),
+	SIZE_KEY("server", "max_import_body", max_import_body, 1024, 1L << 30),
+	SIZE_KEY("server", "max_headers", max_headers, 1024, 1L << 20),
+	INT_KEY("server", "read_timeout", read_timeout, 1, 3600),
+	INT_KEY("server", "write_timeout", write_timeout, 1, 3600),
+	INT_KEY("server", "max_connections", max_connections, 1, 1000000),
+	INT_KEY("server", "drain_timeout", drain_timeout, 0, 3600),
+	INT_KEY("database", "pool", pool, 1, 256),
+	INT_KEY("database", "queue", queue, 0, 1000000),
+	INT_KEY("database", "statement_timeout_ms", statement_timeout_ms, 0, 3600000),
+	INT_KEY("lights", "lag_points", lag_points, 0, 100),
+	INT_KEY("lights", "due_soon_days", due_soon_days, 0, 366),
+	INT_KEY("lights", "due_soon_progress", due_soon_progress, 0, 100),
+	INT_KEY("auth", "token_cache_ttl", token_cache_ttl, 0, 3600),
+};
+
+static int set_string(char **slot, const char *value)
+{
+	char *copy = strdup(value);
+	if (!copy)
+		return -1;
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+int config_set(struct config *c, const char *section, const char *key, const char *value,
+	       char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof int_keys / sizeof int_keys[0]; i++) {
+		const struct int_key *k = &int_keys[i];
+		if (strcmp(k->section, section) || strcmp(k->key, key))
+			continue;
+		long n;
+		if (parse_long(value, k->min, k->max, &n)) {
+			snprintf(err, errlen, "%s.%s: expected an integer from %ld to %ld, got \"%s\"",
+				 section, key, k->min, k->max, value);
+			return -1;
+		}
+		if (k->is_size)
+			*(size_t *)((char *)c + k->offset) = (size_t)n;
+		else
+			*(int *)((char *)c + k->offset) = (int)n;
+		return 0;
+	}
+	char **slot = NULL;
+	if (!strcmp(section, "server") && !strcmp(key, "listen"))
+		slot = &c->listen;
+	else if (!strcmp(section, "database") && !strcmp(key, "conninfo"))
+		slot = &c->db;
+	else if (!strcmp(section, "paths") && !strcmp(key, "migrations"))
+		slot = &c->migrations_dir;
+	else if (!strcmp(section, "paths") && !strcmp(key, "web"))
+		slot = &c->web_dir;
+	else if (!strcmp(section, "paths") && !strcmp(key, "openapi"))
+		slot = &c->openapi_path;
+	if (slot)
+		return set_string(slot, value);
+	if (!strcmp(section, "log") && !strcmp(key, "level")) {
+		int lvl = log_parse_level(value);
+		if (lvl < 0) {
+			snprintf(err, errlen, "log.level: expected debug, info, warning or error, got \"%s\"", value);
+			return -1;
+		}
+		c->log_level = lvl;
+		return 0;
+	}
+	snprintf(err, errlen, "unknown setting %s.%s", section, key);
+	return -1;
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = 0;
+	return s;
+}
+
+static int parse_line(struct config *c, char *line, char *section, size_t seclen,
+		      char *err, size_t errlen)
+{
+	char *s = trim(line);
+	if (!*s || *s == '#' || *s == ';')
+		return 0;
+	if (*s == '[') {
+		char *close = strchr(s, ']');
+		if (!close || close[1]) {
+			snprintf(err, errlen, "malformed section header");
+			return -1;
+		}
+		*close = 0;
+		snprintf(section, seclen, "%s", trim(s + 1));
+		return 0;
+	}
+	char *eq = strchr(s, '=');
+	if (!eq) {
+		snprintf(err, errlen, "expected key = value");
+		return -1;
+	}
+	*eq = 0;
+	char *key = trim(s), *value = trim(eq + 1);
+	size_t vl = strlen(value);
+	if (vl >= 2 && value[0] == '"' && value[vl - 1] == '"') {
+		value[vl - 1] = 0;
+		value++;
+	}
+	if (!*section) {
+		snprintf(err, errlen, "setting %s outside a [section]", key);
+		return -1;
+	}
+	return config_set(c, section, key, value, err, errlen);
+}
+
+int config_load_file(struct config *c, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	char line[4096], section[64] = "", msg[512];
+	int lineno = 0, rc = 0;
+	while (fgets(line, sizeof line, f)) {
+		lineno++;
+		if (parse_line(c, line, section, sizeof section, msg, sizeof msg)) {
+			snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
+			rc = -1;
+			break;
+		}
+	}
+	fclose(f);
+	if (rc == 0)
+		set_string(&c->path, path);
+	return rc;
+}
+
+void config_apply_env(struct config *c)
+{
+	const char *v;
+	if ((v = getenv("PLANTRACK_DB")) && *v)
+		set_string(&c->db, v);
+	if ((v = getenv("PLANTRACK_LISTEN")) && *v)
+		set_string(&c->listen, v);
+	if ((v = getenv("PLANTRACK_MIGRATIONS")) && *v)
+		set_string(&c->migrations_dir, v);
+}
+
+static void resolve_one(char **slot, const char *source_rel, const char *installed)
+{
+	if (*slot && **slot)
+		return;
+	char buf[4096];
+	snprintf(buf, sizeof buf, "%s/%s", PLANTRACK_SOURCE_DIR, source_rel);
+	const char *pick = access(buf, R_OK) == 0 ? buf : installed;
+	set_string(slot, pick);
+}
+
+void config_resolve_paths(struct config *c)
+{
+	resolve_one(&c->migrations_dir, "migrations", PLANTRACK_MIGRATIONS_INSTALL_DIR);
+	resolve_one(&c->web_dir, "web", PLANTRACK_DATA_INSTALL_DIR "/web");
+	resolve_one(&c->openapi_path, "docs/openapi.json", PLANTRACK_DATA_INSTALL_DIR "/openapi.json");
+}
+
+int config_parse_listen(const char *listen, char *host, size_t hostlen, int *port)
+{
+	if (!listen || !*listen)
+		return -1;
+	const char *colon = strrchr(listen, ':');
+	if (!colon)
+		return -1;
+	const char *h = listen;
+	size_t hl = (size_t)(colon - listen);
+	if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+		h++;
+		hl -= 2;
+	}
+	if (hl == 0) {
+		h = "0.0.0.0";
+		hl = strlen(h);
+	}
+	if (hl >= hostlen)
+		return -1;
+	memcpy(host, h, hl);
+	host[hl] = 0;
+	long p;
+	if (parse_long(colon + 1, 0, 65535, &p))
+		return -1;
+	*port = (int)p;
+	return 0;
+}
+
+int config_validate(const struct config *c, char *err, size_t errlen)
+{
+	char host[256];
+	int port;
+	if (config_parse_listen(c->listen, host, sizeof host, &port)) {
+		snprintf(err, errlen, "listen: expected HOST:PORT, got \"%s\"", c->listen ? c->listen : "");
+		return -1;
+	}
+	if (c->max_import_body < c->max_body) {
+		snprintf(err, errlen, "server.max_import_body must be at least server.max_body");
+		return -1;
+	}
+	return 0;
+}
+
+static _Atomic(struct config *) current;
+static struct config *retired;
+
+const struct config *config_current(void)
+{
+	return atomic_load(&current);
+}
+
+void config_publish(struct config *c)
+{
+	struct config *old = atomic_exchange(&current, c);
+	if (retired) {
+		config_free(retired);
+		free(retired);
+	}
+	retired = old;
+}
+
+void config_release_all(void)
+{
+	struct config *c = atomic_exchange(&current, NULL);
+	if (c) {
+		config_free(c);
+		free(c);
+	}
+	if (retired) {
+		config_free(retired);
+		free(retired);
+		retired = NULL;
+	}
+}

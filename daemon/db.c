@@ -1,0 +1,607 @@
+/*
+ * db.c - asynchronous libpq pool on a libevent loop (see db.h).
+ *
+ * Each connection is a small state machine:
+ *   DOWN --timer--> CONNECTING --PQconnectPoll OK--> SETUP (statement_timeout,
+ *   schema version) --> PREPARING (one statement at a time) --> IDLE <-> BUSY
+ * Any failure closes the connection, fails its running query with res=NULL
+ * and schedules a reconnect with exponential backoff (250 ms .. 2 s), so a
+ * restarted PostgreSQL is back in service within a few seconds. No call here
+ * blocks: the socket is watched with one event per connection.
+ */
+#include "plantrack/db.h"
+#include "plantrack/log.h"
+
+#include <event2/event.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DB_MAX_STMTS 128
+#define BACKOFF_MIN_MS 250
+#define BACKOFF_MAX_MS 2000
+
+static const char *stmt_sql[DB_MAX_STMTS];
+static int stmt_n;
+static _Atomic unsigned long long errors_total;
+
+int db_stmt_register(const char *sql)
+{
+	if (stmt_n >= DB_MAX_STMTS)
+		return -1;
+	stmt_sql[stmt_n] = sql;
+	return stmt_n++;
+}
+
+int db_stmt_count(void)
+{
+	return stmt_n;
+}
+
+unsigned long long db_errors_total(void)
+{
+	return atomic_load(&errors_total);
+}
+
+enum conn_state { C_DOWN, C_CONNECTING, C_SETUP, C_PREPARING, C_LISTENING, C_IDLE, C_BUSY };
+
+struct query {
+	struct query *next;
+	int stmt;
+	int nparams;
+	char **values;      /* points into the same allocation */
+	db_cb cb;
+	void *arg;
+};
+
+struct conn {
+	struct db_pool *pool;
+	PGconn *pg;
+	enum conn_state state;
+	struct event *ev;       /* socket watcher */
+	struct event *timer;    /* reconnect backoff */
+	int fd;
+	short watching;
+	int backoff_ms;
+	int prepared;           /* statements prepared so far */
+	int listener;           /* 1 for the LISTEN connection */
+	int retire;             /* close when idle (pool shrank) */
+	struct query *q;        /* running query */
+	PGresult *result;       /* result being collected */
+	int failed;             /* collected an error result */
+};
+
+struct db_pool {
+	struct event_base *base;
+	char *conninfo;
+	int size, queue_max, statement_timeout_ms, schema_version;
+	struct conn **conns;
+	int nconns;
+	struct conn *listen_conn;
+	char *channel;
+	db_notify_cb notify_cb;
+	void *notify_arg;
+	struct query *head, *tail;
+	int waiting;
+	int schema_seen;
+	char reason[256];
+};
+
+static void conn_start(struct conn *c);
+static void conn_on_event(evutil_socket_t fd, short what, void *arg);
+static void conn_dispatch(struct conn *c);
+static void pool_pump(struct db_pool *p);
+
+static struct query *query_new(int stmt, int nparams, const char *const *values, db_cb cb, void *arg)
+{
+	size_t bytes = sizeof(struct query) + (size_t)nparams * sizeof(char *);
+	for (int i = 0; i < nparams; i++)
+		bytes += values[i] ? strlen(values[i]) + 1 : 0;
+	struct query *q = malloc(bytes);
+	if (!q)
+		return NULL;
+	q->next = NULL;
+	q->stmt = stmt;
+	q->nparams = nparams;
+	q->values = (char **)(q + 1);
+	q->cb = cb;
+	q->arg = arg;
+	char *cursor = (char *)(q->values + nparams);
+	for (int i = 0; i < nparams; i++) {
+		if (!values[i]) {
+			q->values[i] = NULL;
+			continue;
+		}
+		size_t len = strlen(values[i]) + 1;
+		memcpy(cursor, values[i], len);
+		q->values[i] = cursor;
+		cursor += len;
+	}
+	return q;
+}
+
+static void set_reason(struct db_pool *p, const char *detail)
+{
+	char msg[256];
+	snprintf(msg, sizeof msg, "%s", detail ? detail : "");
+	size_t n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		msg[--n] = 0;
+	if (strcmp(msg, p->reason)) {
+		log_warn("database: %s", msg);
+		snprintf(p->reason, sizeof p->reason, "%s", msg);
+	}
+}
+
+static void conn_watch(struct conn *c, short what)
+{
+	int fd = c->pg ? PQsocket(c->pg) : -1;
+	if (c->ev && c->fd == fd && c->watching == what)
+		return;
+	if (c->ev) {
+		event_free(c->ev);
+		c->ev = NULL;
+	}
+	c->fd = fd;
+	c->watching = what;
+	if (fd < 0 || !what)
+		return;
+	c->ev = event_new(c->pool->base, fd, what | EV_PERSIST, conn_on_event, c);
+	event_add(c->ev, NULL);
+}
+
+static void conn_finish_query(struct conn *c, PGresult *res)
+{
+	struct query *q = c->q;
+	c->q = NULL;
+	if (q) {
+		q->cb(res, q->arg);
+		free(q);
+	}
+}
+
+/* Closes the connection, fails its query, and schedules a reconnect. */
+static void conn_fail(struct conn *c, const char *why)
+{
+	struct db_pool *p = c->pool;
+	if (why)
+		set_reason(p, why);
+	atomic_fetch_add(&errors_total, 1);
+	conn_watch(c, 0);
+	if (c->result) {
+		PQclear(c->result);
+		c->result = NULL;
+	}
+	if (c->pg) {
+		PQfinish(c->pg);
+		c->pg = NULL;
+	}
+	c->state = C_DOWN;
+	conn_finish_query(c, NULL);
+	struct timeval tv = { c->backoff_ms / 1000, (c->backoff_ms % 1000) * 1000 };
+	evtimer_add(c->timer, &tv);
+	c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
+	/* With no connection left, waiting queries cannot run: fail them now. */
+	int any_ready = 0;
+	for (int i = 0; i < p->nconns; i++)
+		if (p->conns[i]->state == C_IDLE || p->conns[i]->state == C_BUSY)
+			any_ready = 1;
+	if (!any_ready) {
+		while (p->head) {
+			struct query *q = p->head;
+			p->head = q->next;
+			p->waiting--;
+			q->cb(NULL, q->arg);
+			free(q);
+		}
+		p->tail = NULL;
+	}
+}
+
+static void conn_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	conn_start(arg);
+}
+
+static void conn_start(struct conn *c)
+{
+	c->pg = PQconnectStart(c->pool->conninfo);
+	if (!c->pg) {
+		conn_fail(c, "out of memory");
+		return;
+	}
+	if (PQstatus(c->pg) == CONNECTION_BAD) {
+		conn_fail(c, PQerrorMessage(c->pg));
+		return;
+	}
+	PQsetnonblocking(c->pg, 1);
+	c->state = C_CONNECTING;
+	c->prepared = 0;
+	conn_watch(c, EV_WRITE);
+}
+
+/* Sends the next setup step for a freshly connected connection. */
+static int conn_send_setup(struct conn *c)
+{
+	char sql[256];
+	snprintf(sql, sizeof sql,
+		 "SET statement_timeout = %d; SET idle_in_transaction_session_timeout = 60000; "
+		 "SELECT coalesce(max(version), 0) FROM schema_migrations",
+		 c->pool->statement_timeout_ms);
+	c->state = C_SETUP;
+	return PQsendQuery(c->pg, sql);
+}
+
+static int conn_send_next_prepare(struct conn *c)
+{
+	char name[16];
+	snprintf(name, sizeof name, "pt%d", c->prepared);
+	c->state = C_PREPARING;
+	return PQsendPrepare(c->pg, name, stmt_sql[c->prepared], 0, NULL);
+}
+
+static void conn_flush(struct conn *c)
+{
+	int rc = PQflush(c->pg);
+	if (rc < 0)
+		conn_fail(c, PQerrorMessage(c->pg));
+	else
+		conn_watch(c, rc == 1 ? EV_READ | EV_WRITE : EV_READ);
+}
+
+static void conn_became_ready(struct conn *c)
+{
+	struct db_pool *p = c->pool;
+	c->state = C_IDLE;
+	c->backoff_ms = BACKOFF_MIN_MS;
+	if (p->reason[0]) {
+		log_info("database: connection ready (schema %d)", p->schema_seen);
+		p->reason[0] = 0;
+	}
+	conn_watch(c, EV_READ);
+	pool_pump(p);
+}
+
+static void conn_poll_connect(struct conn *c)
+{
+	switch (PQconnectPoll(c->pg)) {
+	case PGRES_POLLING_READING:
+		conn_watch(c, EV_READ);
+		return;
+	case PGRES_POLLING_WRITING:
+		conn_watch(c, EV_WRITE);
+		return;
+	case PGRES_POLLING_OK:
+		break;
+	default:
+		conn_fail(c, PQerrorMessage(c->pg));
+		return;
+	}
+	if (c->listener) {
+		char sql[128];
+		snprintf(sql, sizeof sql, "LISTEN %s", c->pool->channel);
+		c->state = C_LISTENING;
+		if (!PQsendQuery(c->pg, sql)) {
+			conn_fail(c, PQerrorMessage(c->pg));
+			return;
+		}
+	} else if (!conn_send_setup(c)) {
+		conn_fail(c, PQerrorMessage(c->pg));
+		return;
+	}
+	conn_flush(c);
+}
+
+/* A complete response to a setup/prepare step arrived. */
+static void conn_step_done(struct conn *c, PGresult *res)
+{
+	struct db_pool *p = c->pool;
+	if (c->state == C_LISTENING) {
+		c->state = C_IDLE;
+		c->backoff_ms = BACKOFF_MIN_MS;
+		conn_watch(c, EV_READ);
+		p->notify_cb(NULL, p->notify_arg);
+		return;
+	}
+	if (c->state == C_SETUP) {
+		int seen = res && PQntuples(res) == 1 ? atoi(PQgetvalue(res, 0, 0)) : -1;
+		p->schema_seen = seen;
+		if (seen < p->schema_version) {
+			char msg[128];
+			snprintf(msg, sizeof msg, "schema is behind: version %d, migrations need %d (run plantrackd migrate)",
+				 seen, p->schema_version);
+			conn_fail(c, msg);
+			return;
+		}
+	}
+	if (c->state == C_SETUP || c->state == C_PREPARING) {
+		if (c->state == C_PREPARING)
+			c->prepared++;
+		if (c->prepared < stmt_n) {
+			if (!conn_send_next_prepare(c))
+				conn_fail(c, PQerrorMessage(c->pg));
+			else
+				conn_flush(c);
+			return;
+		}
+		conn_became_ready(c);
+	}
+}
+
+static void conn_deliver_notifies(struct conn *c)
+{
+	PGnotify *n;
+	while ((n = PQnotifies(c->pg)) != NULL) {
+		if (c->listener && c->pool->notify_cb)
+			c->pool->notify_cb(n->extra, c->pool->notify_arg);
+		PQfreemem(n);
+	}
+}
+
+/* Reads what arrived; collects results until the current command is done. */
+static void conn_read(struct conn *c)
+{
+	if (!PQconsumeInput(c->pg)) {
+		conn_fail(c, PQerrorMessage(c->pg));
+		return;
+	}
+	conn_deliver_notifies(c);
+	while (c->pg && !PQisBusy(c->pg)) {
+		PGresult *res = PQgetResult(c->pg);
+		if (res) {
+			ExecStatusType st = PQresultStatus(res);
+			if (st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR) {
+				if (!c->failed) {
+					if (c->result)
+						PQclear(c->result);
+					c->result = res;
+					c->failed = 1;
+				} else {
+					PQclear(res);
+				}
+			} else if (!c->failed) {
+				if (c->result)
+					PQclear(c->result);
+				c->result = res;
+			} else {
+				PQclear(res);
+			}
+			continue;
+		}
+		/* End of this command's results. */
+		PGresult *done = c->result;
+		int failed = c->failed;
+		c->result = NULL;
+		c->failed = 0;
+		if (c->state == C_BUSY) {
+			if (failed)
+				atomic_fetch_add(&errors_total, 1);
+			c->state = C_IDLE;
+			conn_finish_query(c, done);
+			PQclear(done);
+			if (c->pg && c->state == C_IDLE)
+				conn_dispatch(c);
+			return;
+		}
+		if (failed && c->state != C_SETUP) {
+			char msg[300];
+			snprintf(msg, sizeof msg, "connection setup failed: %s",
+				 done ? PQresultErrorMessage(done) : "?");
+			PQclear(done);
+			conn_fail(c, msg);
+			return;
+		}
+		if (failed && c->state == C_SETUP) {
+			const char *state = PQresultErrorField(done, PG_DIAG_SQLSTATE);
+			PQclear(done);
+			if (state && !strcmp(state, "42P01")) {
+				char msg[160];
+				snprintf(msg, sizeof msg, "schema is behind: not migrated, migrations need %d (run plantrackd migrate)",
+					 c->pool->schema_version);
+				c->pool->schema_seen = 0;
+				conn_fail(c, msg);
+			} else {
+				conn_fail(c, "connection setup failed");
+			}
+			return;
+		}
+		conn_step_done(c, done);
+		PQclear(done);
+		return;
+	}
+}
+
+static void conn_on_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	if (c->state == C_CONNECTING) {
+		conn_poll_connect(c);
+		return;
+	}
+	if (what & EV_WRITE) {
+		conn_flush(c);
+		if (!c->pg)
+			return;
+	}
+	if (what & EV_READ)
+		conn_read(c);
+}
+
+/* Runs the next queued query on an idle connection, or retires it. */
+static void conn_dispatch(struct conn *c)
+{
+	struct db_pool *p = c->pool;
+	if (c->state != C_IDLE || c->listener)
+		return;
+	if (c->retire) {
+		conn_watch(c, 0);
+		PQfinish(c->pg);
+		c->pg = NULL;
+		c->state = C_DOWN;
+		return;
+	}
+	struct query *q = p->head;
+	if (!q)
+		return;
+	p->head = q->next;
+	if (!p->head)
+		p->tail = NULL;
+	p->waiting--;
+	char name[16];
+	snprintf(name, sizeof name, "pt%d", q->stmt);
+	c->q = q;
+	c->state = C_BUSY;
+	if (!PQsendQueryPrepared(c->pg, name, q->nparams, (const char *const *)q->values, NULL, NULL, 0)) {
+		conn_fail(c, PQerrorMessage(c->pg));
+		return;
+	}
+	conn_flush(c);
+}
+
+static void pool_pump(struct db_pool *p)
+{
+	for (int i = 0; i < p->nconns && p->head; i++)
+		if (p->conns[i]->state == C_IDLE)
+			conn_dispatch(p->conns[i]);
+}
+
+static struct conn *conn_new(struct db_pool *p, int listener)
+{
+	struct conn *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	c->pool = p;
+	c->fd = -1;
+	c->listener = listener;
+	c->backoff_ms = BACKOFF_MIN_MS;
+	c->timer = evtimer_new(p->base, conn_on_timer, c);
+	conn_start(c);
+	return c;
+}
+
+static void conn_free(struct conn *c)
+{
+	conn_watch(c, 0);
+	if (c->result)
+		PQclear(c->result);
+	if (c->pg)
+		PQfinish(c->pg);
+	c->pg = NULL;
+	conn_finish_query(c, NULL);
+	event_free(c->timer);
+	free(c);
+}
+
+struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int size,
+			    int queue_max, int statement_timeout_ms, int schema_version)
+{
+	struct db_pool *p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	p->base = base;
+	p->conninfo = strdup(conninfo ? conninfo : "");
+	p->queue_max = queue_max;
+	p->statement_timeout_ms = statement_timeout_ms;
+	p->schema_version = schema_version;
+	p->schema_seen = -1;
+	snprintf(p->reason, sizeof p->reason, "connecting");
+	db_pool_set_size(p, size);
+	return p;
+}
+
+void db_pool_set_size(struct db_pool *p, int size)
+{
+	if (size < 1)
+		size = 1;
+	if (size > p->nconns) {
+		struct conn **nc = realloc(p->conns, (size_t)size * sizeof *nc);
+		if (!nc)
+			return;
+		p->conns = nc;
+		while (p->nconns < size)
+			p->conns[p->nconns++] = conn_new(p, 0);
+	} else {
+		/* Shrinking: extra connections close when they next go idle. */
+		for (int i = size; i < p->nconns; i++)
+			p->conns[i]->retire = 1;
+	}
+	p->size = size;
+}
+
+int db_pool_listen(struct db_pool *p, const char *channel, db_notify_cb cb, void *arg)
+{
+	if (p->listen_conn)
+		return -1;
+	p->channel = strdup(channel);
+	p->notify_cb = cb;
+	p->notify_arg = arg;
+	p->listen_conn = conn_new(p, 1);
+	return p->listen_conn ? 0 : -1;
+}
+
+void db_pool_free(struct db_pool *p)
+{
+	if (!p)
+		return;
+	while (p->head) {
+		struct query *q = p->head;
+		p->head = q->next;
+		q->cb(NULL, q->arg);
+		free(q);
+	}
+	for (int i = 0; i < p->nconns; i++)
+		conn_free(p->conns[i]);
+	if (p->listen_conn)
+		conn_free(p->listen_conn);
+	free(p->conns);
+	free(p->conninfo);
+	free(p->channel);
+	free(p);
+}
+
+int db_query(struct db_pool *p, int stmt, int nparams, const char *const *values,
+	     db_cb cb, void *arg)
+{
+	struct conn *idle = NULL;
+	int ready = 0;
+	for (int i = 0; i < p->nconns; i++) {
+		struct conn *c = p->conns[i];
+		if (c->state == C_IDLE || c->state == C_BUSY)
+			ready++;
+		if (c->state == C_IDLE && !c->retire && !idle)
+			idle = c;
+	}
+	if (!ready)
+		return DB_UNAVAILABLE;
+	if (!idle && p->waiting >= p->queue_max)
+		return DB_QUEUE_FULL;
+	struct query *q = query_new(stmt, nparams, values, cb, arg);
+	if (!q)
+		return DB_QUEUE_FULL;
+	if (p->tail)
+		p->tail->next = q;
+	else
+		p->head = q;
+	p->tail = q;
+	p->waiting++;
+	if (idle)
+		conn_dispatch(idle);
+	return DB_OK;
+}
+
+void db_pool_status(const struct db_pool *p, struct db_status *st)
+{
+	memset(st, 0, sizeof *st);
+	st->size = p->size;
+	st->waiting = p->waiting;
+	st->schema = p->schema_seen;
+	for (int i = 0; i < p->nconns; i++) {
+		enum conn_state s = p->conns[i]->state;
+		if (s == C_IDLE || s == C_BUSY)
+			st->ready++;
+		if (s == C_BUSY)
+			st->busy++;
+	}
+	snprintf(st->reason, sizeof st->reason, "%s", st->ready ? "" : (p->reason[0] ? p->reason : "connecting"));
+}

@@ -1,0 +1,108 @@
+/*
+ * health.c - liveness, readiness, metrics, the OpenAPI document and the
+ * dashboard page (see health.h).
+ */
+#include "plantrack/health.h"
+#include "plantrack/config.h"
+#include "plantrack/db.h"
+#include "plantrack/http.h"
+#include "plantrack/log.h"
+#include "plantrack/metrics.h"
+#include "plantrack/router.h"
+#include "plantrack/server.h"
+
+#include <event2/buffer.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *openapi_doc;
+static size_t openapi_len;
+static char *index_page;
+static size_t index_len;
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = path ? fopen(path, "rb") : NULL;
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	if (buf) {
+		buf[n] = 0;
+		*len = (size_t)n;
+	}
+	return buf;
+}
+
+static void handle_healthz(struct req *r)
+{
+	http_reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static void handle_readyz(struct req *r)
+{
+	struct db_status st;
+	db_pool_status(worker_db(r->w), &st);
+	if (st.ready) {
+		http_reply_json(r, 200, json_pack("{s:s,s:i}", "db", "ok", "schema", st.schema));
+		return;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Retry-After", "2");
+	json_t *body = json_pack("{s:s,s:s}", "db", "unavailable", "reason", st.reason);
+	json_object_set_new(body, "schema", st.schema >= 0 ? json_integer(st.schema) : json_null());
+	http_reply_json(r, 503, body);
+}
+
+static void handle_metrics(struct req *r)
+{
+	struct evbuffer *out = evbuffer_new();
+	metrics_render(out);
+	size_t len = evbuffer_get_length(out);
+	http_reply_raw(r, 200, "text/plain; version=0.0.4; charset=utf-8",
+		       len ? (const char *)evbuffer_pullup(out, -1) : "", len);
+	evbuffer_free(out);
+}
+
+static void handle_openapi(struct req *r)
+{
+	if (!openapi_doc) {
+		http_reply_problem(r, 404, "not-found", "Not found", "docs/openapi.json was not installed", NULL);
+		return;
+	}
+	http_reply_raw(r, 200, "application/json", openapi_doc, openapi_len);
+}
+
+static void handle_index(struct req *r)
+{
+	if (!index_page) {
+		http_reply_json(r, 200, json_pack("{s:s,s:s}", "service", "plantrack", "api", "/v1/openapi.json"));
+		return;
+	}
+	http_reply_raw(r, 200, "text/html; charset=utf-8", index_page, index_len);
+}
+
+int health_register(struct router *r)
+{
+	const struct config *c = config_current();
+	openapi_doc = slurp(c->openapi_path, &openapi_len);
+	if (!openapi_doc)
+		log_warn("openapi document not found at %s", c->openapi_path ? c->openapi_path : "(unset)");
+	char path[4096];
+	snprintf(path, sizeof path, "%s/index.html", c->web_dir ? c->web_dir : ".");
+	index_page = slurp(path, &index_len);
+	int rc = 0;
+	rc |= router_add(r, RM_GET, "/", (void *)handle_index, ROUTE_PUBLIC);
+	rc |= router_add(r, RM_GET, "/healthz", (void *)handle_healthz, ROUTE_PUBLIC);
+	rc |= router_add(r, RM_GET, "/readyz", (void *)handle_readyz, ROUTE_PUBLIC);
+	rc |= router_add(r, RM_GET, "/metrics", (void *)handle_metrics, ROUTE_PUBLIC);
+	rc |= router_add(r, RM_GET, "/v1/openapi.json", (void *)handle_openapi, ROLE_VIEWER | ROUTE_NEEDS_DB);
+	return rc;
+}

@@ -1,0 +1,368 @@
+/*
+ * http.c - answering requests: JSON, raw bytes, problem+json, and the
+ * results of pt_* SQL functions (see http.h). Every reply ends in
+ * send_and_finish(), the one place that calls evhttp_send_reply.
+ */
+#include "plantrack/http.h"
+#include "plantrack/config.h"
+#include "plantrack/db.h"
+#include "plantrack/log.h"
+#include "plantrack/server.h"
+
+#include <event2/buffer.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int stmt_idem = -1;
+
+void http_init_statements(void)
+{
+	stmt_idem = db_stmt_register("SELECT status, body::text FROM pt_idem($1::uuid, $2, $3, $4, $5::jsonb)");
+}
+
+const char *http_query(struct req *r, const char *name)
+{
+	return evhttp_find_header(&r->query, name);
+}
+
+const char *http_param(struct req *r, const char *name)
+{
+	for (int i = 0; i < r->m.nparams; i++)
+		if (!strcmp(r->m.names[i], name))
+			return r->m.values[i];
+	return NULL;
+}
+
+const char *http_header(struct req *r, const char *name)
+{
+	return evhttp_find_header(evhttp_request_get_input_headers(r->ev), name);
+}
+
+const struct config *http_config(struct req *r)
+{
+	return config_current();
+}
+
+void http_sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	SHA256(data, len, md);
+	for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
+		snprintf(out + i * 2, 3, "%02x", md[i]);
+}
+
+static const char *reason_phrase(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 412: return "Precondition Failed";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "Status";
+	}
+}
+
+static void send_and_finish(struct req *r, int status, struct evbuffer *body)
+{
+	r->status = status;
+	evhttp_send_reply(r->ev, status, reason_phrase(status), body);
+	if (body)
+		evbuffer_free(body);
+	server_finish_request(r);
+}
+
+void http_reply_raw(struct req *r, int status, const char *content_type, const char *body, size_t len)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+	if (content_type)
+		evhttp_add_header(h, "Content-Type", content_type);
+	struct evbuffer *buf = NULL;
+	if (body && len) {
+		buf = evbuffer_new();
+		evbuffer_add(buf, body, len);
+	}
+	send_and_finish(r, status, buf);
+}
+
+void http_reply_json(struct req *r, int status, json_t *body)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(body);
+	http_reply_raw(r, status, "application/json", text, text ? strlen(text) : 0);
+	free(text);
+}
+
+void http_reply_problem(struct req *r, int status, const char *type, const char *title,
+			const char *detail, json_t *errors)
+{
+	char uri[128];
+	snprintf(uri, sizeof uri, "urn:plantrack:problem:%s", type);
+	json_t *p = json_object();
+	json_object_set_new(p, "type", json_string(uri));
+	json_object_set_new(p, "title", json_string(title));
+	json_object_set_new(p, "status", json_integer(status));
+	if (detail && *detail)
+		json_object_set_new(p, "detail", json_string(detail));
+	if (errors)
+		json_object_set_new(p, "errors", errors);
+	json_object_set_new(p, "request_id", json_string(r->request_id));
+	char *text = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(p);
+	http_reply_raw(r, status, "application/problem+json", text, text ? strlen(text) : 0);
+	free(text);
+}
+
+static const char *problem_slug(int status)
+{
+	switch (status) {
+	case 400: return "bad-request";
+	case 403: return "forbidden";
+	case 404: return "not-found";
+	case 409: return "conflict";
+	case 412: return "precondition-failed";
+	case 422: return "validation-failed";
+	default: return "error";
+	}
+}
+
+void http_reply_db_error(struct req *r, PGresult *res)
+{
+	if (!res) {
+		evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Retry-After", "2");
+		http_reply_problem(r, 503, "database-unavailable", "Database unavailable",
+				   "the database connection was lost; retry", NULL);
+		return;
+	}
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+	if (!state)
+		state = "XX000";
+	if (state[0] == 'P' && state[1] == 'T') {
+		int status = atoi(state + 2);
+		if (status < 400 || status > 499)
+			status = 400;
+		json_t *errors = hint ? json_loads(hint, 0, NULL) : NULL;
+		if (errors && !json_is_array(errors)) {
+			json_decref(errors);
+			errors = NULL;
+		}
+		const char *slug = problem_slug(status);
+		if (status == 409 && msg && strstr(msg, "transition"))
+			slug = "invalid-transition";
+		if (status == 409 && msg && strstr(msg, "in progress"))
+			slug = "idempotency-conflict";
+		if (status == 422 && msg && strstr(msg, "Idempotency-Key"))
+			slug = "idempotency-key-reused";
+		http_reply_problem(r, status, slug, msg ? msg : "Error", detail, errors);
+		return;
+	}
+	if (!strcmp(state, "23505")) {
+		http_reply_problem(r, 409, "conflict", "Conflict", detail ? detail : msg, NULL);
+		return;
+	}
+	if (!strncmp(state, "22", 2) || !strcmp(state, "23503") || !strcmp(state, "23514") ||
+	    !strcmp(state, "23502")) {
+		http_reply_problem(r, 422, "validation-failed", "Invalid value", msg, NULL);
+		return;
+	}
+	if (!strcmp(state, "57014") || !strcmp(state, "40001") || !strcmp(state, "40P01") ||
+	    !strncmp(state, "08", 2) || !strcmp(state, "57P01")) {
+		evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Retry-After", "1");
+		http_reply_problem(r, 503, "database-busy", "Database busy", msg, NULL);
+		return;
+	}
+	json_t *f = json_pack("{s:s,s:s,s:s}", "sqlstate", state, "error", msg ? msg : "?",
+			      "request_id", r->request_id);
+	log_event(LOG_LVL_ERROR, "database error", f);
+	http_reply_problem(r, 500, "internal", "Internal error", "see the server log for this request id", NULL);
+}
+
+/* ETag from a top-level "version" of a JSON object body. */
+static void set_etag_from_body(struct req *r, const char *body)
+{
+	if (!body || body[0] != '{' || !strstr(body, "\"version\""))
+		return;
+	json_t *doc = json_loads(body, 0, NULL);
+	json_t *v = json_object_get(doc, "version");
+	if (json_is_integer(v)) {
+		char etag[32];
+		snprintf(etag, sizeof etag, "\"%lld\"", (long long)json_integer_value(v));
+		evhttp_add_header(evhttp_request_get_output_headers(r->ev), "ETag", etag);
+	}
+	json_decref(doc);
+}
+
+void http_reply_result(struct req *r, PGresult *res)
+{
+	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		http_reply_db_error(r, res);
+		return;
+	}
+	if (PQntuples(res) < 1 || PQnfields(res) < 2) {
+		http_reply_problem(r, 500, "internal", "Internal error", "empty result", NULL);
+		return;
+	}
+	int status = atoi(PQgetvalue(res, 0, 0));
+	if (PQgetisnull(res, 0, 1) || status == 204) {
+		http_reply_raw(r, status ? status : 204, NULL, NULL, 0);
+		return;
+	}
+	const char *body = PQgetvalue(res, 0, 1);
+	set_etag_from_body(r, body);
+	http_reply_raw(r, status, "application/json", body, (size_t)PQgetlength(res, 0, 1));
+}
+
+static void on_call_done(PGresult *res, void *arg)
+{
+	struct req *r = arg;
+	http_result_fn done = r->pending;
+	r->pending = NULL;
+	if (done)
+		done(r, res);
+	else
+		http_reply_result(r, res);
+}
+
+void http_call_params(struct req *r, int stmt, int n, const char *const *params, http_result_fn done)
+{
+	r->pending = done;
+	int rc = db_query(worker_db(r->w), stmt, n, params, on_call_done, r);
+	if (rc == DB_OK)
+		return;
+	evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Retry-After", rc == DB_QUEUE_FULL ? "1" : "2");
+	if (rc == DB_QUEUE_FULL)
+		http_reply_problem(r, 503, "overloaded", "Server busy", "every database connection is busy; retry", NULL);
+	else
+		http_reply_problem(r, 503, "database-unavailable", "Database unavailable", "no database connection is ready", NULL);
+}
+
+void http_call(struct req *r, int stmt, json_t *args, http_result_fn done)
+{
+	char *text = json_dumps(args, JSON_COMPACT);
+	json_decref(args);
+	const char *params[1] = { text };
+	http_call_params(r, stmt, 1, params, done);
+	free(text);
+}
+
+void http_call_write(struct req *r, int stmt, const char *fn, json_t *args, http_result_fn done)
+{
+	const char *key = http_header(r, "Idempotency-Key");
+	if (!key) {
+		http_call(r, stmt, args, done);
+		return;
+	}
+	if (!*key || strlen(key) > 255) {
+		json_decref(args);
+		http_reply_problem(r, 400, "bad-idempotency-key", "Invalid Idempotency-Key",
+				   "the key must be 1 to 255 characters", NULL);
+		return;
+	}
+	/* The fingerprint covers what the client sent: method, path, query, body. */
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->ev);
+	const char *qs = uri ? evhttp_uri_get_query(uri) : NULL;
+	struct evbuffer *fp = evbuffer_new();
+	evbuffer_add_printf(fp, "%s %s?%s\n", router_method_name(r->method), r->path, qs ? qs : "");
+	evbuffer_add(fp, r->body, r->body_len);
+	size_t fplen = evbuffer_get_length(fp);
+	char hash[65];
+	http_sha256_hex(evbuffer_pullup(fp, -1), fplen, hash);
+	evbuffer_free(fp);
+	char *text = json_dumps(args, JSON_COMPACT);
+	json_decref(args);
+	const char *params[5] = { r->tok.id[0] ? r->tok.id : NULL, key, hash, fn, text };
+	http_call_params(r, stmt_idem, 5, params, done);
+	free(text);
+}
+
+void http_reply_invalid(struct req *r, int rc, json_t *errors, const char *unknown)
+{
+	if (rc == 400) {
+		char detail[300];
+		snprintf(detail, sizeof detail, "unknown field \"%s\"", unknown);
+		json_t *e = json_pack("[{s:s,s:s}]", "field", unknown, "message", "unknown field");
+		json_decref(errors);
+		http_reply_problem(r, 400, "unknown-field", "Unknown field", detail, e);
+		return;
+	}
+	http_reply_problem(r, 422, "validation-failed", "Validation failed",
+			   "one or more fields are invalid", errors);
+}
+
+const char *http_role_name(enum role role)
+{
+	switch (role) {
+	case ROLE_VIEWER: return "viewer";
+	case ROLE_EDITOR: return "editor";
+	case ROLE_SUPERVISOR: return "supervisor";
+	case ROLE_ADMIN: return "admin";
+	default: return "none";
+	}
+}
+
+enum role http_role_parse(const char *name)
+{
+	if (!name)
+		return ROLE_NONE;
+	if (!strcmp(name, "viewer"))
+		return ROLE_VIEWER;
+	if (!strcmp(name, "editor"))
+		return ROLE_EDITOR;
+	if (!strcmp(name, "supervisor"))
+		return ROLE_SUPERVISOR;
+	if (!strcmp(name, "admin"))
+		return ROLE_ADMIN;
+	return ROLE_NONE;
+}
+
+json_t *http_actor(struct req *r)
+{
+	return json_pack("{s:s?,s:s,s:s,s:s?}", "token_id", r->tok.id[0] ? r->tok.id : NULL,
+			 "name", r->tok.name, "role", http_role_name(r->tok.role),
+			 "unit_id", r->tok.unit_id[0] ? r->tok.unit_id : NULL);
+}
+
+json_t *http_cfg(struct req *r)
+{
+	const struct config *c = config_current();
+	return json_pack("{s:i,s:i,s:i,s:n}", "lag_points", c->lag_points, "due_soon_days", c->due_soon_days,
+			 "due_soon_progress", c->due_soon_progress, "today");
+}
+
+void http_add_page(struct req *r, json_t *args, json_t *errors)
+{
+	const char *limit = http_query(r, "limit"), *cursor = http_query(r, "cursor");
+	long n = 50;
+	if (limit) {
+		char *end;
+		n = strtol(limit, &end, 10);
+		if (*limit == 0 || *end || n < 1 || n > 500) {
+			json_array_append_new(errors, json_pack("{s:s,s:s}", "field", "limit", "message", "must be an integer from 1 to 500"));
+			n = 50;
+		}
+	}
+	json_object_set_new(args, "limit", json_integer(n));
+	if (cursor) {
+		if (strlen(cursor) > 200)
+			json_array_append_new(errors, json_pack("{s:s,s:s}", "field", "cursor", "message", "is not a cursor from this API"));
+		else
+			json_object_set_new(args, "cursor", json_string(cursor));
+	}
+}

@@ -1,0 +1,99 @@
+/*
+ * plans.c - the plan routes (see plans.h): create from JSON with nested
+ * tasks, list, get with ?include=tree, and the summary (lights, ranking).
+ */
+#include "plantrack/plans.h"
+#include "plantrack/db.h"
+#include "plantrack/http.h"
+#include "plantrack/router.h"
+#include "plantrack/tasks.h"
+#include "plantrack/validate.h"
+
+#include <string.h>
+
+static const struct vfield plan_fields[] = {
+	{ "title", V_STRING, 1, 0, 0, 500, NULL, NULL },
+	{ "year", V_INT, 0, 1, 2000, 2100, NULL, NULL },
+	{ "org", V_STRING, 0, 1, 0, 200, NULL, NULL },
+	{ "tasks", V_OBJECTS, 0, 1, 0, 10000, NULL, tasks_task_fields },
+	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
+};
+
+static int stmt_create, stmt_list, stmt_get, stmt_summary;
+
+static const char *plan_id(struct req *r)
+{
+	const char *id = http_param(r, "id");
+	if (!validate_uuid(id)) {
+		http_reply_problem(r, 404, "not-found", "Plan not found", "the id is not a plan id", NULL);
+		return NULL;
+	}
+	return id;
+}
+
+static void handle_create(struct req *r)
+{
+	json_t *errors = json_array();
+	char unknown[256] = "";
+	int rc = validate_object(r->json, plan_fields, "", errors, unknown, sizeof unknown);
+	if (rc != VALIDATE_OK) {
+		http_reply_invalid(r, rc, errors, unknown);
+		return;
+	}
+	json_decref(errors);
+	json_t *args = json_pack("{s:o,s:o,s:O}", "actor", http_actor(r), "cfg", http_cfg(r), "plan", r->json);
+	http_call_write(r, stmt_create, "pt_plan_create", args, NULL);
+}
+
+static void handle_list(struct req *r)
+{
+	json_t *args = json_object();
+	json_t *errors = json_array();
+	http_add_page(r, args, errors);
+	if (json_array_size(errors)) {
+		json_decref(args);
+		http_reply_invalid(r, 422, errors, NULL);
+		return;
+	}
+	json_decref(errors);
+	http_call(r, stmt_list, args, NULL);
+}
+
+static void handle_get(struct req *r)
+{
+	const char *id = plan_id(r);
+	if (!id)
+		return;
+	const char *include = http_query(r, "include");
+	if (include && strcmp(include, "tree")) {
+		http_reply_problem(r, 422, "validation-failed", "Validation failed", "include may only be tree",
+				   json_pack("[{s:s,s:s}]", "field", "include", "message", "must be tree"));
+		return;
+	}
+	json_t *args = json_pack("{s:o,s:s,s:b}", "cfg", http_cfg(r), "id", id, "tree", include != NULL);
+	http_call(r, stmt_get, args, NULL);
+}
+
+static void handle_summary(struct req *r)
+{
+	const char *id = plan_id(r);
+	if (!id)
+		return;
+	http_call(r, stmt_summary, json_pack("{s:o,s:s}", "cfg", http_cfg(r), "id", id), NULL);
+}
+
+int plans_register(struct router *r)
+{
+	stmt_create = db_stmt_register("SELECT status, body::text FROM pt_plan_create($1::jsonb)");
+	stmt_list = db_stmt_register("SELECT status, body::text FROM pt_plans_list($1::jsonb)");
+	stmt_get = db_stmt_register("SELECT status, body::text FROM pt_plan_get($1::jsonb)");
+	stmt_summary = db_stmt_register("SELECT status, body::text FROM pt_plan_summary($1::jsonb)");
+	const int rd = ROLE_VIEWER | ROUTE_NEEDS_DB;
+	int rc = 0;
+	rc |= router_add(r, RM_POST, "/v1/plans", (void *)handle_create,
+			 ROLE_SUPERVISOR | ROUTE_NEEDS_DB | ROUTE_JSON_BODY | ROUTE_LARGE_BODY);
+	rc |= router_add(r, RM_GET, "/v1/plans", (void *)handle_list, rd);
+	rc |= router_add(r, RM_GET, "/v1/plans/{id}", (void *)handle_get, rd);
+	rc |= router_add(r, RM_GET, "/v1/plans/{id}/summary", (void *)handle_summary, rd);
+	return rc;
+}

@@ -1,0 +1,29 @@
+/*
+ * routes.c - assembles the route table from every handler module.
+ */
+#include "plantrack/routes.h"
+#include "plantrack/auth.h"
+#include "plantrack/health.h"
+#include "plantrack/http.h"
+#include "plantrack/router.h"
+#include "plantrack/plans.h"
+#include "plantrack/tasks.h"
+
+#include <stdlib.h>
+
+struct router *routes_build(void)
+{
+	struct router *r = router_new();
+	if (!r)
+		return NULL;
+	http_init_statements();
+	auth_init();
+	int rc = health_register(r);
+	rc |= tasks_register(r);
+	rc |= plans_register(r);
+	if (rc) {
+		router_free(r);
+		return NULL;
+	}
+	return r;
+}

@@ -1,0 +1,299 @@
+/*
+ * tasks.c - the task routes (see tasks.h). Validation happens here; every
+ * read and write is one pt_* SQL function call (docs/sql-api.md).
+ */
+#include "plantrack/tasks.h"
+#include "plantrack/db.h"
+#include "plantrack/http.h"
+#include "plantrack/router.h"
+#include "plantrack/validate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const statuses[] = { "planned", "in_progress", "blocked", "done", "verified", "cancelled", NULL };
+static const char *const lights[] = { "red", "yellow", "green", "done", "verified", "cancelled", NULL };
+static const char *const cadences[] = { "weekly", "monthly", "quarterly", "yearly", NULL };
+static const char *const comparators[] = { ">=", "<=", "=", NULL };
+
+static const struct vfield target_fields[] = {
+	{ "label", V_STRING, 0, 1, 0, 200, NULL, NULL },
+	{ "value", V_NUMBER, 1, 0, -1e15, 1e15, NULL, NULL },
+	{ "unit", V_STRING, 0, 1, 0, 32, NULL, NULL },
+	{ "comparator", V_ENUM, 0, 0, 0, 0, comparators, NULL },
+	{ "text", V_STRING, 0, 1, 0, 500, NULL, NULL },
+	{ "current", V_NUMBER, 0, 1, -1e15, 1e15, NULL, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
+};
+
+static const struct vfield milestone_fields[] = {
+	{ "title", V_STRING, 1, 0, 0, 500, NULL, NULL },
+	{ "due_date", V_DATE, 0, 1, 0, 0, NULL, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
+};
+
+#define TASK_COMMON_FIELDS \
+	{ "body", V_STRING, 0, 1, 0, 20000, NULL, NULL }, \
+	{ "code", V_STRING, 0, 1, 0, 64, NULL, NULL }, \
+	{ "seq", V_INT, 0, 1, 0, 1000000, NULL, NULL }, \
+	{ "lead_unit", V_STRING, 0, 1, 0, 200, NULL, NULL }, \
+	{ "co_units", V_STRINGS, 0, 1, 0, 200, NULL, NULL }, \
+	{ "owner", V_STRING, 0, 1, 0, 100, NULL, NULL }, \
+	{ "leader", V_STRING, 0, 1, 0, 100, NULL, NULL }, \
+	{ "status", V_ENUM, 0, 0, 0, 0, statuses, NULL }, \
+	{ "progress", V_INT, 0, 0, 0, 100, NULL, NULL }, \
+	{ "start_date", V_DATE, 0, 1, 0, 0, NULL, NULL }, \
+	{ "due_date", V_DATE, 0, 1, 0, 0, NULL, NULL }, \
+	{ "cadence", V_ENUM, 0, 1, 0, 0, cadences, NULL }, \
+	{ "tags", V_STRINGS, 0, 1, 0, 100, NULL, NULL }, \
+	{ "targets", V_OBJECTS, 0, 1, 0, 200, NULL, target_fields }, \
+	{ "milestones", V_OBJECTS, 0, 1, 0, 200, NULL, milestone_fields }
+
+const struct vfield tasks_task_fields[] = {
+	{ "title", V_STRING, 1, 0, 0, 500, NULL, NULL },
+	TASK_COMMON_FIELDS,
+	{ "children", V_OBJECTS, 0, 1, 0, 10000, NULL, tasks_task_fields },
+	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
+};
+
+static const struct vfield task_create_fields[] = {
+	{ "plan_id", V_UUID, 1, 0, 0, 0, NULL, NULL },
+	{ "parent_id", V_UUID, 0, 1, 0, 0, NULL, NULL },
+	{ "title", V_STRING, 1, 0, 0, 500, NULL, NULL },
+	TASK_COMMON_FIELDS,
+	{ "children", V_OBJECTS, 0, 1, 0, 10000, NULL, tasks_task_fields },
+	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
+};
+
+static const struct vfield task_patch_fields[] = {
+	{ "title", V_STRING, 0, 0, 0, 500, NULL, NULL },
+	{ "body", V_STRING, 0, 1, 0, 20000, NULL, NULL },
+	{ "lead_unit", V_STRING, 0, 1, 0, 200, NULL, NULL },
+	{ "co_units", V_STRINGS, 0, 1, 0, 200, NULL, NULL },
+	{ "owner", V_STRING, 0, 1, 0, 100, NULL, NULL },
+	{ "leader", V_STRING, 0, 1, 0, 100, NULL, NULL },
+	{ "start_date", V_DATE, 0, 1, 0, 0, NULL, NULL },
+	{ "due_date", V_DATE, 0, 1, 0, 0, NULL, NULL },
+	{ "cadence", V_ENUM, 0, 1, 0, 0, cadences, NULL },
+	{ "tags", V_STRINGS, 0, 1, 0, 100, NULL, NULL },
+	{ "targets", V_OBJECTS, 0, 1, 0, 200, NULL, target_fields },
+	{ "milestones", V_OBJECTS, 0, 1, 0, 200, NULL, milestone_fields },
+	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
+};
+
+static const struct vfield report_target_fields[] = {
+	{ "id", V_UUID, 1, 0, 0, 0, NULL, NULL },
+	{ "current", V_NUMBER, 1, 0, -1e15, 1e15, NULL, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
+};
+
+static const struct vfield report_fields[] = {
+	{ "status", V_ENUM, 0, 0, 0, 0, statuses, NULL },
+	{ "progress", V_INT, 0, 0, 0, 100, NULL, NULL },
+	{ "targets", V_OBJECTS, 0, 0, 0, 200, NULL, report_target_fields },
+	{ "note", V_STRING, 0, 1, 0, 5000, NULL, NULL },
+	{ "problems", V_STRING, 0, 1, 0, 5000, NULL, NULL },
+	{ "next_steps", V_STRING, 0, 1, 0, 5000, NULL, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
+};
+
+static int stmt_list, stmt_get, stmt_create, stmt_patch, stmt_delete, stmt_report, stmt_updates;
+
+/* Checks the body against spec; answers and returns -1 when it fails. */
+static int check_body(struct req *r, const struct vfield *spec)
+{
+	json_t *errors = json_array();
+	char unknown[256] = "";
+	int rc = validate_object(r->json, spec, "", errors, unknown, sizeof unknown);
+	if (rc == VALIDATE_OK) {
+		json_decref(errors);
+		return 0;
+	}
+	http_reply_invalid(r, rc, errors, unknown);
+	return -1;
+}
+
+/* The {id} path parameter; answers 404 and returns NULL when it is no UUID. */
+static const char *task_id(struct req *r)
+{
+	const char *id = http_param(r, "id");
+	if (!validate_uuid(id)) {
+		http_reply_problem(r, 404, "not-found", "Task not found", "the id is not a task id", NULL);
+		return NULL;
+	}
+	return id;
+}
+
+/* If-Match: 0 no header; 1 parsed into *version; -1 answered 412. */
+static int if_match(struct req *r, long long *version)
+{
+	const char *h = http_header(r, "If-Match");
+	if (!h)
+		return 0;
+	while (*h == ' ')
+		h++;
+	if (!strcmp(h, "*"))
+		return 0;
+	if (!strncmp(h, "W/", 2))
+		h += 2;
+	char *end;
+	long long v = strtoll(h + (*h == '"'), &end, 10);
+	if (end == h + (*h == '"') || (*h == '"' && *end != '"')) {
+		http_reply_problem(r, 412, "precondition-failed", "Precondition failed",
+				   "If-Match must be the task's ETag, e.g. \"3\"", NULL);
+		return -1;
+	}
+	*version = v;
+	return 1;
+}
+
+static void add_filter(struct req *r, json_t *args, json_t *errors, const char *name, enum vtype type,
+		       const char *const *enums)
+{
+	const char *v = http_query(r, name);
+	if (!v)
+		return;
+	json_t *value = json_string(v);
+	if (!value) {
+		json_array_append_new(errors, json_pack("{s:s,s:s}", "field", name, "message", "must be valid UTF-8"));
+		return;
+	}
+	struct vfield f = { name, type, 0, 0, 0, 200, enums, NULL };
+	struct vfield spec[2] = { f, { NULL, 0, 0, 0, 0, 0, NULL, NULL } };
+	json_t *probe = json_pack("{s:o}", name, value);
+	char unknown[8];
+	validate_object(probe, spec, "", errors, unknown, sizeof unknown);
+	json_object_set(args, name, json_object_get(probe, name));
+	json_decref(probe);
+}
+
+static void handle_list(struct req *r)
+{
+	json_t *args = json_pack("{s:o}", "cfg", http_cfg(r));
+	json_t *errors = json_array();
+	add_filter(r, args, errors, "plan", V_UUID, NULL);
+	add_filter(r, args, errors, "parent", V_UUID, NULL);
+	add_filter(r, args, errors, "status", V_ENUM, statuses);
+	add_filter(r, args, errors, "light", V_ENUM, lights);
+	add_filter(r, args, errors, "unit", V_STRING, NULL);
+	add_filter(r, args, errors, "due_before", V_DATE, NULL);
+	add_filter(r, args, errors, "due_after", V_DATE, NULL);
+	add_filter(r, args, errors, "q", V_STRING, NULL);
+	http_add_page(r, args, errors);
+	if (json_array_size(errors)) {
+		json_decref(args);
+		http_reply_invalid(r, 422, errors, NULL);
+		return;
+	}
+	json_decref(errors);
+	http_call(r, stmt_list, args, NULL);
+}
+
+static void handle_get(struct req *r)
+{
+	const char *id = task_id(r);
+	if (!id)
+		return;
+	http_call(r, stmt_get, json_pack("{s:s,s:o}", "id", id, "cfg", http_cfg(r)), NULL);
+}
+
+static void handle_create(struct req *r)
+{
+	if (check_body(r, task_create_fields))
+		return;
+	json_t *args = json_pack("{s:o,s:o,s:O}", "actor", http_actor(r), "cfg", http_cfg(r), "task", r->json);
+	http_call_write(r, stmt_create, "pt_task_create", args, NULL);
+}
+
+static void handle_patch(struct req *r)
+{
+	const char *id = task_id(r);
+	if (!id || check_body(r, task_patch_fields))
+		return;
+	if (json_object_size(r->json) == 0) {
+		http_reply_problem(r, 422, "validation-failed", "Validation failed", "the patch changes nothing",
+				   json_pack("[{s:s,s:s}]", "field", "", "message", "send at least one field"));
+		return;
+	}
+	long long version = 0;
+	int im = if_match(r, &version);
+	if (im < 0)
+		return;
+	json_t *args = json_pack("{s:o,s:o,s:s,s:O}", "actor", http_actor(r), "cfg", http_cfg(r), "id", id,
+				 "patch", r->json);
+	json_object_set_new(args, "if_match", im ? json_integer(version) : json_null());
+	http_call(r, stmt_patch, args, NULL);
+}
+
+static void handle_delete(struct req *r)
+{
+	const char *id = task_id(r);
+	if (!id)
+		return;
+	json_t *args = json_pack("{s:o,s:s}", "actor", http_actor(r), "id", id);
+	http_call(r, stmt_delete, args, NULL);
+}
+
+static void handle_report(struct req *r)
+{
+	const char *id = task_id(r);
+	if (!id || check_body(r, report_fields))
+		return;
+	if (!json_object_get(r->json, "status") && !json_object_get(r->json, "progress") &&
+	    !json_object_get(r->json, "targets") && !json_is_string(json_object_get(r->json, "note"))) {
+		http_reply_problem(r, 422, "validation-failed", "Validation failed",
+				   "a report needs at least one of status, progress, targets or note",
+				   json_pack("[{s:s,s:s}]", "field", "status", "message",
+					     "send status, progress, targets or note"));
+		return;
+	}
+	long long version = 0;
+	int im = if_match(r, &version);
+	if (im < 0)
+		return;
+	json_t *args = json_pack("{s:o,s:o,s:s,s:O}", "actor", http_actor(r), "cfg", http_cfg(r), "id", id,
+				 "report", r->json);
+	json_object_set_new(args, "if_match", im ? json_integer(version) : json_null());
+	http_call_write(r, stmt_report, "pt_task_report", args, NULL);
+}
+
+static void handle_updates(struct req *r)
+{
+	const char *id = task_id(r);
+	if (!id)
+		return;
+	json_t *args = json_pack("{s:s}", "id", id);
+	json_t *errors = json_array();
+	http_add_page(r, args, errors);
+	if (json_array_size(errors)) {
+		json_decref(args);
+		http_reply_invalid(r, 422, errors, NULL);
+		return;
+	}
+	json_decref(errors);
+	http_call(r, stmt_updates, args, NULL);
+}
+
+#define SQL_CALL(fn) "SELECT status, body::text FROM " fn "($1::jsonb)"
+
+int tasks_register(struct router *r)
+{
+	stmt_list = db_stmt_register(SQL_CALL("pt_tasks_list"));
+	stmt_get = db_stmt_register(SQL_CALL("pt_task_get"));
+	stmt_create = db_stmt_register(SQL_CALL("pt_task_create"));
+	stmt_patch = db_stmt_register(SQL_CALL("pt_task_patch"));
+	stmt_delete = db_stmt_register(SQL_CALL("pt_task_delete"));
+	stmt_report = db_stmt_register(SQL_CALL("pt_task_report"));
+	stmt_updates = db_stmt_register(SQL_CALL("pt_task_updates"));
+	const int rd = ROLE_VIEWER | ROUTE_NEEDS_DB, ed = ROLE_EDITOR | ROUTE_NEEDS_DB | ROUTE_JSON_BODY;
+	int rc = 0;
+	rc |= router_add(r, RM_GET, "/v1/tasks", (void *)handle_list, rd);
+	rc |= router_add(r, RM_POST, "/v1/tasks", (void *)handle_create, ROLE_SUPERVISOR | ROUTE_NEEDS_DB | ROUTE_JSON_BODY);
+	rc |= router_add(r, RM_GET, "/v1/tasks/{id}", (void *)handle_get, rd);
+	rc |= router_add(r, RM_PATCH, "/v1/tasks/{id}", (void *)handle_patch, ed);
+	rc |= router_add(r, RM_DELETE, "/v1/tasks/{id}", (void *)handle_delete, ROLE_ADMIN | ROUTE_NEEDS_DB);
+	rc |= router_add(r, RM_POST, "/v1/tasks/{id}/updates", (void *)handle_report, ed);
+	rc |= router_add(r, RM_GET, "/v1/tasks/{id}/updates", (void *)handle_updates, rd);
+	return rc;
+}

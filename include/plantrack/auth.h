@@ -1,0 +1,24 @@
+/*
+ * auth.h - bearer tokens: generation, hashing, lookup with a short-lived
+ * per-worker cache, and role checks.
+ *
+ * Only the SHA-256 of a token is stored (api_tokens.token_sha256). A cached
+ * entry lives auth.token_cache_ttl seconds, so a revoked token stops working
+ * within that time.
+ */
+#ifndef PLANTRACK_AUTH_H
+#define PLANTRACK_AUTH_H
+
+#include "plantrack/http.h"
+
+/* Resolves the request's token, checks the role floor, then calls next(r);
+ * answers 401/403/503 itself otherwise. */
+void auth_authenticate(struct req *r, enum role floor, handler_fn next);
+/* A new random token (256 bits, base64url, "pt_" prefix); caller frees. */
+char *auth_token_generate(void);
+/* Registers the lookup statement and the per-worker cache cleanup; once. */
+void auth_init(void);
+/* Drops every cached entry of this worker (after revoking a token here). */
+void auth_cache_clear(struct worker *w);
+
+#endif

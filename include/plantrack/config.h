@@ -1,0 +1,71 @@
+/*
+ * config.h - the daemon's configuration: defaults, ini file, environment,
+ * flags (flags win over environment, environment over the file).
+ *
+ * A struct config is a plain value; config_copy/config_free own the strings.
+ * The serving daemon keeps one current snapshot (config_current), swapped
+ * atomically on SIGHUP reload by the main thread; readers never free it.
+ */
+#ifndef PLANTRACK_CONFIG_H
+#define PLANTRACK_CONFIG_H
+
+#include <stddef.h>
+
+struct config {
+	char *path;              /* the ini file read, or NULL */
+	/* [server] */
+	char *listen;            /* HOST:PORT */
+	int workers;             /* 0 = number of CPUs */
+	size_t max_body;
+	size_t max_import_body;
+	size_t max_headers;
+	int read_timeout;        /* seconds */
+	int write_timeout;       /* seconds */
+	int max_connections;     /* per daemon */
+	int drain_timeout;       /* seconds */
+	/* [database] */
+	char *db;                /* libpq conninfo or URI */
+	int pool;                /* connections per worker */
+	int queue;               /* queued queries per worker before 503 */
+	int statement_timeout_ms;
+	/* [log] */
+	int log_level;
+	/* [lights] */
+	int lag_points;
+	int due_soon_days;
+	int due_soon_progress;
+	/* [auth] */
+	int token_cache_ttl;     /* seconds */
+	/* [paths] */
+	char *migrations_dir;
+	char *web_dir;
+	char *openapi_path;
+};
+
+void config_init_defaults(struct config *c);
+void config_free(struct config *c);
+/* Deep copy of src into dst (dst uninitialised). */
+void config_copy(struct config *dst, const struct config *src);
+
+/* Applies one "section.key = value" setting; 0 ok, -1 with message in err. */
+int config_set(struct config *c, const char *section, const char *key, const char *value,
+	       char *err, size_t errlen);
+/* Reads an ini file over c. 0 ok; -1 with "FILE:LINE: message" in err. */
+int config_load_file(struct config *c, const char *path, char *err, size_t errlen);
+/* PLANTRACK_DB, PLANTRACK_LISTEN over c. */
+void config_apply_env(struct config *c);
+/* Fills the paths left empty with the first that exists (source tree, install). */
+void config_resolve_paths(struct config *c);
+/* Checks the values together (listen parses, sizes sane). */
+int config_validate(const struct config *c, char *err, size_t errlen);
+
+/* Parses "HOST:PORT" (or ":PORT", or "[v6]:PORT"). 0 ok. */
+int config_parse_listen(const char *listen, char *host, size_t hostlen, int *port);
+
+/* The serving snapshot. config_publish takes ownership of a heap config;
+ * the previous one stays alive until the next-but-one publish or exit. */
+const struct config *config_current(void);
+void config_publish(struct config *c);
+void config_release_all(void);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * db.h - an asynchronous libpq connection pool bound to one libevent loop.
+ *
+ * Each worker thread owns one pool; a pool is used only from its loop's
+ * thread. Connections are opened with PQconnectStart/PQconnectPoll, checked
+ * against the expected schema version, prepare every registered statement,
+ * then serve queries with PQsendQueryPrepared. A lost connection is
+ * reopened with backoff; queries wait in a bounded FIFO while every
+ * connection is busy.
+ *
+ * Ownership: the PGresult passed to a callback is borrowed and freed by the
+ * pool when the callback returns. Parameter values are copied at submit.
+ */
+#ifndef PLANTRACK_DB_H
+#define PLANTRACK_DB_H
+
+#include <libpq-fe.h>
+
+struct event_base;
+struct db_pool;
+
+/* res == NULL: the query could not run (connection lost, pool closing). */
+typedef void (*db_cb)(PGresult *res, void *arg);
+/* payload == NULL: the listen connection was (re)established, events may have been missed. */
+typedef void (*db_notify_cb)(const char *payload, void *arg);
+
+enum { DB_OK = 0, DB_UNAVAILABLE = -1, DB_QUEUE_FULL = -2 };
+
+struct db_status {
+	int size;          /* target connections */
+	int ready;         /* connected, schema current, statements prepared */
+	int busy;          /* running a query */
+	int waiting;       /* queries queued */
+	int schema;        /* schema version seen, -1 unknown */
+	char reason[256];  /* why not ready ("" when ready) */
+};
+
+/* Registers a statement for every pool; only before the first pool exists.
+ * Returns its id (>= 0) or -1. sql is borrowed and must be static. */
+int db_stmt_register(const char *sql);
+int db_stmt_count(void);
+
+struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int size,
+			    int queue_max, int statement_timeout_ms, int schema_version);
+/* Closes every connection; queued and running callbacks get res == NULL. */
+void db_pool_free(struct db_pool *p);
+/* Submits a prepared statement. DB_OK, DB_UNAVAILABLE (no ready connection)
+ * or DB_QUEUE_FULL; on error the callback is not called. */
+int db_query(struct db_pool *p, int stmt, int nparams, const char *const *values,
+	     db_cb cb, void *arg);
+void db_pool_status(const struct db_pool *p, struct db_status *st);
+void db_pool_set_size(struct db_pool *p, int size);
+/* Opens one extra connection that LISTENs on channel and calls cb per NOTIFY. */
+int db_pool_listen(struct db_pool *p, const char *channel, db_notify_cb cb, void *arg);
+
+/* Counters across all pools (for /metrics). */
+unsigned long long db_errors_total(void);
+
+#endif

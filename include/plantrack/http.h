@@ -1,0 +1,110 @@
+/*
+ * http.h - the per-request context handlers work with, and every way to
+ * answer a request (JSON, text, RFC 9457 problem+json, a pt_* SQL result).
+ *
+ * Ownership: the server creates a struct req for each request and frees it
+ * after exactly one reply; handlers must reply exactly once, possibly from a
+ * database callback. Bodies passed as json_t are stolen.
+ */
+#ifndef PLANTRACK_HTTP_H
+#define PLANTRACK_HTTP_H
+
+#include "plantrack/router.h"
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdint.h>
+
+struct worker;
+struct config;
+
+enum role { ROLE_NONE = 0, ROLE_VIEWER = 1, ROLE_EDITOR = 2, ROLE_SUPERVISOR = 3, ROLE_ADMIN = 4 };
+
+struct token_info {
+	char id[40];
+	char name[128];
+	enum role role;
+	char unit_id[40];       /* "" when the token has no unit */
+};
+
+struct req;
+typedef void (*http_result_fn)(struct req *r, PGresult *res);
+
+struct req {
+	struct evhttp_request *ev;
+	struct worker *w;
+	struct route_match m;
+	int method;                 /* enum router_method bit */
+	char *path;                 /* decoded path, owned */
+	struct evkeyvalq query;     /* decoded query parameters */
+	char request_id[64];
+	uint64_t t0_ns;
+	struct token_info tok;
+	const char *body;           /* request body (pulled up, not NUL-terminated) */
+	size_t body_len;
+	json_t *json;               /* parsed JSON body, when the route takes JSON; owned */
+	char charset[32];           /* charset of a text body, lowercased, "" if none */
+	int status;                 /* status answered, for logs and metrics */
+	void *handler_data;         /* free for the handler; freed with free() if set */
+	http_result_fn pending;     /* internal: continuation of http_call */
+};
+
+typedef void (*handler_fn)(struct req *r);
+
+/* Route flags (struct route.flags): role floor in the low bits, then options. */
+#define ROUTE_ROLE_MASK 0x0f
+#define ROUTE_PUBLIC 0x10        /* no token needed */
+#define ROUTE_JSON_BODY 0x20     /* body must be application/json, parsed into r->json */
+#define ROUTE_TEXT_BODY 0x40     /* body is text/plain or text/csv (import) */
+#define ROUTE_LARGE_BODY 0x80    /* allowed up to server.max_import_body */
+#define ROUTE_NEEDS_DB 0x100     /* answer 503 when the pool is not ready */
+
+/* Query parameter value or NULL. */
+const char *http_query(struct req *r, const char *name);
+/* Path parameter by name or NULL. */
+const char *http_param(struct req *r, const char *name);
+const char *http_header(struct req *r, const char *name);
+const struct config *http_config(struct req *r);
+
+void http_reply_json(struct req *r, int status, json_t *body);
+/* Sends raw bytes with the given content type. */
+void http_reply_raw(struct req *r, int status, const char *content_type, const char *body, size_t len);
+/* type is a short slug ("not-found") expanded to a stable URI; errors is stolen (may be NULL). */
+void http_reply_problem(struct req *r, int status, const char *type, const char *title,
+			const char *detail, json_t *errors);
+/* Answers a "SELECT status, body" row of a pt_* function, or maps its error. */
+void http_reply_result(struct req *r, PGresult *res);
+/* Maps an error result (or NULL = database unavailable) to a problem. */
+void http_reply_db_error(struct req *r, PGresult *res);
+
+/* Calls a statement whose only parameter is a JSON document (args stolen).
+ * done == NULL answers with http_reply_result. Handles pool errors (503). */
+void http_call(struct req *r, int stmt, json_t *args, http_result_fn done);
+/* Same with several text parameters (copied). */
+void http_call_params(struct req *r, int stmt, int n, const char *const *params, http_result_fn done);
+/* For writes: runs pt function fn (statement stmt = "SELECT status, body::text FROM fn($1::jsonb)")
+ * through pt_idem when the request carries Idempotency-Key. args stolen. */
+void http_call_write(struct req *r, int stmt, const char *fn, json_t *args, http_result_fn done);
+
+/* Answers the outcome of validate_object: 400 naming an unknown field, or 422
+ * with every error (errors stolen). */
+void http_reply_invalid(struct req *r, int rc, json_t *errors, const char *unknown);
+
+/* Adds ?limit= (1..500, default 50) and ?cursor= to args; problems go to errors. */
+void http_add_page(struct req *r, json_t *args, json_t *errors);
+
+/* The actor object for SQL ({"token_id","name","role","unit_id"}), new reference. */
+json_t *http_actor(struct req *r);
+/* The light thresholds for SQL ({"lag_points",...}), new reference. */
+json_t *http_cfg(struct req *r);
+const char *http_role_name(enum role role);
+enum role http_role_parse(const char *name);
+
+/* Registers the shared statements (pt_idem); once, before serving. */
+void http_init_statements(void);
+/* SHA-256 of data as 64 lowercase hex digits + NUL. */
+void http_sha256_hex(const void *data, size_t len, char out[65]);
+
+#endif

@@ -3,6 +3,7 @@
  */
 #include "plantrack/routes.h"
 #include "plantrack/auth.h"
+#include "plantrack/events.h"
 #include "plantrack/health.h"
 #include "plantrack/http.h"
 #include "plantrack/router.h"
@@ -21,6 +22,7 @@ struct router *routes_build(void)
 	int rc = health_register(r);
 	rc |= tasks_register(r);
 	rc |= plans_register(r);
+	rc |= events_register(r);
 	if (rc) {
 		router_free(r);
 		return NULL;

@@ -5,6 +5,7 @@
 #include "plantrack/auth.h"
 #include "plantrack/events.h"
 #include "plantrack/health.h"
+#include "plantrack/imports.h"
 #include "plantrack/http.h"
 #include "plantrack/router.h"
 #include "plantrack/plans.h"
@@ -23,6 +24,7 @@ struct router *routes_build(void)
 	rc |= tasks_register(r);
 	rc |= plans_register(r);
 	rc |= events_register(r);
+	rc |= imports_register(r);
 	if (rc) {
 		router_free(r);
 		return NULL;

@@ -10,6 +10,7 @@
 #include "plantrack/router.h"
 #include "plantrack/plans.h"
 #include "plantrack/tasks.h"
+#include "plantrack/tokens.h"
 
 #include <stdlib.h>
 
@@ -25,6 +26,7 @@ struct router *routes_build(void)
 	rc |= plans_register(r);
 	rc |= events_register(r);
 	rc |= imports_register(r);
+	rc |= tokens_register(r);
 	if (rc) {
 		router_free(r);
 		return NULL;

@@ -125,6 +125,9 @@ static void set_reason(struct db_pool *p, const char *detail)
 {
 	char msg[256];
 	snprintf(msg, sizeof msg, "%s", detail ? detail : "");
+	char *nl = strchr(msg, '\n');
+	if (nl)
+		*nl = 0;
 	size_t n = strlen(msg);
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 		msg[--n] = 0;

@@ -21,7 +21,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/listener.h>
@@ -42,6 +41,7 @@
 #include <uuid/uuid.h>
 
 #define MAX_HOOKS 8
+#define CONN_SET_SLOTS 8192
 
 struct worker {
 	int index;
@@ -55,6 +55,7 @@ struct worker {
 	uint64_t drain_deadline_ns;
 	int inflight;
 	int connections, paused;
+	struct evhttp_connection *conn_set[CONN_SET_SLOTS];
 	_Atomic uint64_t heartbeat_ns;
 	_Atomic int started;
 	void *slots[SLOT_COUNT];
@@ -94,19 +95,71 @@ int worker_draining(struct worker *w) { return w->draining; }
 void *worker_get_slot(struct worker *w, enum worker_slot s) { return w->slots[s]; }
 void worker_set_slot(struct worker *w, enum worker_slot s, void *d) { w->slots[s] = d; }
 
-/* ---- connection cap: a pass-through filter counts each connection's life ----
- * Each worker enforces its share of server.max_connections on its own thread:
- * at the limit it stops accepting until a connection closes. */
+/* ---- connection cap ----
+ * A connection is counted from its first request until it closes (its
+ * evhttp close callback); one that never sends a request is closed by the
+ * read timeout. Each worker enforces its share of server.max_connections on
+ * its own thread: at the limit it stops accepting until a connection closes.
+ * The set of counted connections is a small open-addressing hash per worker. */
 
 static int worker_conn_limit(const struct worker *w)
 {
 	int limit = (config_current()->max_connections + nworkers - 1) / nworkers;
+	if (limit > CONN_SET_SLOTS / 2)
+		limit = CONN_SET_SLOTS / 2;
 	return limit < 1 ? 1 : limit;
 }
 
-static void connection_closed(void *ctx)
+static size_t conn_hash(const void *p)
 {
-	struct worker *w = ctx;
+	uintptr_t v = (uintptr_t)p;
+	v ^= v >> 17;
+	v *= 0x9E3779B97F4A7C15ULL;
+	return (size_t)(v >> 40) & (CONN_SET_SLOTS - 1);
+}
+
+/* Inserts; 1 when it was new. */
+static int conn_set_add(struct worker *w, struct evhttp_connection *c)
+{
+	size_t i = conn_hash(c);
+	while (w->conn_set[i]) {
+		if (w->conn_set[i] == c)
+			return 0;
+		i = (i + 1) & (CONN_SET_SLOTS - 1);
+	}
+	w->conn_set[i] = c;
+	return 1;
+}
+
+/* Removes with backward-shift deletion (no tombstones). */
+static void conn_set_remove(struct worker *w, struct evhttp_connection *c)
+{
+	size_t i = conn_hash(c);
+	while (w->conn_set[i] != c) {
+		if (!w->conn_set[i])
+			return;
+		i = (i + 1) & (CONN_SET_SLOTS - 1);
+	}
+	w->conn_set[i] = NULL;
+	size_t j = i;
+	for (;;) {
+		j = (j + 1) & (CONN_SET_SLOTS - 1);
+		if (!w->conn_set[j])
+			return;
+		size_t home = conn_hash(w->conn_set[j]);
+		int between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+		if (!between) {
+			w->conn_set[i] = w->conn_set[j];
+			w->conn_set[j] = NULL;
+			i = j;
+		}
+	}
+}
+
+static void connection_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct worker *w = arg;
+	conn_set_remove(w, evcon);
 	w->connections--;
 	atomic_fetch_sub(&connections, 1);
 	if (w->paused && w->connections < worker_conn_limit(w) && !w->draining) {
@@ -115,18 +168,12 @@ static void connection_closed(void *ctx)
 	}
 }
 
-static struct bufferevent *connection_new(struct event_base *base, void *arg)
+static void connection_track(struct worker *w, struct evhttp_request *ev)
 {
-	struct worker *w = arg;
-	struct bufferevent *sock = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (!sock)
-		return NULL;
-	struct bufferevent *f = bufferevent_filter_new(sock, NULL, NULL, BEV_OPT_CLOSE_ON_FREE,
-						      connection_closed, w);
-	if (!f) {
-		bufferevent_free(sock);
-		return NULL;
-	}
+	struct evhttp_connection *evcon = evhttp_request_get_connection(ev);
+	if (!evcon || w->connections >= CONN_SET_SLOTS / 2 || !conn_set_add(w, evcon))
+		return;
+	evhttp_connection_set_closecb(evcon, connection_closed, w);
 	w->connections++;
 	atomic_fetch_add(&connections, 1);
 	if (w->connections >= worker_conn_limit(w) && !w->paused) {
@@ -135,7 +182,6 @@ static struct bufferevent *connection_new(struct event_base *base, void *arg)
 		w->paused = 1;
 		evconnlistener_disable(w->listener);
 	}
-	return f;
 }
 
 /* ---- request dispatch ---- */
@@ -287,6 +333,7 @@ static void on_request(struct evhttp_request *ev, void *arg)
 		return;
 	}
 	w->inflight++;
+	connection_track(w, ev);
 	r->ev = ev;
 	r->w = w;
 	r->t0_ns = server_now_ns();
@@ -418,7 +465,6 @@ static int worker_init(struct worker *w, int index)
 	evhttp_set_default_content_type(w->http, "application/json");
 	evhttp_set_flags(w->http, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_gencb(w->http, on_request, w);
-	evhttp_set_bevcb(w->http, connection_new, w);
 	w->listener = evconnlistener_new(w->base, NULL, NULL, LEV_OPT_CLOSE_ON_EXEC, 0, listen_fd);
 	if (!w->listener || !evhttp_bind_listener(w->http, w->listener))
 		return -1;

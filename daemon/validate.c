@@ -110,7 +110,7 @@ static void check_strings(json_t *v, const struct vfield *f, const char *field, 
 	}
 	size_t max = f->max > 0 ? (size_t)f->max : 200, i;
 	json_t *item;
-	char sub[256];
+	char sub[300];
 	json_array_foreach(v, i, item) {
 		snprintf(sub, sizeof sub, "%s[%zu]", field, i);
 		if (!json_is_string(item))
@@ -163,7 +163,7 @@ static int check_value(json_t *v, const struct vfield *f, const char *field, jso
 		}
 		size_t i;
 		json_t *item;
-		char sub[256];
+		char sub[300];
 		json_array_foreach(v, i, item) {
 			snprintf(sub, sizeof sub, "%s[%zu]", field, i);
 			if (!json_is_object(item)) {

@@ -1,0 +1,59 @@
+/*
+ * csvimport.h - a spreadsheet of tasks (the "103 项民生实事" list kind, saved
+ * from Excel as CSV) to the task JSON that POST /v1/plans/{id}/tasks/import
+ * writes, all or nothing, with every problem listed by row, line and column.
+ *
+ * Pure: no I/O, no global state, thread safe; linear in the input size.
+ */
+#ifndef PLANTRACK_CSVIMPORT_H
+#define PLANTRACK_CSVIMPORT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* Length limits, in characters (code points). */
+#define CSVIMPORT_MAX_TITLE 2000
+#define CSVIMPORT_MAX_BODY 20000
+#define CSVIMPORT_MAX_LEAD_UNIT 200
+#define CSVIMPORT_MAX_OWNER 100
+#define CSVIMPORT_MAX_UNIT 32
+#define CSVIMPORT_MAX_SEQ 1000000
+#define CSVIMPORT_MAX_VALUE 1e15 /* |target value| */
+
+/*
+ * body[0..n): the raw request bytes. charset: from the Content-Type ("utf-8",
+ * "gb18030", "gbk", "gb2312"), NULL = detect (see textenc.h). year_hint: the
+ * year for dates written without one (6月底).
+ *
+ * The header is the first record that names a title column; records above it
+ * (a sheet title such as "2025年民生实事项目清单,,,") are skipped with a
+ * warning. Columns are matched by name after trimming spaces and a BOM,
+ * English case-insensitively:
+ *   序号/seq  项目名称/title (required)  建设内容/body  牵头单位/lead_unit
+ *   责任人/owner  计划完成时间/due_date  目标值/target_value  单位/target_unit
+ * (also accepted: 编号, 名称, 项目, 任务名称, 主要内容, 工作内容, 责任单位,
+ * 完成时间, 完成时限, 计量单位). Unknown columns are ignored with a warning.
+ * Field values are trimmed; empty means null. Records whose fields are all
+ * blank are skipped (Excel writes ",,,," for formatted empty rows).
+ *
+ * Returns 0 with *tasks = a JSON array, one object per data record:
+ *   {"seq":int|null,"title":s,"body":s|null,"lead_unit":s|null,"owner":s|null,
+ *    "due_date":"YYYY-MM-DD"|null,
+ *    "targets":[{"label":title,"value":n,"unit":s|null,"comparator":"=","text":"<value><unit>"}]}
+ * where "targets" is present only when the target value is, and *errors = NULL.
+ *
+ * Returns -1 with *tasks = NULL and *errors = a JSON array of EVERY problem:
+ *   {"row":N,"line":L,"column":"计划完成时间","message":"..."}
+ * row = 1-based record number after the header, line = 1-based source line,
+ * column = the header text as written in the file (null when not about one
+ * column). File-level problems (undecodable text, unterminated quote, no
+ * title column, duplicate column, no data rows) are one error with row 0
+ * (line null when not known).
+ *
+ * *warnings (warnings may be NULL): JSON array of strings, on success and
+ * failure. The CALLER OWNS (json_decref) everything returned.
+ */
+int csvimport_tasks(const char *body, size_t n, const char *charset, int year_hint, json_t **tasks,
+		    json_t **errors, json_t **warnings);
+
+#endif

@@ -196,7 +196,7 @@ static void write_export(struct evbuffer *csv, json_t *rows)
 					 str_or_empty(t, "owner"), str_or_empty(t, "status"), progress,
 					 str_or_empty(t, "light"), str_or_empty(t, "due_date"),
 					 (const char *)evbuffer_pullup(tb, -1), str_or_empty(t, "id") };
-		csv_write_row(csv, fields, sizeof fields / sizeof fields[0]);
+		csv_write_row_ex(csv, fields, sizeof fields / sizeof fields[0], CSV_WRITE_NEUTRALIZE_FORMULAS);
 		evbuffer_free(tb);
 	}
 }

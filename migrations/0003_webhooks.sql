@@ -1,0 +1,288 @@
+-- 0003_webhooks.sql - webhook subscriptions and their delivery log.
+--
+-- Every insert into events (0001) fans out, in the writer's transaction, into
+-- one pending webhook_deliveries row per matching active webhook, then
+-- pg_notify('plantrack_webhooks', ''). Daemons claim due rows with
+-- pt_deliveries_claim (FOR UPDATE SKIP LOCKED plus a lease on next_attempt_at,
+-- so two daemons never POST the same row at once and a daemon that dies
+-- mid-delivery only delays it), POST them, and record the outcome with
+-- pt_delivery_done. Delivery is at least once; all state lives here.
+-- HTTP-facing functions follow docs/sql-api.md (one jsonb, TABLE(status, body)).
+
+CREATE TABLE webhooks (
+    id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    url         text NOT NULL CHECK (url ~ '^https?://' AND length(url) <= 2000),
+    secret      text NOT NULL CHECK (length(secret) BETWEEN 16 AND 200),
+    event_types text[] NOT NULL DEFAULT '{}',          -- empty = every event type
+    active      boolean NOT NULL DEFAULT true,
+    version     int NOT NULL DEFAULT 1,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    deleted_at  timestamptz
+);
+CREATE INDEX webhooks_live ON webhooks (created_at, id) WHERE deleted_at IS NULL;
+
+CREATE TABLE webhook_deliveries (
+    id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    webhook_id      uuid NOT NULL REFERENCES webhooks(id),
+    event_seq       bigint NOT NULL,
+    event_type      text NOT NULL,
+    payload         jsonb NOT NULL,
+    status          text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+    attempts        int NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz NOT NULL DEFAULT now(),
+    last_error      text,
+    last_status     int,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    delivered_at    timestamptz,
+    UNIQUE (webhook_id, event_seq)
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+
+-- RFC 3339 UTC with microseconds, the way the API writes timestamps.
+CREATE FUNCTION pt_wh_ts(t timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+$$;
+
+-- The public shape of a webhook (never the secret).
+CREATE FUNCTION pt_wh_json(w webhooks) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'id', w.id, 'url', w.url, 'event_types', to_jsonb(w.event_types), 'active', w.active,
+        'version', w.version, 'created_at', pt_wh_ts(w.created_at), 'updated_at', pt_wh_ts(w.updated_at),
+        'deliveries', (SELECT jsonb_build_object(
+                'pending', count(*) FILTER (WHERE d.status = 'pending'),
+                'delivered', count(*) FILTER (WHERE d.status = 'delivered'),
+                'failed', count(*) FILTER (WHERE d.status = 'failed'))
+            FROM webhook_deliveries d WHERE d.webhook_id = w.id))
+$$;
+
+CREATE FUNCTION pt_wh_delivery_json(d webhook_deliveries) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'id', d.id, 'webhook_id', d.webhook_id, 'event_seq', d.event_seq, 'event_type', d.event_type,
+        'status', d.status, 'attempts', d.attempts,
+        'next_attempt_at', CASE WHEN d.status = 'pending' THEN pt_wh_ts(d.next_attempt_at) END,
+        'last_status', d.last_status, 'last_error', d.last_error,
+        'created_at', pt_wh_ts(d.created_at), 'delivered_at', pt_wh_ts(d.delivered_at),
+        'payload', d.payload)
+$$;
+
+-- A live webhook by id, or PT404.
+CREATE FUNCTION pt_wh_find(p_id text) RETURNS webhooks
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    w webhooks;
+BEGIN
+    IF p_id IS NULL OR p_id !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        RAISE EXCEPTION USING ERRCODE = 'PT404', MESSAGE = 'Webhook not found', DETAIL = 'the id is not a webhook id';
+    END IF;
+    SELECT * INTO w FROM webhooks WHERE id = p_id::uuid AND deleted_at IS NULL;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'PT404', MESSAGE = 'Webhook not found', DETAIL = format('no webhook %s', p_id);
+    END IF;
+    RETURN w;
+END $$;
+
+CREATE FUNCTION pt_wh_types(a jsonb) RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(array_agg(DISTINCT x ORDER BY x), '{}') FROM jsonb_array_elements_text(coalesce(a, '[]')) AS x
+$$;
+
+-- {actor, url, secret, event_types?, active?} -> 201 webhook + "secret" (the only time it is shown).
+CREATE FUNCTION pt_webhook_create(a jsonb) RETURNS TABLE(status int, body jsonb)
+LANGUAGE plpgsql AS $$
+DECLARE
+    w webhooks;
+BEGIN
+    INSERT INTO webhooks (url, secret, event_types, active)
+    VALUES (a->>'url', a->>'secret', pt_wh_types(a->'event_types'), coalesce((a->>'active')::boolean, true))
+    RETURNING * INTO w;
+    RETURN QUERY SELECT 201, pt_wh_json(w) || jsonb_build_object('secret', w.secret);
+END $$;
+
+-- {limit, cursor?} -> 200 {"items":[webhook…],"next_cursor"}, oldest first; the cursor is the last id.
+CREATE FUNCTION pt_webhook_list(a jsonb) RETURNS TABLE(status int, body jsonb)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    lim int := least(greatest(coalesce((a->>'limit')::int, 50), 1), 500);
+    cur webhooks;
+    items jsonb;
+    n int;
+    last_id uuid;
+BEGIN
+    IF a->>'cursor' IS NOT NULL THEN
+        IF a->>'cursor' !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+            RAISE EXCEPTION USING ERRCODE = 'PT422', MESSAGE = 'Validation failed', DETAIL = 'bad cursor',
+                HINT = '[{"field":"cursor","message":"is not a cursor from this API"}]';
+        END IF;
+        SELECT * INTO cur FROM webhooks WHERE id = (a->>'cursor')::uuid;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'PT422', MESSAGE = 'Validation failed', DETAIL = 'bad cursor',
+                HINT = '[{"field":"cursor","message":"is not a cursor from this API"}]';
+        END IF;
+    END IF;
+    SELECT coalesce(jsonb_agg(pt_wh_json(p) ORDER BY p.created_at, p.id), '[]'), count(*),
+           (array_agg(p.id ORDER BY p.created_at DESC, p.id DESC))[1]
+      INTO items, n, last_id
+      FROM (SELECT * FROM webhooks w
+             WHERE w.deleted_at IS NULL
+               AND (cur.id IS NULL OR (w.created_at, w.id) > (cur.created_at, cur.id))
+             ORDER BY w.created_at, w.id LIMIT lim) p;
+    RETURN QUERY SELECT 200, jsonb_build_object('items', items,
+        'next_cursor', CASE WHEN n = lim THEN last_id::text END);
+END $$;
+
+-- {id} -> 200 webhook; PT404.
+CREATE FUNCTION pt_webhook_get(a jsonb) RETURNS TABLE(status int, body jsonb)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN QUERY SELECT 200, pt_wh_json(pt_wh_find(a->>'id'));
+END $$;
+
+-- {actor, id, if_match:int|null, patch:{url?, secret?, event_types?, active?}} -> 200 webhook; PT404, PT412.
+CREATE FUNCTION pt_webhook_patch(a jsonb) RETURNS TABLE(status int, body jsonb)
+LANGUAGE plpgsql AS $$
+DECLARE
+    w webhooks := pt_wh_find(a->>'id');
+    p jsonb := coalesce(a->'patch', '{}');
+BEGIN
+    SELECT * INTO w FROM webhooks WHERE id = w.id FOR UPDATE;
+    IF jsonb_typeof(a->'if_match') = 'number' AND (a->>'if_match')::int <> w.version THEN
+        RAISE EXCEPTION USING ERRCODE = 'PT412', MESSAGE = 'Precondition failed',
+            DETAIL = format('the webhook is at version %s', w.version);
+    END IF;
+    UPDATE webhooks SET
+        url = CASE WHEN p ? 'url' THEN p->>'url' ELSE url END,
+        secret = CASE WHEN p ? 'secret' THEN p->>'secret' ELSE secret END,
+        event_types = CASE WHEN p ? 'event_types' THEN pt_wh_types(p->'event_types') ELSE event_types END,
+        active = CASE WHEN p ? 'active' THEN (p->>'active')::boolean ELSE active END,
+        version = version + 1,
+        updated_at = now()
+     WHERE id = w.id
+    RETURNING * INTO w;
+    RETURN QUERY SELECT 200, pt_wh_json(w);
+END $$;
+
+-- {actor, id} -> 204; soft delete; its pending deliveries fail.
+CREATE FUNCTION pt_webhook_delete(a jsonb) RETURNS TABLE(status int, body jsonb)
+LANGUAGE plpgsql AS $$
+DECLARE
+    w webhooks := pt_wh_find(a->>'id');
+BEGIN
+    UPDATE webhooks SET deleted_at = now(), active = false, updated_at = now(), version = version + 1
+     WHERE id = w.id;
+    UPDATE webhook_deliveries SET status = 'failed', last_error = 'webhook deleted'
+     WHERE webhook_id = w.id AND webhook_deliveries.status = 'pending';
+    RETURN QUERY SELECT 204, NULL::jsonb;
+END $$;
+
+-- {id, limit, cursor?} -> 200 {"items":[delivery…],"next_cursor"}, newest first; the cursor is an event seq.
+CREATE FUNCTION pt_webhook_deliveries(a jsonb) RETURNS TABLE(status int, body jsonb)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    w webhooks := pt_wh_find(a->>'id');
+    lim int := least(greatest(coalesce((a->>'limit')::int, 50), 1), 500);
+    before bigint;
+    items jsonb;
+    n int;
+    last_seq bigint;
+BEGIN
+    IF a->>'cursor' IS NOT NULL THEN
+        IF a->>'cursor' !~ '^[0-9]{1,18}$' THEN
+            RAISE EXCEPTION USING ERRCODE = 'PT422', MESSAGE = 'Validation failed', DETAIL = 'bad cursor',
+                HINT = '[{"field":"cursor","message":"is not a cursor from this API"}]';
+        END IF;
+        before := (a->>'cursor')::bigint;
+    END IF;
+    SELECT coalesce(jsonb_agg(pt_wh_delivery_json(d) ORDER BY d.event_seq DESC), '[]'), count(*), min(d.event_seq)
+      INTO items, n, last_seq
+      FROM (SELECT * FROM webhook_deliveries x
+             WHERE x.webhook_id = w.id AND (before IS NULL OR x.event_seq < before)
+             ORDER BY x.event_seq DESC LIMIT lim) d;
+    RETURN QUERY SELECT 200, jsonb_build_object('items', items,
+        'next_cursor', CASE WHEN n = lim THEN last_seq::text END);
+END $$;
+
+-- Internal (the deliverer): {limit, lease_seconds} -> due pending rows of live
+-- active webhooks, locked with SKIP LOCKED and leased (next_attempt_at pushed
+-- forward, attempts counted) so no other daemon takes them meanwhile.
+CREATE FUNCTION pt_deliveries_claim(a jsonb)
+RETURNS TABLE(id uuid, webhook_id uuid, url text, secret text, event_type text, payload text, attempts int)
+LANGUAGE plpgsql AS $$
+DECLARE
+    lim int := least(greatest(coalesce((a->>'limit')::int, 10), 1), 1000);
+    lease interval := make_interval(secs => least(greatest(coalesce((a->>'lease_seconds')::int, 30), 1), 3600));
+BEGIN
+    RETURN QUERY
+    WITH due AS (
+        SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+         WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+           AND w.active AND w.deleted_at IS NULL
+         ORDER BY d.next_attempt_at
+         LIMIT lim
+         FOR UPDATE OF d SKIP LOCKED
+    )
+    UPDATE webhook_deliveries d
+       SET next_attempt_at = now() + lease, attempts = d.attempts + 1
+      FROM due, webhooks w
+     WHERE d.id = due.id AND w.id = d.webhook_id
+    RETURNING d.id, d.webhook_id, w.url, w.secret, d.event_type, d.payload::text, d.attempts;
+END $$;
+
+-- Internal: {id, ok, status?, error?, retry_seconds? | next_attempt_at?} records one
+-- attempt: delivered; or pending until the next attempt; or failed once the
+-- delivery is 24 hours old. Rows no longer pending are left alone.
+-- Returns the new status (NULL when the row was not pending).
+CREATE FUNCTION pt_delivery_done(a jsonb) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    d webhook_deliveries;
+    next_at timestamptz;
+BEGIN
+    SELECT * INTO d FROM webhook_deliveries WHERE webhook_deliveries.id = (a->>'id')::uuid FOR UPDATE;
+    IF NOT FOUND OR d.status <> 'pending' THEN
+        RETURN NULL;
+    END IF;
+    IF coalesce((a->>'ok')::boolean, false) THEN
+        UPDATE webhook_deliveries SET status = 'delivered', delivered_at = now(),
+               last_status = (a->>'status')::int, last_error = NULL
+         WHERE webhook_deliveries.id = d.id;
+        RETURN 'delivered';
+    END IF;
+    next_at := CASE
+        WHEN a->>'retry_seconds' IS NOT NULL THEN now() + make_interval(secs => (a->>'retry_seconds')::float8)
+        WHEN a->>'next_attempt_at' IS NOT NULL THEN (a->>'next_attempt_at')::timestamptz
+        ELSE now() + interval '1 minute' END;
+    IF now() >= d.created_at + interval '24 hours' THEN
+        UPDATE webhook_deliveries SET status = 'failed', last_status = (a->>'status')::int,
+               last_error = left(a->>'error', 500)
+         WHERE webhook_deliveries.id = d.id;
+        RETURN 'failed';
+    END IF;
+    UPDATE webhook_deliveries SET next_attempt_at = next_at, last_status = (a->>'status')::int,
+           last_error = left(a->>'error', 500)
+     WHERE webhook_deliveries.id = d.id;
+    RETURN 'pending';
+END $$;
+
+-- The fan-out: one pending delivery per matching live active webhook.
+CREATE FUNCTION pt_wh_on_event() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO webhook_deliveries (webhook_id, event_seq, event_type, payload)
+    SELECT w.id, NEW.seq, NEW.type,
+           jsonb_build_object('seq', NEW.seq, 'type', NEW.type, 'at', pt_wh_ts(NEW.at),
+                              'plan_id', NEW.plan_id, 'task_id', NEW.task_id, 'data', NEW.payload)
+      FROM webhooks w
+     WHERE w.active AND w.deleted_at IS NULL
+       AND (cardinality(w.event_types) = 0 OR NEW.type = ANY (w.event_types));
+    IF FOUND THEN
+        PERFORM pg_notify('plantrack_webhooks', '');
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER events_webhooks AFTER INSERT ON events
+    FOR EACH ROW EXECUTE FUNCTION pt_wh_on_event();

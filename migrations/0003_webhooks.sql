@@ -178,7 +178,7 @@ BEGIN
     RETURN QUERY SELECT 204, NULL::jsonb;
 END $$;
 
--- {id, limit, cursor?} -> 200 {"items":[delivery…],"next_cursor"}, newest first; the cursor is an event seq.
+-- {id, limit, cursor?, status?} -> 200 {"items":[delivery…],"next_cursor"}, newest first; the cursor is an event seq.
 CREATE FUNCTION pt_webhook_deliveries(a jsonb) RETURNS TABLE(status int, body jsonb)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -200,6 +200,7 @@ BEGIN
       INTO items, n, last_seq
       FROM (SELECT * FROM webhook_deliveries x
              WHERE x.webhook_id = w.id AND (before IS NULL OR x.event_seq < before)
+               AND (a->>'status' IS NULL OR x.status = a->>'status')
              ORDER BY x.event_seq DESC LIMIT lim) d;
     RETURN QUERY SELECT 200, jsonb_build_object('items', items,
         'next_cursor', CASE WHEN n = lim THEN last_seq::text END);

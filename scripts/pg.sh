@@ -172,9 +172,16 @@ case "$cmd" in
   destroy)
     [ $# -eq 2 ] || usage
     [ -e "$dir" ] || exit 0
-    # only remove what looks like ours: a cluster directory or an empty one
+    # only remove what looks like ours: nothing in DIR but what pg.sh puts there
+    for entry in "$dir"/* "$dir"/.[!.]*; do
+      [ -e "$entry" ] || continue
+      case "${entry##*/}" in
+        data|sock|postgresql.log|initdb.log|pg_ctl.err) ;;
+        *) die "$dir holds ${entry##*/}, which pg.sh did not make; not removing it" ;;
+      esac
+    done
     if [ -e "$data" ] && [ ! -f "$data/PG_VERSION" ]; then
-      die "$dir does not look like a pg.sh cluster directory; not removing it"
+      die "$data is not a PostgreSQL data directory; not removing $dir"
     fi
     cmd_stop || true
     rm -rf "$dir"

@@ -397,8 +397,9 @@ static void conn_read(struct conn *c)
 		}
 		if (failed && c->state == C_SETUP) {
 			const char *state = PQresultErrorField(done, PG_DIAG_SQLSTATE);
+			int missing_table = state && !strcmp(state, "42P01");
 			PQclear(done);
-			if (state && !strcmp(state, "42P01")) {
+			if (missing_table) {
 				char msg[160];
 				snprintf(msg, sizeof msg, "schema is behind: not migrated, migrations need %d (run plantrackd migrate)",
 					 c->pool->schema_version);

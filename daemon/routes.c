@@ -11,6 +11,7 @@
 #include "plantrack/plans.h"
 #include "plantrack/tasks.h"
 #include "plantrack/tokens.h"
+#include "plantrack/webhooks.h"
 
 #include <stdlib.h>
 
@@ -27,6 +28,7 @@ struct router *routes_build(void)
 	rc |= events_register(r);
 	rc |= imports_register(r);
 	rc |= tokens_register(r);
+	rc |= webhooks_register(r);
 	if (rc) {
 		router_free(r);
 		return NULL;

@@ -6,6 +6,7 @@ import datetime
 import json
 import threading
 import time
+from urllib.parse import quote
 
 from harness import Daemon, Database, http, run, skip_without_pg
 
@@ -115,9 +116,9 @@ def test_get_task_with_etag():
 
 def test_filters():
     plan = state["plan"]
-    r = api("GET", "/v1/tasks?plan=%s&unit=%s" % (plan, "城管办"))
+    r = api("GET", "/v1/tasks?plan=%s&unit=%s" % (plan, quote("城管办")))
     assert [t["title"] for t in r.json()["items"]] == ["老旧小区改造"], r.body
-    r = api("GET", "/v1/tasks?plan=%s&q=%s" % (plan, "志愿"))
+    r = api("GET", "/v1/tasks?plan=%s&q=%s" % (plan, quote("志愿")))
     assert [t["title"] for t in r.json()["items"]] == ["孵化志愿服务团队"]
     r = api("GET", "/v1/tasks?plan=%s&light=red" % plan)
     assert [t["title"] for t in r.json()["items"]] == ["孵化志愿服务团队"], r.body
@@ -220,8 +221,11 @@ def test_report_validation():
     assert r.status == 400 and r.json()["errors"][0]["field"] == "mood"
     r = api("POST", "/v1/tasks/%s/updates" % tid, {"problems": "only problems"})
     assert r.status == 422
-    r = api("POST", "/v1/tasks/%s/updates" % tid, {"note": "\ud800"})
-    assert r.status in (400, 422)
+    json_hdr = {"Content-Type": "application/json"}
+    r = api("POST", "/v1/tasks/%s/updates" % tid, b'{"note":"\xff\xfe"}', headers=json_hdr)
+    assert r.status == 400, "invalid UTF-8 is malformed JSON"
+    r = api("POST", "/v1/tasks/%s/updates" % tid, b'{"note":"\\ud800"}', headers=json_hdr)
+    assert r.status == 400, "a lone surrogate is not a string"
 
 
 def test_twenty_concurrent_reports_all_land():

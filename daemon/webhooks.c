@@ -22,6 +22,8 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -507,8 +509,13 @@ static void delivery_start(struct deliverer *dl, struct delivery *d, const char 
 			snprintf(error, sizeof error, "TLS unavailable");
 			goto fail;
 		}
-		SSL_set_tlsext_host_name(ssl, host);
-		SSL_set1_host(ssl, host);
+		unsigned char addr[16];
+		if (inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1) {
+			X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
+		} else {
+			SSL_set_tlsext_host_name(ssl, host);
+			SSL_set1_host(ssl, host);
+		}
 		bev = bufferevent_openssl_socket_new(dl->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
 						     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 		if (!bev) {

@@ -7,6 +7,10 @@ import hashlib
 import hmac
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import json
+import os
+import ssl
+import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -31,7 +35,8 @@ class Receiver:
     """HTTP server on 127.0.0.1 recording every POST; per path a queue of
     answers (status code, or "hang" to hold the request until released)."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
+        self.scheme = "https" if tls else "http"
         self.lock = threading.Lock()
         self.calls = []          # (path, headers dict lowercased, body bytes, time)
         self.plans = {}          # path -> [status | "hang", ...]
@@ -67,10 +72,12 @@ class Receiver:
         self.port = free_port()
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.server.daemon_threads = True
+        if tls:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def url(self, path):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
+        return "%s://127.0.0.1:%d%s" % (self.scheme, self.port, path)
 
     def plan(self, path, answers):
         with self.lock:
@@ -344,6 +351,48 @@ def test_pending_and_in_flight_survive_restart():
     assert d["attempts"] == 2, d
     time.sleep(1.5)
     assert len(rx.got("/inflight")) == 2
+
+
+
+def test_https_verified_against_the_store():
+    """Last: it stops the main daemon. A self-signed certificate for 127.0.0.1
+    is refused by default and accepted once it is in the trust store."""
+    tmp = tempfile.mkdtemp(prefix="plantrack-tls.")
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    p = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                        "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        print("no openssl command; https part skipped: " + p.stderr.strip())
+        return
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    tls = Receiver(tls=ctx)
+    r = api("POST", "/v1/webhooks", {"url": tls.url("/untrusted"), "secret": SECRET})
+    assert r.status == 201, r
+    untrusted = r.json()
+    seq = emit("task.updated")
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        items = [d for d in deliveries(untrusted["id"]) if d["event_seq"] == seq]
+        if items and items[0]["attempts"] >= 1 and items[0]["last_error"]:
+            break
+        time.sleep(0.1)
+    assert items[0]["status"] == "pending" and "certificate" in items[0]["last_error"], items
+    assert tls.got("/untrusted") == []
+    api("DELETE", "/v1/webhooks/%s" % untrusted["id"])
+
+    assert daemon.stop() == 0
+    trusting = Daemon(db, env={"SSL_CERT_FILE": cert})
+    trusting.start()
+    r = http("POST", trusting.url + "/v1/webhooks", body={"url": tls.url("/tls"), "secret": SECRET}, token=admin)
+    assert r.status == 201, r
+    seq = emit("task.created")
+    calls = tls.wait("/tls", 1, timeout=15)
+    check_signature(calls[0][1], calls[0][2])
+    assert json.loads(calls[0][2])["seq"] == seq
+    assert trusting.stop() == 0
+    subprocess.run(["rm", "-rf", tmp])
 
 
 run(globals())

@@ -36,7 +36,7 @@
 #define WH_POLL_MS 1000          /* claim due deliveries this often */
 #define WH_MAX_INFLIGHT 32       /* deliveries at once per deliverer */
 #define WH_BACKOFF_CAP_S 3600.0
-#define WH_MAX_RESPONSE 65536    /* response body kept at most (it is ignored) */
+#define WH_MAX_RESPONSE (1 << 20) /* response headers/body read at most (ignored) */
 
 static const char *const event_types[] = { "plan.created", "task.created", "task.updated", "task.deleted",
 					   "task.reported", NULL };

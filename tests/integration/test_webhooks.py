@@ -227,6 +227,14 @@ def test_create_get_list_patch():
         if not cursor:
             break
     assert len(seen) == len(set(seen)) >= 3 and hook["id"] in seen
+    # Idempotency-Key: the replay answers the same webhook (and secret), creating nothing.
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    first = api("POST", "/v1/webhooks", {"url": rx.url("/idem"), "active": False}, headers=key)
+    again = api("POST", "/v1/webhooks", {"url": rx.url("/idem"), "active": False}, headers=key)
+    assert first.status == again.status == 201, (first, again)
+    assert first.json()["id"] == again.json()["id"] and first.json()["secret"] == again.json()["secret"]
+    other = api("POST", "/v1/webhooks", {"url": rx.url("/idem2"), "active": False}, headers=key)
+    assert other.status == 422, other
     r = api("DELETE", "/v1/webhooks/%s" % hook["id"])
     assert r.status == 204, r
     assert api("GET", "/v1/webhooks/%s" % hook["id"]).status == 404

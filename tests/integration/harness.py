@@ -496,9 +496,32 @@ def pg_cluster(tmpdir=None, fast=True):
 
 # ---------------------------------------------------------------- runner
 
+_REPORT_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                   "WARNING: ThreadSanitizer", "AddressSanitizer:DEADLYSIGNAL")
+
+
+def log_excerpt(text, lines=30, report_lines=60):
+    """The last lines of a log; when it holds a sanitizer report, the few lines
+    before it and the report's first lines up to its SUMMARY (the stack, not the
+    shadow-byte map)."""
+    all_lines = text.splitlines()
+    first = next((i for i, l in enumerate(all_lines) if any(m in l for m in _REPORT_MARKERS)), None)
+    if first is None:
+        return "\n".join(all_lines[-lines:])
+    out = all_lines[max(0, first - 5):first]
+    for l in all_lines[first:first + report_lines]:
+        out.append(l)
+        if l.startswith("SUMMARY:") or l.startswith("Shadow bytes around"):
+            break
+    summary = [l for l in all_lines[first:] if l.startswith("SUMMARY:")]
+    if summary and summary[0] not in out:
+        out.append(summary[0])
+    return "\n".join(out)
+
+
 def _print_daemon_logs():
     for d in _daemons:
-        text = d.log_tail(40)
+        text = log_excerpt(d.log(), 40)
         if text:
             print("---- plantrackd log (%s, pid %s), last lines:" % (d.url, d.pid))
             print(text)
@@ -527,10 +550,13 @@ def run(namespace):
             for d in _daemons:
                 text = d.log()
                 start = logged.get(id(d), 0)
-                tail = "\n".join(text[start:].splitlines()[-30:]) if start < len(text) else ""
-                if tail:
-                    print("---- plantrackd log (%s) during %s:" % (d.url, name))
-                    print(tail)
+                excerpt = log_excerpt(text[start:]) if start < len(text) else ""
+                if excerpt:
+                    state = ""
+                    if d.proc is not None and d.proc.poll() is not None and d.exit_code is None:
+                        state = ", exited %d" % d.proc.returncode
+                    print("---- plantrackd log (%s%s) during %s:" % (d.url, state, name))
+                    print(excerpt)
                     print("----")
         else:
             passed += 1

@@ -132,8 +132,8 @@ cmd_start() {
     tail -n 15 "$logfile" >&2 || true
     die "PostgreSQL in $dir did not start (log: $logfile)"
   fi
-  local i
-  for i in $(seq 100); do
+
+  for _ in $(seq 100); do
     if "$bindir/pg_isready" -q -h "$sock" -p "$port" -U postgres -d postgres; then
       conninfo "$port"
       return 0

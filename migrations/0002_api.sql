@@ -2,28 +2,30 @@
 -- handlers call, plus the helpers they share. Each API function takes one jsonb
 -- and returns exactly one (status int, body jsonb) row; client errors are raised
 -- with SQLSTATE PT4xx (MESSAGE = title, DETAIL = detail, HINT = JSON errors).
--- All names are schema-qualified; every function pins search_path to public.
+-- All names are schema-qualified, so nothing depends on search_path (and no
+-- function carries a SET clause, which would stop SQL functions from being inlined).
 
 ---------------------------------------------------------------------------
 -- small helpers
 ---------------------------------------------------------------------------
 
 -- RFC 3339 UTC timestamp text.
+-- (to_jsonb of a timestamp is ISO 8601 whatever DateStyle says, and much faster than to_char)
 CREATE FUNCTION public.pt_ts(t timestamptz) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = public AS $$
-    SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT (to_jsonb(t AT TIME ZONE 'UTC') #>> '{}') || 'Z'
 $$;
 
 -- text -> uuid, NULL when it is no uuid (never an error).
 CREATE FUNCTION public.pt_uuid(s text) RETURNS uuid
-LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = public AS $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN s ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$'
                 THEN s::uuid END
 $$;
 
 -- Raise a client error: code 'PT404' etc.
 CREATE FUNCTION public.pt_fail(code text, msg text, detail text DEFAULT NULL, hint jsonb DEFAULT NULL)
-RETURNS void LANGUAGE plpgsql SET search_path = public AS $$
+RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION USING ERRCODE = code, MESSAGE = msg,
         DETAIL = coalesce(detail, ''), HINT = coalesce(hint::text, '');
@@ -31,25 +33,25 @@ END $$;
 
 -- One-field 422.
 CREATE FUNCTION public.pt_fail422(field text, message text) RETURNS void
-LANGUAGE sql SET search_path = public AS $$
+LANGUAGE sql AS $$
     SELECT public.pt_fail('PT422', 'Validation failed', field || ' ' || message,
                           jsonb_build_array(jsonb_build_object('field', field, 'message', message)))
 $$;
 
 CREATE FUNCTION public.pt_today(cfg jsonb) RETURNS date
-LANGUAGE sql STABLE SET search_path = public AS $$
+LANGUAGE sql STABLE AS $$
     SELECT coalesce(nullif(cfg->>'today', '')::date, current_date)
 $$;
 
 -- A jsonb string/null as text: empty strings count as absent.
 CREATE FUNCTION public.pt_text(v jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE SET search_path = public AS $$
+LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN jsonb_typeof(v) = 'string' THEN nullif(btrim(v #>> '{}'), '')
                 WHEN jsonb_typeof(v) IN ('number', 'boolean') THEN v #>> '{}' END
 $$;
 
 CREATE FUNCTION public.pt_texts(v jsonb) RETURNS text[]
-LANGUAGE sql IMMUTABLE SET search_path = public AS $$
+LANGUAGE sql IMMUTABLE AS $$
     SELECT coalesce(array_agg(x ORDER BY n), '{}')
       FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(v) = 'array' THEN v ELSE '[]' END)
            WITH ORDINALITY AS e(x, n)
@@ -57,7 +59,7 @@ LANGUAGE sql IMMUTABLE SET search_path = public AS $$
 $$;
 
 CREATE FUNCTION public.pt_limit(a jsonb) RETURNS int
-LANGUAGE sql IMMUTABLE SET search_path = public AS $$
+LANGUAGE sql IMMUTABLE AS $$
     SELECT greatest(1, least(500, coalesce((a->>'limit')::int, 50)))
 $$;
 
@@ -67,7 +69,7 @@ $$;
 
 -- The unit called n (a root one preferred), created at the root on first use.
 CREATE FUNCTION public.pt_unit_ensure(n text) RETURNS uuid
-LANGUAGE plpgsql SET search_path = public AS $$
+LANGUAGE plpgsql AS $$
 DECLARE u uuid;
 BEGIN
     n := nullif(btrim(n), '');
@@ -86,14 +88,14 @@ BEGIN
 END $$;
 
 CREATE FUNCTION public.pt_unit_name(u uuid) RETURNS text
-LANGUAGE sql STABLE SET search_path = public AS $$
+LANGUAGE sql STABLE AS $$
     SELECT name FROM public.units WHERE id = u
 $$;
 
 -- May actor write to a task whose lead unit is u? supervisor/admin: always;
 -- editor: when u is its unit or below it; anyone else: never.
 CREATE FUNCTION public.pt_in_scope(actor jsonb, u uuid) RETURNS boolean
-LANGUAGE plpgsql STABLE SET search_path = public AS $$
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
     role text := actor->>'role';
     mine uuid := public.pt_uuid(actor->>'unit_id');
@@ -111,7 +113,7 @@ BEGIN
 END $$;
 
 CREATE FUNCTION public.pt_check_scope(actor jsonb, u uuid) RETURNS void
-LANGUAGE plpgsql STABLE SET search_path = public AS $$
+LANGUAGE plpgsql STABLE AS $$
 BEGIN
     IF NOT public.pt_in_scope(actor, u) THEN
         PERFORM public.pt_fail('PT403', 'Forbidden',
@@ -123,7 +125,7 @@ END $$;
 
 -- The unit u and every unit below it.
 CREATE FUNCTION public.pt_unit_subtree(roots uuid[]) RETURNS uuid[]
-LANGUAGE sql STABLE SET search_path = public AS $$
+LANGUAGE sql STABLE AS $$
     WITH RECURSIVE down(id, depth) AS (
         SELECT unnest(roots), 0
         UNION
@@ -133,23 +135,50 @@ LANGUAGE sql STABLE SET search_path = public AS $$
 $$;
 
 ---------------------------------------------------------------------------
+-- child counts: lets the hot paths know a leaf without a query
+---------------------------------------------------------------------------
+
+ALTER TABLE public.tasks ADD COLUMN child_count int NOT NULL DEFAULT 0 CHECK (child_count >= 0);
+
+-- Keeps tasks.child_count = number of live children, whatever the write path.
+CREATE FUNCTION public.pt_tasks_child_count() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.parent_id IS NOT NULL AND OLD.deleted_at IS NULL THEN
+        IF TG_OP = 'DELETE' OR NEW.parent_id IS DISTINCT FROM OLD.parent_id OR NEW.deleted_at IS NOT NULL THEN
+            UPDATE public.tasks SET child_count = child_count - 1 WHERE id = OLD.parent_id;
+        END IF;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.parent_id IS NOT NULL AND NEW.deleted_at IS NULL THEN
+        IF TG_OP = 'INSERT' OR NEW.parent_id IS DISTINCT FROM OLD.parent_id OR OLD.deleted_at IS NOT NULL THEN
+            UPDATE public.tasks SET child_count = child_count + 1 WHERE id = NEW.parent_id;
+        END IF;
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER tasks_child_count AFTER INSERT OR DELETE OR UPDATE OF parent_id, deleted_at ON public.tasks
+    FOR EACH ROW EXECUTE FUNCTION public.pt_tasks_child_count();
+
+---------------------------------------------------------------------------
 -- progress, lights, rendering
 ---------------------------------------------------------------------------
 
 -- Effective progress: own when reported (or no children), else the rounded
 -- average of the children's effective progress, recursively.
+-- own: the task has its own report or no children (then no query runs).
 CREATE FUNCTION public.pt_eff_progress(tid uuid, own boolean, progress int) RETURNS int
-LANGUAGE plpgsql STABLE SET search_path = public AS $$
+LANGUAGE plpgsql STABLE AS $$
 DECLARE avgp numeric;
 BEGIN
     IF own THEN RETURN progress; END IF;
-    SELECT avg(public.pt_eff_progress(c.id, c.own_progress_reported, c.progress)) INTO avgp
+    SELECT avg(public.pt_eff_progress(c.id, c.own_progress_reported OR c.child_count = 0, c.progress)) INTO avgp
       FROM public.tasks c WHERE c.parent_id = tid AND c.deleted_at IS NULL;
     RETURN coalesce(round(avgp)::int, progress);
 END $$;
 
 CREATE FUNCTION public.pt_transition_ok(s_from text, s_to text) RETURNS boolean
-LANGUAGE sql IMMUTABLE SET search_path = public AS $$
+LANGUAGE sql IMMUTABLE AS $$
     SELECT s_from = s_to OR (s_from, s_to) IN (
         ('planned', 'in_progress'), ('planned', 'blocked'), ('planned', 'done'), ('planned', 'cancelled'),
         ('in_progress', 'blocked'), ('in_progress', 'done'), ('in_progress', 'cancelled'),
@@ -157,42 +186,30 @@ LANGUAGE sql IMMUTABLE SET search_path = public AS $$
         ('done', 'verified'), ('done', 'in_progress'))
 $$;
 
--- The light of an open task. start: the task's start (already defaulted).
+-- The light of a task with effective progress `progress`; start: the task's
+-- start (already defaulted). Plain SQL so the planner inlines it.
 CREATE FUNCTION public.pt_light(status text, progress int, start date, due date, cfg jsonb) RETURNS text
-LANGUAGE plpgsql STABLE SET search_path = public AS $$
-DECLARE
-    today date;
-    lag int;
-    elapsed numeric;
-BEGIN
-    IF status IN ('done', 'verified', 'cancelled') THEN RETURN status; END IF;
-    IF due IS NULL THEN RETURN 'green'; END IF;
-    today := public.pt_today(cfg);
-    IF today > due THEN RETURN 'red'; END IF;
-    IF due - today <= coalesce((cfg->>'due_soon_days')::int, 7)
-       AND progress < coalesce((cfg->>'due_soon_progress')::int, 80) THEN
-        RETURN 'yellow';
-    END IF;
-    IF start IS NOT NULL AND due > start AND today > start THEN
-        lag := coalesce((cfg->>'lag_points')::int, 20);
-        elapsed := 100.0 * (today - start) / (due - start);
-        IF elapsed - progress > lag THEN RETURN 'yellow'; END IF;
-    END IF;
-    RETURN 'green';
-END $$;
+LANGUAGE sql STABLE AS $$
+    SELECT CASE
+        WHEN status IN ('done', 'verified', 'cancelled') THEN status
+        WHEN due IS NULL THEN 'green'
+        WHEN public.pt_today(cfg) > due THEN 'red'
+        WHEN due - public.pt_today(cfg) <= coalesce((cfg->>'due_soon_days')::int, 7)
+             AND progress < coalesce((cfg->>'due_soon_progress')::int, 80) THEN 'yellow'
+        WHEN start IS NOT NULL AND due > start AND public.pt_today(cfg) > start
+             AND 100.0 * (public.pt_today(cfg) - start) / (due - start) - progress
+                 > coalesce((cfg->>'lag_points')::int, 20) THEN 'yellow'
+        ELSE 'green' END
+$$;
 
--- progress and light of a task row, in one go.
+-- progress and light of a task row, in one go (lists, summary).
 CREATE FUNCTION public.pt_task_state(t public.tasks, cfg jsonb, OUT progress int, OUT light text)
-LANGUAGE plpgsql STABLE SET search_path = public AS $$
+LANGUAGE plpgsql STABLE AS $$
 DECLARE start date;
 BEGIN
-    progress := public.pt_eff_progress(t.id, t.own_progress_reported, t.progress);
-    IF t.status IN ('done', 'verified', 'cancelled') OR t.due_date IS NULL THEN
-        light := public.pt_light(t.status, progress, NULL, t.due_date, cfg);
-        RETURN;
-    END IF;
+    progress := public.pt_eff_progress(t.id, t.own_progress_reported OR t.child_count = 0, t.progress);
     start := t.start_date;
-    IF start IS NULL THEN
+    IF start IS NULL AND t.due_date IS NOT NULL AND t.status NOT IN ('done', 'verified', 'cancelled') THEN
         SELECT make_date(p.year, 1, 1) INTO start FROM public.plans p WHERE p.id = t.plan_id AND p.year IS NOT NULL;
         start := coalesce(start, (t.created_at AT TIME ZONE 'UTC')::date);
     END IF;
@@ -200,55 +217,57 @@ BEGIN
 END $$;
 
 CREATE FUNCTION public.pt_task_light(t public.tasks, cfg jsonb) RETURNS text
-LANGUAGE sql STABLE SET search_path = public AS $$
+LANGUAGE sql STABLE AS $$
     SELECT (public.pt_task_state(t, cfg)).light
 $$;
 
+-- The task shape of docs/sql-api.md. Hot path (GET task, reports): for a leaf
+-- this is one statement of index probes (units, targets, milestones, plan year).
 CREATE FUNCTION public.pt_task_json(t public.tasks, cfg jsonb) RETURNS jsonb
-LANGUAGE plpgsql STABLE SET search_path = public AS $$
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    st record;
-    lead text;
-    co jsonb := '[]';
-    tg jsonb;
-    ms jsonb;
+    prog int := CASE WHEN t.own_progress_reported OR t.child_count = 0 THEN t.progress
+                     ELSE public.pt_eff_progress(t.id, false, t.progress) END;
+    start date := t.start_date;
+    light text;
 BEGIN
-    st := public.pt_task_state(t, cfg);
-    IF t.lead_unit_id IS NOT NULL THEN
-        SELECT name INTO lead FROM public.units WHERE id = t.lead_unit_id;
+    -- (plain variables keep pt_light inlinable: never pass it a sub-select)
+    IF start IS NULL AND t.due_date IS NOT NULL AND t.status NOT IN ('done', 'verified', 'cancelled') THEN
+        SELECT make_date(p.year, 1, 1) INTO start FROM public.plans p WHERE p.id = t.plan_id AND p.year IS NOT NULL;
+        start := coalesce(start, (t.created_at AT TIME ZONE 'UTC')::date);
     END IF;
-    IF cardinality(t.co_unit_ids) > 0 THEN
-        SELECT coalesce(jsonb_agg(u.name ORDER BY x.n), '[]') INTO co
-          FROM unnest(t.co_unit_ids) WITH ORDINALITY AS x(id, n) JOIN public.units u ON u.id = x.id;
-    END IF;
-    SELECT coalesce(jsonb_agg(jsonb_build_object('id', g.id, 'label', g.label, 'value', g.value, 'unit', g.unit,
-                                                 'comparator', g.comparator, 'current', g.current, 'text', g.text)
-                              ORDER BY g.ord, g.id), '[]')
-      INTO tg FROM public.targets g WHERE g.task_id = t.id;
-    SELECT coalesce(jsonb_agg(jsonb_build_object('id', m.id, 'title', m.title, 'due_date', m.due_date,
-                                                 'done_at', public.pt_ts(m.done_at))
-                              ORDER BY m.ord, m.id), '[]')
-      INTO ms FROM public.milestones m WHERE m.task_id = t.id;
-    RETURN jsonb_build_object(
+    light := public.pt_light(t.status, prog, start, t.due_date, cfg);
+    RETURN (SELECT jsonb_build_object(
         'id', t.id, 'plan_id', t.plan_id, 'parent_id', t.parent_id, 'code', t.code, 'seq', t.seq,
-        'title', t.title, 'body', t.body, 'status', t.status, 'progress', st.progress, 'light', st.light,
-        'lead_unit', lead, 'co_units', co, 'owner', t.owner, 'leader', t.leader,
+        'title', t.title, 'body', t.body, 'status', t.status, 'progress', prog,
+        'light', light,
+        'lead_unit', (SELECT u.name FROM public.units u WHERE u.id = t.lead_unit_id),
+        'co_units', (SELECT coalesce(jsonb_agg(u.name ORDER BY x.n), '[]')
+                       FROM unnest(t.co_unit_ids) WITH ORDINALITY AS x(id, n) JOIN public.units u ON u.id = x.id),
+        'owner', t.owner, 'leader', t.leader,
         'start_date', t.start_date, 'due_date', t.due_date, 'cadence', t.cadence, 'tags', to_jsonb(t.tags),
-        'targets', tg, 'milestones', ms, 'version', t.version,
+        'targets', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', g.id, 'label', g.label, 'value', g.value,
+                        'unit', g.unit, 'comparator', g.comparator, 'current', g.current, 'text', g.text)
+                        ORDER BY g.ord, g.id), '[]')
+                      FROM public.targets g WHERE g.task_id = t.id),
+        'milestones', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', m.id, 'title', m.title,
+                           'due_date', m.due_date, 'done_at', public.pt_ts(m.done_at)) ORDER BY m.ord, m.id), '[]')
+                         FROM public.milestones m WHERE m.task_id = t.id),
+        'version', t.version,
         'created_at', public.pt_ts(t.created_at), 'updated_at', public.pt_ts(t.updated_at),
-        'closed_at', public.pt_ts(t.closed_at));
+        'closed_at', public.pt_ts(t.closed_at)));
 END $$;
 
 -- A task with its live children nested (document order).
 CREATE FUNCTION public.pt_task_tree_json(t public.tasks, cfg jsonb) RETURNS jsonb
-LANGUAGE sql STABLE SET search_path = public AS $$
+LANGUAGE sql STABLE AS $$
     SELECT public.pt_task_json(t, cfg) || jsonb_build_object('children',
         (SELECT coalesce(jsonb_agg(public.pt_task_tree_json(c, cfg) ORDER BY c.ord), '[]')
            FROM public.tasks c WHERE c.parent_id = t.id AND c.deleted_at IS NULL))
 $$;
 
 CREATE FUNCTION public.pt_plan_json(p public.plans) RETURNS jsonb
-LANGUAGE sql STABLE SET search_path = public AS $$
+LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('id', p.id, 'title', p.title, 'year', p.year, 'org', p.org,
         'source_sha256', p.source_sha256,
         'task_count', (SELECT count(*) FROM public.tasks t WHERE t.plan_id = p.id AND t.deleted_at IS NULL),
@@ -256,14 +275,14 @@ LANGUAGE sql STABLE SET search_path = public AS $$
 $$;
 
 CREATE FUNCTION public.pt_plan_tree_json(p public.plans, cfg jsonb) RETURNS jsonb
-LANGUAGE sql STABLE SET search_path = public AS $$
+LANGUAGE sql STABLE AS $$
     SELECT public.pt_plan_json(p) || jsonb_build_object('tasks',
         (SELECT coalesce(jsonb_agg(public.pt_task_tree_json(t, cfg) ORDER BY t.ord), '[]')
            FROM public.tasks t WHERE t.plan_id = p.id AND t.parent_id IS NULL AND t.deleted_at IS NULL))
 $$;
 
 CREATE FUNCTION public.pt_update_json(u public.updates) RETURNS jsonb
-LANGUAGE sql STABLE SET search_path = public AS $$
+LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('id', u.id, 'task_id', u.task_id, 'author', u.author, 'at', public.pt_ts(u.at),
         'status_from', u.status_from, 'status_to', u.status_to, 'progress_from', u.progress_from,
         'progress', u.progress, 'targets', u.targets, 'note', u.note, 'problems', u.problems,
@@ -271,14 +290,14 @@ LANGUAGE sql STABLE SET search_path = public AS $$
 $$;
 
 CREATE FUNCTION public.pt_event_json(e public.events) RETURNS jsonb
-LANGUAGE sql STABLE SET search_path = public AS $$
+LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('seq', e.seq, 'type', e.type, 'at', public.pt_ts(e.at),
         'plan_id', e.plan_id, 'task_id', e.task_id, 'data', e.payload)
 $$;
 
 -- Append an event and wake the listeners (delivered at commit).
 CREATE FUNCTION public.pt_emit(etype text, plan uuid, task uuid, data jsonb) RETURNS bigint
-LANGUAGE plpgsql SET search_path = public AS $$
+LANGUAGE plpgsql AS $$
 DECLARE s bigint;
 BEGIN
     INSERT INTO public.events (type, plan_id, task_id, payload)
@@ -293,7 +312,7 @@ END $$;
 
 -- Replace a task's targets with the list given, keeping ids by position.
 CREATE FUNCTION public.pt_set_targets(tid uuid, list jsonb) RETURNS void
-LANGUAGE plpgsql SET search_path = public AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
     old uuid[];
     x jsonb;
@@ -325,7 +344,7 @@ BEGIN
 END $$;
 
 CREATE FUNCTION public.pt_set_milestones(tid uuid, list jsonb) RETURNS void
-LANGUAGE plpgsql SET search_path = public AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
     old uuid[];
     x jsonb;
@@ -355,7 +374,7 @@ END $$;
 -- of plan; positions start at pos. Appends the new ids, depth first, to ids.
 CREATE FUNCTION public.pt_tasks_insert(plan uuid, parent uuid, parent_code text, list jsonb, pos int,
                                        actor jsonb, path text, INOUT ids uuid[])
-LANGUAGE plpgsql SET search_path = public AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
     x jsonb;
     i int := 0;
@@ -415,7 +434,7 @@ END $$;
 
 -- Next sibling position under parent (or at the plan's top level).
 CREATE FUNCTION public.pt_next_pos(plan uuid, parent uuid) RETURNS int
-LANGUAGE sql STABLE SET search_path = public AS $$
+LANGUAGE sql STABLE AS $$
     SELECT count(*)::int + 1 FROM public.tasks
      WHERE plan_id = plan AND parent_id IS NOT DISTINCT FROM parent AND deleted_at IS NULL
 $$;
@@ -425,7 +444,7 @@ $$;
 ---------------------------------------------------------------------------
 
 CREATE FUNCTION public.pt_plan_create(a jsonb) RETURNS TABLE(status int, body jsonb)
-LANGUAGE plpgsql SET search_path = public AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
     pl jsonb := coalesce(a->'plan', '{}');
     p public.plans;
@@ -464,7 +483,7 @@ BEGIN
 END $$;
 
 CREATE FUNCTION public.pt_plan_find(id text) RETURNS public.plans
-LANGUAGE plpgsql STABLE SET search_path = public AS $$
+LANGUAGE plpgsql STABLE AS $$
 DECLARE p public.plans;
 BEGIN
     SELECT * INTO p FROM public.plans WHERE plans.id = public.pt_uuid(pt_plan_find.id) AND deleted_at IS NULL;
@@ -473,7 +492,7 @@ BEGIN
 END $$;
 
 CREATE FUNCTION public.pt_plan_get(a jsonb) RETURNS TABLE(status int, body jsonb)
-LANGUAGE plpgsql STABLE SET search_path = public AS $$
+LANGUAGE plpgsql STABLE AS $$
 DECLARE p public.plans := public.pt_plan_find(a->>'id');
 BEGIN
     IF coalesce((a->>'tree')::boolean, false) THEN
@@ -485,12 +504,12 @@ END $$;
 
 -- Keyset cursor "created_at-in-microseconds_uuid" for newest-first lists.
 CREATE FUNCTION public.pt_ts_cursor(t timestamptz, id uuid) RETURNS text
-LANGUAGE sql IMMUTABLE SET search_path = public AS $$
+LANGUAGE sql IMMUTABLE AS $$
     SELECT (extract(epoch FROM t) * 1000000)::bigint::text || '_' || id::text
 $$;
 
 CREATE FUNCTION public.pt_parse_ts_cursor(c text, OUT t timestamptz, OUT id uuid)
-LANGUAGE plpgsql IMMUTABLE SET search_path = public AS $$
+LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
     IF c IS NULL THEN RETURN; END IF;
     IF c !~ '^-?[0-9]{1,17}_[0-9a-fA-F-]{36}$' OR public.pt_uuid(split_part(c, '_', 2)) IS NULL THEN
@@ -501,7 +520,7 @@ BEGIN
 END $$;
 
 CREATE FUNCTION public.pt_plans_list(a jsonb) RETURNS TABLE(status int, body jsonb)
-LANGUAGE plpgsql STABLE SET search_path = public AS $$
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
     lim int := public.pt_limit(a);
     cur record := public.pt_parse_ts_cursor(a->>'cursor');
@@ -524,7 +543,7 @@ END $$;
 
 -- Live tasks of a plan with their document-order path (depth first, siblings by ord).
 CREATE FUNCTION public.pt_plan_tasks(plan uuid) RETURNS TABLE(task public.tasks, path bigint[])
-LANGUAGE sql STABLE SET search_path = public AS $$
+LANGUAGE sql STABLE AS $$
     WITH RECURSIVE tr AS (
         SELECT t AS task, ARRAY[t.ord] AS path FROM public.tasks t
          WHERE t.plan_id = plan AND t.parent_id IS NULL AND t.deleted_at IS NULL
@@ -535,7 +554,7 @@ LANGUAGE sql STABLE SET search_path = public AS $$
 $$;
 
 CREATE FUNCTION public.pt_plan_export(a jsonb) RETURNS TABLE(status int, body jsonb)
-LANGUAGE plpgsql STABLE SET search_path = public AS $$
+LANGUAGE plpgsql STABLE AS $$
 DECLARE p public.plans := public.pt_plan_find(a->>'id');
 BEGIN
     RETURN QUERY SELECT 200, jsonb_build_object('plan', public.pt_plan_json(p),
@@ -544,7 +563,7 @@ BEGIN
 END $$;
 
 CREATE FUNCTION public.pt_plan_summary(a jsonb) RETURNS TABLE(status int, body jsonb)
-LANGUAGE plpgsql STABLE SET search_path = public AS $$
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
     p public.plans := public.pt_plan_find(a->>'id');
     cfg jsonb := a->'cfg';
@@ -553,10 +572,9 @@ DECLARE
 BEGIN
     WITH s AS (
         SELECT t.id, t.code, t.title, t.status, t.due_date, t.closed_at, t.lead_unit_id, t.parent_id,
-               (public.pt_task_state(t, cfg)).*,
-               NOT EXISTS (SELECT 1 FROM public.tasks c WHERE c.parent_id = t.id AND c.deleted_at IS NULL) AS leaf,
-               t.ord
-          FROM public.tasks t WHERE t.plan_id = p.id AND t.deleted_at IS NULL),
+               x.progress, x.light, t.child_count = 0 AS leaf, t.ord
+          FROM public.tasks t CROSS JOIN LATERAL public.pt_task_state(t, cfg) x
+         WHERE t.plan_id = p.id AND t.deleted_at IS NULL),
     u AS (
         SELECT un.name AS unit, count(*) AS tasks,
                count(*) FILTER (WHERE s.status IN ('done', 'verified')) AS done,
@@ -598,7 +616,7 @@ END $$;
 
 -- The live task with id, locked for update when lock; PT404 otherwise.
 CREATE FUNCTION public.pt_task_find(id text, lock boolean) RETURNS public.tasks
-LANGUAGE plpgsql SET search_path = public AS $$
+LANGUAGE plpgsql AS $$
 DECLARE t public.tasks;
 BEGIN
     IF lock THEN
@@ -614,7 +632,7 @@ BEGIN
 END $$;
 
 CREATE FUNCTION public.pt_check_version(t public.tasks, if_match jsonb) RETURNS void
-LANGUAGE plpgsql IMMUTABLE SET search_path = public AS $$
+LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
     IF jsonb_typeof(if_match) = 'number' AND (if_match #>> '{}')::numeric <> t.version THEN
         PERFORM public.pt_fail('PT412', 'Precondition failed',
@@ -622,19 +640,21 @@ BEGIN
     END IF;
 END $$;
 
-CREATE FUNCTION public.pt_task_get(a jsonb) RETURNS TABLE(status int, body jsonb)
-LANGUAGE plpgsql STABLE SET search_path = public AS $$
+CREATE FUNCTION public.pt_task_get(a jsonb, OUT status int, OUT body jsonb) RETURNS SETOF record
+LANGUAGE plpgsql STABLE AS $$
 DECLARE t public.tasks;
 BEGIN
-    SELECT * INTO t FROM public.tasks WHERE id = public.pt_uuid(a->>'id') AND deleted_at IS NULL;
+    SELECT * INTO t FROM public.tasks x WHERE x.id = public.pt_uuid(a->>'id') AND x.deleted_at IS NULL;
     IF t.id IS NULL THEN
         PERFORM public.pt_fail('PT404', 'Task not found', 'no task with id ' || coalesce(a->>'id', 'null'));
     END IF;
-    RETURN QUERY SELECT 200, public.pt_task_json(t, a->'cfg');
+    status := 200;
+    body := public.pt_task_json(t, a->'cfg');
+    RETURN NEXT;
 END $$;
 
 CREATE FUNCTION public.pt_tasks_list(a jsonb) RETURNS TABLE(status int, body jsonb)
-LANGUAGE plpgsql STABLE SET search_path = public AS $$
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
     cfg jsonb := a->'cfg';
     lim int := public.pt_limit(a);
@@ -699,7 +719,7 @@ BEGIN
 END $$;
 
 CREATE FUNCTION public.pt_task_create(a jsonb) RETURNS TABLE(status int, body jsonb)
-LANGUAGE plpgsql SET search_path = public AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
     tin jsonb := coalesce(a->'task', '{}');
     p public.plans;
@@ -731,7 +751,7 @@ BEGIN
 END $$;
 
 CREATE FUNCTION public.pt_tasks_import(a jsonb) RETURNS TABLE(status int, body jsonb)
-LANGUAGE plpgsql SET search_path = public AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
     p public.plans;
     par public.tasks;
@@ -765,7 +785,7 @@ BEGIN
 END $$;
 
 CREATE FUNCTION public.pt_task_patch(a jsonb) RETURNS TABLE(status int, body jsonb)
-LANGUAGE plpgsql SET search_path = public AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
     t public.tasks := public.pt_task_find(a->>'id', true);
     pa jsonb := coalesce(a->'patch', '{}');
@@ -815,7 +835,7 @@ BEGIN
 END $$;
 
 CREATE FUNCTION public.pt_task_delete(a jsonb) RETURNS TABLE(status int, body jsonb)
-LANGUAGE plpgsql SET search_path = public AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
     t public.tasks := public.pt_task_find(a->>'id', true);
     n int;
@@ -835,51 +855,67 @@ BEGIN
     RETURN QUERY SELECT 204, NULL::jsonb;
 END $$;
 
-CREATE FUNCTION public.pt_task_report(a jsonb) RETURNS TABLE(status int, body jsonb)
-LANGUAGE plpgsql SET search_path = public AS $$
+-- Hot path: checks as plain expressions, then four statements (update task,
+-- history row, event, render); target values add one statement each.
+CREATE FUNCTION public.pt_task_report(a jsonb, OUT status int, OUT body jsonb) RETURNS SETOF record
+LANGUAGE plpgsql AS $$
 DECLARE
-    t public.tasks := public.pt_task_find(a->>'id', true);
+    t public.tasks;
     r jsonb := coalesce(a->'report', '{}');
     actor jsonb := a->'actor';
     role text := actor->>'role';
-    s_from text := t.status;
-    s_to text := coalesce(public.pt_text(r->'status'), t.status);
-    prog int := t.progress;
-    own boolean := t.own_progress_reported;
-    closed timestamptz := t.closed_at;
+    s_from text;
+    s_to text;
+    prog int;
+    own boolean;
+    closed timestamptz;
     p_from int;
     tg jsonb;
     i int := 0;
     u public.updates;
+    seq bigint;
 BEGIN
-    PERFORM public.pt_check_scope(actor, t.lead_unit_id);
-    PERFORM public.pt_check_version(t, a->'if_match');
+    SELECT * INTO t FROM public.tasks x WHERE x.id = public.pt_uuid(a->>'id') AND x.deleted_at IS NULL FOR UPDATE;
+    IF t.id IS NULL THEN
+        PERFORM public.pt_fail('PT404', 'Task not found', 'no task with id ' || coalesce(a->>'id', 'null'));
+    END IF;
+    IF role IS NULL OR role NOT IN ('supervisor', 'admin') THEN
+        IF NOT public.pt_in_scope(actor, t.lead_unit_id) THEN
+            PERFORM public.pt_check_scope(actor, t.lead_unit_id);
+        END IF;
+    END IF;
+    IF jsonb_typeof(a->'if_match') = 'number' AND (a->>'if_match')::numeric <> t.version THEN
+        PERFORM public.pt_check_version(t, a->'if_match');
+    END IF;
+    s_from := t.status;
+    s_to := coalesce(public.pt_text(r->'status'), t.status);
+    prog := t.progress;
+    own := t.own_progress_reported;
+    closed := t.closed_at;
     IF s_to NOT IN ('planned', 'in_progress', 'blocked', 'done', 'verified', 'cancelled') THEN
         PERFORM public.pt_fail422('status', 'is not a status');
     END IF;
-    IF s_to <> t.status THEN
-        IF s_to = 'verified' AND role NOT IN ('supervisor', 'admin') THEN
+    IF s_to <> s_from THEN
+        IF s_to = 'verified' AND (role IS NULL OR role NOT IN ('supervisor', 'admin')) THEN
             PERFORM public.pt_fail('PT403', 'Forbidden', 'only a supervisor may verify (销号) a task');
         END IF;
-        IF NOT public.pt_transition_ok(t.status, s_to) THEN
-            PERFORM public.pt_fail('PT409', 'invalid status transition',
-                                   t.status || ' -> ' || s_to || ' is not allowed');
+        IF NOT public.pt_transition_ok(s_from, s_to) THEN
+            PERFORM public.pt_fail('PT409', 'invalid status transition', s_from || ' -> ' || s_to || ' is not allowed');
         END IF;
     END IF;
-    IF own OR NOT EXISTS (SELECT 1 FROM public.tasks c WHERE c.parent_id = t.id AND c.deleted_at IS NULL) THEN
-        p_from := t.progress;
-    ELSE
-        p_from := public.pt_eff_progress(t.id, false, t.progress);
-    END IF;
+    p_from := CASE WHEN own OR t.child_count = 0 THEN t.progress
+                   ELSE public.pt_eff_progress(t.id, false, t.progress) END;
     IF jsonb_typeof(r->'progress') = 'number' THEN
-        IF t.status IN ('verified', 'cancelled') AND s_to = t.status THEN
-            PERFORM public.pt_fail('PT409', 'task is closed', 'a ' || t.status || ' task''s progress cannot change');
+        IF s_from IN ('verified', 'cancelled') AND s_to = s_from THEN
+            PERFORM public.pt_fail('PT409', 'task is closed', 'a ' || s_from || ' task''s progress cannot change');
         END IF;
-        prog := (r->>'progress')::numeric;
-        IF prog NOT BETWEEN 0 AND 100 THEN PERFORM public.pt_fail422('progress', 'must be from 0 to 100'); END IF;
+        IF (r->>'progress')::numeric NOT BETWEEN 0 AND 100 THEN
+            PERFORM public.pt_fail422('progress', 'must be from 0 to 100');
+        END IF;
+        prog := round((r->>'progress')::numeric);
         own := true;
     END IF;
-    IF s_to <> t.status THEN
+    IF s_to <> s_from THEN
         IF s_to IN ('done', 'verified') THEN
             prog := 100;
             own := true;
@@ -890,18 +926,19 @@ BEGIN
             closed := NULL;  -- reopened
         END IF;
     END IF;
-    FOR tg IN SELECT e FROM jsonb_array_elements(CASE WHEN jsonb_typeof(r->'targets') = 'array'
-                                                      THEN r->'targets' ELSE '[]' END) e LOOP
-        UPDATE public.targets SET current = (tg->>'current')::numeric
-         WHERE id = public.pt_uuid(tg->>'id') AND task_id = t.id;
-        IF NOT FOUND THEN
-            PERFORM public.pt_fail422('targets[' || i || '].id', 'is not a target of this task');
-        END IF;
-        i := i + 1;
-    END LOOP;
-    UPDATE public.tasks SET status = s_to, progress = prog, own_progress_reported = own, closed_at = closed,
-           version = tasks.version + 1, updated_at = now()
-     WHERE tasks.id = t.id
+    IF jsonb_typeof(r->'targets') = 'array' THEN
+        FOR tg IN SELECT e FROM jsonb_array_elements(r->'targets') e LOOP
+            UPDATE public.targets g SET current = (tg->>'current')::numeric
+             WHERE g.id = public.pt_uuid(tg->>'id') AND g.task_id = t.id;
+            IF NOT FOUND THEN
+                PERFORM public.pt_fail422('targets[' || i || '].id', 'is not a target of this task');
+            END IF;
+            i := i + 1;
+        END LOOP;
+    END IF;
+    UPDATE public.tasks x SET status = s_to, progress = prog, own_progress_reported = own, closed_at = closed,
+           version = x.version + 1, updated_at = now()
+     WHERE x.id = t.id
     RETURNING * INTO t;
     INSERT INTO public.updates (task_id, author, token_id, status_from, status_to, progress_from, progress,
                                 targets, note, problems, next_steps, idempotency_key)
@@ -910,16 +947,17 @@ BEGIN
             CASE WHEN jsonb_typeof(r->'targets') = 'array' THEN r->'targets' ELSE '[]' END,
             r->>'note', r->>'problems', r->>'next_steps', a->>'idempotency_key')
     RETURNING * INTO u;
-    PERFORM public.pt_emit('task.reported', t.plan_id, t.id,
+    seq := public.pt_emit('task.reported', t.plan_id, t.id,
         jsonb_build_object('update_id', u.id, 'status_from', u.status_from, 'status_to', u.status_to,
                            'progress_from', u.progress_from, 'progress', u.progress, 'version', t.version,
                            'by', u.author));
-    RETURN QUERY SELECT 201, jsonb_build_object('update', public.pt_update_json(u),
-                                                'task', public.pt_task_json(t, a->'cfg'));
+    status := 201;
+    body := jsonb_build_object('update', public.pt_update_json(u), 'task', public.pt_task_json(t, a->'cfg'));
+    RETURN NEXT;
 END $$;
 
 CREATE FUNCTION public.pt_task_updates(a jsonb) RETURNS TABLE(status int, body jsonb)
-LANGUAGE plpgsql STABLE SET search_path = public AS $$
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
     t public.tasks := public.pt_task_find(a->>'id', false);
     lim int := public.pt_limit(a);
@@ -946,7 +984,7 @@ END $$;
 ---------------------------------------------------------------------------
 
 CREATE FUNCTION public.pt_events_after(a jsonb) RETURNS TABLE(status int, body jsonb)
-LANGUAGE plpgsql STABLE SET search_path = public AS $$
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
     after bigint := greatest(coalesce((a->>'after')::bigint, 0), 0);
     lim int := public.pt_limit(a);
@@ -963,7 +1001,7 @@ END $$;
 ---------------------------------------------------------------------------
 
 CREATE FUNCTION public.pt_idem_gc() RETURNS bigint
-LANGUAGE plpgsql SET search_path = public AS $$
+LANGUAGE plpgsql AS $$
 DECLARE n bigint;
 BEGIN
     DELETE FROM public.idempotency_keys WHERE created_at < now() - interval '48 hours';
@@ -974,7 +1012,7 @@ END $$;
 -- Run fn(a) once per (token, key); replay the stored answer afterwards.
 CREATE FUNCTION public.pt_idem(token uuid, key text, req_hash text, fn text, a jsonb)
 RETURNS TABLE(status int, body jsonb)
-LANGUAGE plpgsql SET search_path = public AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
     tok uuid := coalesce(token, '00000000-0000-0000-0000-000000000000'::uuid);
     k public.idempotency_keys;
@@ -1020,14 +1058,14 @@ END $$;
 ---------------------------------------------------------------------------
 
 CREATE FUNCTION public.pt_token_json(k public.api_tokens) RETURNS jsonb
-LANGUAGE sql STABLE SET search_path = public AS $$
+LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('id', k.id, 'name', k.name, 'role', k.role, 'unit', public.pt_unit_name(k.unit_id),
         'created_at', public.pt_ts(k.created_at), 'revoked_at', public.pt_ts(k.revoked_at),
         'last_used_at', public.pt_ts(k.last_used_at))
 $$;
 
 CREATE FUNCTION public.pt_token_create(a jsonb) RETURNS TABLE(status int, body jsonb)
-LANGUAGE plpgsql SET search_path = public AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
     k public.api_tokens;
     role text := public.pt_text(a->'role');
@@ -1049,7 +1087,7 @@ END $$;
 -- The live token with this hash; notes its use at most every 5 minutes.
 CREATE FUNCTION public.pt_token_lookup(hash text)
 RETURNS TABLE(id uuid, name text, role text, unit_id uuid)
-LANGUAGE plpgsql SET search_path = public AS $$
+LANGUAGE plpgsql AS $$
 DECLARE k public.api_tokens;
 BEGIN
     SELECT * INTO k FROM public.api_tokens t WHERE t.token_sha256 = lower(hash) AND t.revoked_at IS NULL;
@@ -1062,7 +1100,7 @@ BEGIN
 END $$;
 
 CREATE FUNCTION public.pt_tokens_list(a jsonb) RETURNS TABLE(status int, body jsonb)
-LANGUAGE plpgsql STABLE SET search_path = public AS $$
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
     lim int := public.pt_limit(a);
     cur record := public.pt_parse_ts_cursor(a->>'cursor');
@@ -1084,7 +1122,7 @@ BEGIN
 END $$;
 
 CREATE FUNCTION public.pt_token_revoke(a jsonb) RETURNS TABLE(status int, body jsonb)
-LANGUAGE plpgsql SET search_path = public AS $$
+LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE public.api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = public.pt_uuid(a->>'id');
     IF NOT FOUND THEN

@@ -66,6 +66,7 @@ struct pp {
 
 /* ---------- small text helpers ---------- */
 
+__attribute__((format(printf, 3, 4)))
 static void pp_warn(struct pp *p, int line, const char *fmt, ...)
 {
 	size_t n = json_array_size(p->warnings);

@@ -351,7 +351,6 @@ SELECT pg_temp.ok((SELECT count(*) FROM tasks WHERE title = 'ok') = 0, 'all or n
 -- summary
 SELECT pg_temp.call('pt_plan_summary', jsonb_build_object('cfg', :'cfg'::jsonb, 'id', :'plan')) AS r \gset
 SELECT (:'r'::jsonb)->'body' AS summary \gset
-\echo :summary
 SELECT pg_temp.ok((SELECT sum(v::int) FROM jsonb_each_text((:'summary'::jsonb)->'by_status') x(k, v)) = ((:'summary'::jsonb)->>'tasks')::int
               AND (SELECT sum(v::int) FROM jsonb_each_text((:'summary'::jsonb)->'by_light') x(k, v)) = ((:'summary'::jsonb)->>'tasks')::int
               AND ((:'summary'::jsonb)->>'tasks')::int = 8, 'summary counts');

@@ -5,8 +5,9 @@
  *   DOWN --timer--> CONNECTING --PQconnectPoll OK--> SETUP (statement_timeout,
  *   schema version) --> PREPARING (one statement at a time) --> IDLE <-> BUSY
  * Any failure closes the connection, fails its running query with res=NULL
- * and schedules a reconnect with exponential backoff (250 ms .. 2 s), so a
- * restarted PostgreSQL is back in service within a few seconds. No call here
+ * and schedules a reconnect with exponential backoff (250 ms .. 1 s); the
+ * first connection back wakes its waiting siblings, so a restarted
+ * PostgreSQL is back in service within about a second. No call here
  * blocks: the socket is watched with one event per connection.
  */
 #include "plantrack/db.h"
@@ -20,7 +21,7 @@
 
 #define DB_MAX_STMTS 128
 #define BACKOFF_MIN_MS 250
-#define BACKOFF_MAX_MS 2000
+#define BACKOFF_MAX_MS 1000
 
 static const char *stmt_sql[DB_MAX_STMTS];
 static int stmt_n;
@@ -182,9 +183,11 @@ static void conn_fail(struct conn *c, const char *why)
 	}
 	c->state = C_DOWN;
 	conn_finish_query(c, NULL);
-	struct timeval tv = { c->backoff_ms / 1000, (c->backoff_ms % 1000) * 1000 };
-	evtimer_add(c->timer, &tv);
-	c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
+	if (!c->retire) {  /* a retired connection (the pool shrank) stays closed */
+		struct timeval tv = { c->backoff_ms / 1000, (c->backoff_ms % 1000) * 1000 };
+		evtimer_add(c->timer, &tv);
+		c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
+	}
 	/* With no connection left, waiting queries cannot run: fail them now. */
 	int any_ready = 0;
 	for (int i = 0; i < p->nconns; i++)
@@ -258,6 +261,15 @@ static void conn_became_ready(struct conn *c)
 	struct db_pool *p = c->pool;
 	c->state = C_IDLE;
 	c->backoff_ms = BACKOFF_MIN_MS;
+	/* The database is back: siblings waiting out their backoff retry now. */
+	for (int i = 0; i < p->nconns; i++) {
+		struct conn *s = p->conns[i];
+		if (s != c && s->state == C_DOWN && !s->retire && evtimer_pending(s->timer, NULL)) {
+			evtimer_del(s->timer);
+			s->backoff_ms = BACKOFF_MIN_MS;
+			conn_start(s);
+		}
+	}
 	if (p->reason[0]) {
 		log_info("database: connection ready (schema %d)", p->schema_seen);
 		p->reason[0] = 0;
@@ -518,6 +530,14 @@ void db_pool_set_size(struct db_pool *p, int size)
 {
 	if (size < 1)
 		size = 1;
+	for (int i = 0; i < size && i < p->nconns; i++) {
+		struct conn *c = p->conns[i];
+		if (!c->retire)
+			continue;
+		c->retire = 0;
+		if (c->state == C_DOWN && !evtimer_pending(c->timer, NULL))
+			conn_start(c);
+	}
 	if (size > p->nconns) {
 		struct conn **nc = realloc(p->conns, (size_t)size * sizeof *nc);
 		if (!nc)

@@ -75,7 +75,9 @@ def test_socket_activation():
     # a tiny shell sets LISTEN_PID=$$ and execs the daemon, keeping its pid.
     cmd = ['/bin/sh', '-c', 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" serve --db "$1" --listen 127.0.0.1:1 --workers 1',
            os.environ["PLANTRACKD"], db.conninfo]
-    proc = subprocess.Popen(cmd, pass_fds=(lsock.fileno(),), stderr=subprocess.PIPE,
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, pass_fds=(lsock.fileno(),), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=log,
                             preexec_fn=lambda: os.dup2(lsock.fileno(), 3))
     try:
         ok = False
@@ -88,7 +90,13 @@ def test_socket_activation():
         assert ok, "no answer on the inherited socket"
     finally:
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(10) == 0
+        try:
+            code = proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            code = "hung"
+        log.seek(0)
+        assert code == 0, (code, log.read()[-3000:])
 
 
 run(globals())

@@ -51,7 +51,11 @@ static void handle_readyz(struct req *r)
 {
 	struct db_status st;
 	db_pool_status(worker_db(r->w), &st);
-	if (st.ready) {
+	/* Ready means every worker can serve: this one's pool (authoritative)
+	 * and the others' as they last published it. */
+	if (st.ready && !metrics_pool_all_ready())
+		snprintf(st.reason, sizeof st.reason, "another worker has no database connection yet");
+	if (st.ready && metrics_pool_all_ready()) {
 		http_reply_json(r, 200, json_pack("{s:s,s:i}", "db", "ok", "schema", st.schema));
 		return;
 	}

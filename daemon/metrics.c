@@ -32,6 +32,7 @@ static const struct router *metrics_router;
 static struct route_metrics *routes;   /* [nroutes + 1]; last = unmatched */
 static size_t nroutes;
 static struct pool_gauges pools[METRICS_MAX_WORKERS];
+static _Atomic int nworkers;
 
 void metrics_init(const struct router *router)
 {
@@ -71,6 +72,20 @@ void metrics_set_pool(int worker, int size, int ready, int busy, int waiting)
 	atomic_store(&pools[worker].ready, ready);
 	atomic_store(&pools[worker].busy, busy);
 	atomic_store(&pools[worker].waiting, waiting);
+}
+
+void metrics_set_workers(int n)
+{
+	atomic_store(&nworkers, n);
+}
+
+int metrics_pool_all_ready(void)
+{
+	int n = atomic_load(&nworkers);
+	for (int i = 0; i < n && i < METRICS_MAX_WORKERS; i++)
+		if (atomic_load(&pools[i].ready) <= 0)
+			return 0;
+	return n > 0;
 }
 
 int metrics_pool_ready_total(void)

@@ -574,7 +574,7 @@ static void main_on_ready_check(evutil_socket_t fd, short what, void *arg)
 		return;
 	if (!workers_alive(5ULL * 1000000000ULL))
 		return;
-	int ready = metrics_pool_ready_total() > 0;
+	int ready = metrics_pool_all_ready();
 	uint64_t waited = server_now_ns() - ms->started_ns;
 	if (ready || waited > 5ULL * 1000000000ULL) {
 		const struct config *c = config_current();
@@ -638,6 +638,7 @@ static int start_workers(int n)
 	if (!workers)
 		return -1;
 	nworkers = n;
+	metrics_set_workers(n);
 	for (int i = 0; i < n; i++) {
 		if (worker_init(&workers[i], i)) {
 			log_error("worker %d: cannot start its event loop", i);

@@ -21,6 +21,10 @@ void metrics_observe(int route_id, int status, double seconds);
 void metrics_set_pool(int worker, int size, int ready, int busy, int waiting);
 /* Ready connections over all workers' pools, as last published. */
 int metrics_pool_ready_total(void);
+/* How many workers publish pool gauges (set once by the server). */
+void metrics_set_workers(int n);
+/* 1 when every worker last published at least one ready connection. */
+int metrics_pool_all_ready(void);
 void metrics_render(struct evbuffer *out);
 
 #endif

@@ -140,24 +140,26 @@ $$;
 
 ALTER TABLE public.tasks ADD COLUMN child_count int NOT NULL DEFAULT 0 CHECK (child_count >= 0);
 
--- Keeps tasks.child_count = number of live children, whatever the write path.
+-- Keeps tasks.child_count = number of live children when tasks are deleted,
+-- soft-deleted, restored or moved. Inserts are counted by pt_tasks_insert, once
+-- per parent (a per-row trigger would update a big import's parent 10 000 times).
 CREATE FUNCTION public.pt_tasks_child_count() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.parent_id IS NOT NULL AND OLD.deleted_at IS NULL THEN
+    IF OLD.parent_id IS NOT NULL AND OLD.deleted_at IS NULL THEN
         IF TG_OP = 'DELETE' OR NEW.parent_id IS DISTINCT FROM OLD.parent_id OR NEW.deleted_at IS NOT NULL THEN
             UPDATE public.tasks SET child_count = child_count - 1 WHERE id = OLD.parent_id;
         END IF;
     END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.parent_id IS NOT NULL AND NEW.deleted_at IS NULL THEN
-        IF TG_OP = 'INSERT' OR NEW.parent_id IS DISTINCT FROM OLD.parent_id OR OLD.deleted_at IS NOT NULL THEN
+    IF TG_OP = 'UPDATE' AND NEW.parent_id IS NOT NULL AND NEW.deleted_at IS NULL THEN
+        IF NEW.parent_id IS DISTINCT FROM OLD.parent_id OR OLD.deleted_at IS NOT NULL THEN
             UPDATE public.tasks SET child_count = child_count + 1 WHERE id = NEW.parent_id;
         END IF;
     END IF;
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER tasks_child_count AFTER INSERT OR DELETE OR UPDATE OF parent_id, deleted_at ON public.tasks
+CREATE TRIGGER tasks_child_count AFTER DELETE OR UPDATE OF parent_id, deleted_at ON public.tasks
     FOR EACH ROW EXECUTE FUNCTION public.pt_tasks_child_count();
 
 ---------------------------------------------------------------------------
@@ -306,6 +308,23 @@ BEGIN
     RETURN s;
 END $$;
 
+-- task.created for many tasks in one statement; one notification carrying the
+-- highest seq (a listener wakes for every seq above its cursor anyway).
+CREATE FUNCTION public.pt_emit_created(ids uuid[]) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE s bigint;
+BEGIN
+    WITH ins AS (
+        INSERT INTO public.events (type, plan_id, task_id, payload)
+        SELECT 'task.created', t.plan_id, t.id,
+               jsonb_build_object('code', t.code, 'title', t.title, 'parent_id', t.parent_id, 'version', t.version)
+          FROM public.tasks t WHERE t.id = ANY (ids) ORDER BY t.ord
+        RETURNING seq)
+    SELECT max(seq) INTO s FROM ins;
+    IF s IS NOT NULL THEN PERFORM pg_notify('plantrack_events', s::text); END IF;
+    RETURN s;
+END $$;
+
 ---------------------------------------------------------------------------
 -- creating tasks
 ---------------------------------------------------------------------------
@@ -371,64 +390,124 @@ BEGIN
 END $$;
 
 -- Insert a list of task-in (with their children) under parent (NULL: top level)
--- of plan; positions start at pos. Appends the new ids, depth first, to ids.
+-- of plan; positions start at pos. Appends the new ids to ids (each level before
+-- its children). Set-based: a 10 000-row CSV import is a handful of statements.
+-- ibase: the index of list[0] in the client's array (for error paths).
 CREATE FUNCTION public.pt_tasks_insert(plan uuid, parent uuid, parent_code text, list jsonb, pos int,
-                                       actor jsonb, path text, INOUT ids uuid[])
+                                       actor jsonb, path text, INOUT ids uuid[], ibase int DEFAULT 0)
 LANGUAGE plpgsql AS $$
 DECLARE
-    x jsonb;
-    i int := 0;
-    tid uuid;
-    st text;
-    prog int;
-    own boolean;
-    code text;
-    lead uuid;
-    p text;
+    bad record;
+    new_ids uuid[];
+    kid record;
+    u uuid;
 BEGIN
-    FOR x IN SELECT e FROM jsonb_array_elements(CASE WHEN jsonb_typeof(list) = 'array' THEN list ELSE '[]' END) e LOOP
-        p := path || '[' || i || ']';
-        IF jsonb_typeof(x) IS DISTINCT FROM 'object' OR public.pt_text(x->'title') IS NULL THEN
-            PERFORM public.pt_fail422(p || '.title', 'is required');
-        END IF;
-        st := coalesce(public.pt_text(x->'status'), 'planned');
-        IF st NOT IN ('planned', 'in_progress', 'blocked', 'done', 'verified', 'cancelled') THEN
-            PERFORM public.pt_fail422(p || '.status', 'is not a status');
-        END IF;
-        IF st = 'verified' AND actor->>'role' NOT IN ('supervisor', 'admin') THEN
-            PERFORM public.pt_fail('PT403', 'Forbidden', 'only a supervisor may create verified tasks');
-        END IF;
-        own := coalesce(jsonb_typeof(x->'progress') = 'number', false);
-        prog := CASE WHEN own THEN (x->>'progress')::int ELSE 0 END;
-        IF prog NOT BETWEEN 0 AND 100 THEN
-            PERFORM public.pt_fail422(p || '.progress', 'must be from 0 to 100');
-        END IF;
-        IF st IN ('done', 'verified') THEN prog := 100; own := true; END IF;
-        code := coalesce(public.pt_text(x->'code'),
-                         CASE WHEN parent_code IS NULL THEN (pos + i)::text ELSE parent_code || '.' || (pos + i) END);
-        lead := public.pt_unit_ensure(public.pt_text(x->'lead_unit'));
-        IF actor->>'role' = 'editor' THEN
-            PERFORM public.pt_check_scope(actor, lead);
-        END IF;
-        INSERT INTO public.tasks (plan_id, parent_id, code, seq, title, body, lead_unit_id, co_unit_ids, owner, leader,
-                                  status, progress, own_progress_reported, start_date, due_date, cadence, tags,
-                                  closed_at)
-        VALUES (plan, parent, code, coalesce((x->>'seq')::int, pos + i), public.pt_text(x->'title'),
-                public.pt_text(x->'body'), lead,
-                (SELECT coalesce(array_agg(public.pt_unit_ensure(n) ORDER BY k), '{}')
-                   FROM unnest(public.pt_texts(x->'co_units')) WITH ORDINALITY AS c(n, k)),
-                public.pt_text(x->'owner'), public.pt_text(x->'leader'), st, prog, own,
-                nullif(x->>'start_date', '')::date, nullif(x->>'due_date', '')::date,
-                public.pt_text(x->'cadence'), public.pt_texts(x->'tags'),
-                CASE WHEN st IN ('done', 'verified', 'cancelled') THEN now() END)
-        RETURNING id INTO tid;
-        ids := ids || tid;
-        IF jsonb_typeof(x->'targets') = 'array' THEN PERFORM public.pt_set_targets(tid, x->'targets'); END IF;
-        IF jsonb_typeof(x->'milestones') = 'array' THEN PERFORM public.pt_set_milestones(tid, x->'milestones'); END IF;
-        IF jsonb_typeof(x->'children') = 'array' THEN
-            ids := public.pt_tasks_insert(plan, tid, code, x->'children', 1, actor, p || '.children', ids);
-        END IF;
-        i := i + 1;
+    IF jsonb_typeof(list) IS DISTINCT FROM 'array' OR jsonb_array_length(list) = 0 THEN
+        RETURN;
+    END IF;
+    -- ord is document order: with subtrees, insert one element (and its subtree) at a time
+    IF jsonb_array_length(list) > 1 AND EXISTS (
+            SELECT 1 FROM jsonb_array_elements(list) e
+             WHERE jsonb_typeof(e->'children') = 'array' AND jsonb_array_length(e->'children') > 0) THEN
+        FOR kid IN SELECT e.x, e.n FROM jsonb_array_elements(list) WITH ORDINALITY AS e(x, n) ORDER BY e.n LOOP
+            ids := public.pt_tasks_insert(plan, parent, parent_code, jsonb_build_array(kid.x), pos + kid.n::int - 1,
+                                          actor, path, ids, ibase + kid.n::int - 1);
+        END LOOP;
+        RETURN;
+    END IF;
+    -- validation: the first offending element, by position
+    SELECT ibase + e.n - 1 AS i,
+           CASE WHEN jsonb_typeof(e.x) IS DISTINCT FROM 'object' OR public.pt_text(e.x->'title') IS NULL THEN 'title'
+                WHEN coalesce(public.pt_text(e.x->'status'), 'planned')
+                     NOT IN ('planned', 'in_progress', 'blocked', 'done', 'verified', 'cancelled') THEN 'status'
+                WHEN jsonb_typeof(e.x->'progress') = 'number' AND (e.x->>'progress')::numeric NOT BETWEEN 0 AND 100
+                     THEN 'progress'
+                WHEN public.pt_text(e.x->'status') = 'verified' THEN 'verified' END AS what
+      INTO bad
+      FROM jsonb_array_elements(list) WITH ORDINALITY AS e(x, n)
+     WHERE jsonb_typeof(e.x) IS DISTINCT FROM 'object' OR public.pt_text(e.x->'title') IS NULL
+        OR coalesce(public.pt_text(e.x->'status'), 'planned')
+           NOT IN ('planned', 'in_progress', 'blocked', 'done', 'verified', 'cancelled')
+        OR (jsonb_typeof(e.x->'progress') = 'number' AND (e.x->>'progress')::numeric NOT BETWEEN 0 AND 100)
+        OR (public.pt_text(e.x->'status') = 'verified' AND coalesce(actor->>'role', '') NOT IN ('supervisor', 'admin'))
+     ORDER BY e.n LIMIT 1;
+    IF bad.what = 'title' THEN
+        PERFORM public.pt_fail422(path || '[' || bad.i || '].title', 'is required');
+    ELSIF bad.what = 'status' THEN
+        PERFORM public.pt_fail422(path || '[' || bad.i || '].status', 'is not a status');
+    ELSIF bad.what = 'progress' THEN
+        PERFORM public.pt_fail422(path || '[' || bad.i || '].progress', 'must be from 0 to 100');
+    ELSIF bad.what = 'verified' THEN
+        PERFORM public.pt_fail('PT403', 'Forbidden', 'only a supervisor may create verified tasks');
+    END IF;
+    -- units, created on first use; an editor may only name units in its scope
+    FOR u IN SELECT public.pt_unit_ensure(n)
+               FROM (SELECT DISTINCT public.pt_text(e->'lead_unit') AS n FROM jsonb_array_elements(list) e
+                     UNION
+                     SELECT DISTINCT c FROM jsonb_array_elements(list) e, unnest(public.pt_texts(e->'co_units')) c) x
+              WHERE n IS NOT NULL LOOP
+    END LOOP;
+    IF actor->>'role' = 'editor' THEN
+        FOR u IN SELECT DISTINCT public.pt_unit_ensure(public.pt_text(e->'lead_unit')) FROM jsonb_array_elements(list) e LOOP
+            PERFORM public.pt_check_scope(actor, u);
+        END LOOP;
+    END IF;
+    WITH src AS (
+        SELECT e.x, e.n, coalesce(public.pt_text(e.x->'status'), 'planned') AS st,
+               jsonb_typeof(e.x->'progress') = 'number' AS has_prog
+          FROM jsonb_array_elements(list) WITH ORDINALITY AS e(x, n)),
+    ins AS (
+        INSERT INTO public.tasks (plan_id, parent_id, code, seq, title, body, lead_unit_id, co_unit_ids, owner,
+                                  leader, status, progress, own_progress_reported, start_date, due_date, cadence,
+                                  tags, closed_at)
+        SELECT plan, parent,
+               coalesce(public.pt_text(x->'code'),
+                        CASE WHEN parent_code IS NULL THEN (pos + n - 1)::text ELSE parent_code || '.' || (pos + n - 1) END),
+               coalesce((x->>'seq')::int, (pos + n - 1)::int), public.pt_text(x->'title'), public.pt_text(x->'body'),
+               public.pt_unit_ensure(public.pt_text(x->'lead_unit')),
+               (SELECT coalesce(array_agg(public.pt_unit_ensure(c.n) ORDER BY c.k), '{}')
+                  FROM unnest(public.pt_texts(x->'co_units')) WITH ORDINALITY AS c(n, k)),
+               public.pt_text(x->'owner'), public.pt_text(x->'leader'), st,
+               CASE WHEN st IN ('done', 'verified') THEN 100
+                    WHEN has_prog THEN round((x->>'progress')::numeric)::int ELSE 0 END,
+               st IN ('done', 'verified') OR coalesce(has_prog, false),
+               nullif(x->>'start_date', '')::date, nullif(x->>'due_date', '')::date,
+               public.pt_text(x->'cadence'), public.pt_texts(x->'tags'),
+               CASE WHEN st IN ('done', 'verified', 'cancelled') THEN now() END
+          FROM src ORDER BY n
+        RETURNING id, ord)
+    SELECT array_agg(id ORDER BY ord) INTO new_ids FROM ins;
+    ids := ids || new_ids;
+    IF parent IS NOT NULL THEN
+        UPDATE public.tasks SET child_count = child_count + cardinality(new_ids) WHERE id = parent;
+    END IF;
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(list) e, jsonb_array_elements(e->'targets') g
+                WHERE jsonb_typeof(e->'targets') = 'array'
+                  AND coalesce(public.pt_text(g->'comparator'), '=') NOT IN ('>=', '<=', '=')) THEN
+        PERFORM public.pt_fail422(path || '[].targets[].comparator', 'must be >=, <= or =');
+    END IF;
+    INSERT INTO public.targets (task_id, ord, label, value, unit, comparator, current, text)
+    SELECT new_ids[e.n], g.k, public.pt_text(g.x->'label'), (g.x->>'value')::numeric, public.pt_text(g.x->'unit'),
+           coalesce(public.pt_text(g.x->'comparator'), '='), (g.x->>'current')::numeric, public.pt_text(g.x->'text')
+      FROM jsonb_array_elements(list) WITH ORDINALITY AS e(x, n),
+           jsonb_array_elements(CASE WHEN jsonb_typeof(e.x->'targets') = 'array' THEN e.x->'targets' ELSE '[]' END)
+           WITH ORDINALITY AS g(x, k);
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(list) e, jsonb_array_elements(e->'milestones') m
+                WHERE jsonb_typeof(e->'milestones') = 'array' AND public.pt_text(m->'title') IS NULL) THEN
+        PERFORM public.pt_fail422(path || '[].milestones[].title', 'is required');
+    END IF;
+    INSERT INTO public.milestones (task_id, ord, title, due_date)
+    SELECT new_ids[e.n], m.k, public.pt_text(m.x->'title'), nullif(m.x->>'due_date', '')::date
+      FROM jsonb_array_elements(list) WITH ORDINALITY AS e(x, n),
+           jsonb_array_elements(CASE WHEN jsonb_typeof(e.x->'milestones') = 'array' THEN e.x->'milestones' ELSE '[]' END)
+           WITH ORDINALITY AS m(x, k);
+    FOR kid IN SELECT e.n, e.x->'children' AS children, t.code
+                 FROM jsonb_array_elements(list) WITH ORDINALITY AS e(x, n)
+                 JOIN public.tasks t ON t.id = new_ids[e.n]
+                WHERE jsonb_typeof(e.x->'children') = 'array' AND jsonb_array_length(e.x->'children') > 0
+                ORDER BY e.n LOOP
+        ids := public.pt_tasks_insert(plan, new_ids[kid.n], kid.code, kid.children, 1, actor,
+                                      path || '[' || (ibase + kid.n - 1) || '].children', ids);
     END LOOP;
 END $$;
 
@@ -524,7 +603,7 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     lim int := public.pt_limit(a);
     cur record := public.pt_parse_ts_cursor(a->>'cursor');
-    items jsonb := '[]';
+    items jsonb[] := '{}';
     n int := 0;
     last public.plans;
     p public.plans;
@@ -534,10 +613,10 @@ BEGIN
               ORDER BY created_at DESC, id DESC LIMIT lim + 1 LOOP
         n := n + 1;
         EXIT WHEN n > lim;
-        items := items || jsonb_build_array(public.pt_plan_json(p));
+        items := items || public.pt_plan_json(p);
         last := p;
     END LOOP;
-    RETURN QUERY SELECT 200, jsonb_build_object('items', items,
+    RETURN QUERY SELECT 200, jsonb_build_object('items', coalesce(to_jsonb(items), '[]'),
         'next_cursor', CASE WHEN n > lim THEN public.pt_ts_cursor(last.created_at, last.id) END);
 END $$;
 
@@ -669,7 +748,7 @@ DECLARE
     cur bigint;
     sql text := 'SELECT * FROM public.tasks t WHERE t.deleted_at IS NULL';
     t public.tasks;
-    items jsonb := '[]';
+    items jsonb[] := '{}';
     n int := 0;
     last bigint;
 BEGIN
@@ -711,10 +790,10 @@ BEGIN
     FOR t IN EXECUTE sql USING plan, parent, st, units, li, dbefore, dafter, q, cur, cfg, lim + 1 LOOP
         n := n + 1;
         EXIT WHEN n > lim;
-        items := items || jsonb_build_array(public.pt_task_json(t, cfg));
+        items := items || public.pt_task_json(t, cfg);
         last := t.ord;
     END LOOP;
-    RETURN QUERY SELECT 200, jsonb_build_object('items', items,
+    RETURN QUERY SELECT 200, jsonb_build_object('items', coalesce(to_jsonb(items), '[]'),
         'next_cursor', CASE WHEN n > lim THEN last::text END);
 END $$;
 
@@ -741,11 +820,7 @@ BEGIN
     EXCEPTION WHEN data_exception THEN
         PERFORM public.pt_fail('PT422', 'Validation failed', SQLERRM);
     END;
-    FOR i IN 1 .. cardinality(ids) LOOP
-        SELECT * INTO t FROM public.tasks WHERE id = ids[i];
-        PERFORM public.pt_emit('task.created', p.id, t.id,
-            jsonb_build_object('code', t.code, 'title', t.title, 'parent_id', t.parent_id, 'version', t.version));
-    END LOOP;
+    PERFORM public.pt_emit_created(ids);
     SELECT * INTO t FROM public.tasks WHERE id = ids[1];
     RETURN QUERY SELECT 201, public.pt_task_json(t, a->'cfg');
 END $$;
@@ -756,8 +831,6 @@ DECLARE
     p public.plans;
     par public.tasks;
     ids uuid[] := '{}';
-    t public.tasks;
-    items jsonb := '[]';
 BEGIN
     SELECT * INTO p FROM public.plans WHERE id = public.pt_uuid(a->>'plan_id') AND deleted_at IS NULL;
     IF p.id IS NULL THEN
@@ -775,13 +848,11 @@ BEGIN
     EXCEPTION WHEN data_exception THEN
         PERFORM public.pt_fail('PT422', 'Validation failed', SQLERRM);
     END;
-    FOR t IN SELECT * FROM public.tasks WHERE id = ANY (ids) ORDER BY ord LOOP
-        PERFORM public.pt_emit('task.created', p.id, t.id,
-            jsonb_build_object('code', t.code, 'title', t.title, 'parent_id', t.parent_id, 'version', t.version));
-        items := items || jsonb_build_array(public.pt_task_json(t, a->'cfg'));
-    END LOOP;
+    PERFORM public.pt_emit_created(ids);
     RETURN QUERY SELECT 201, jsonb_build_object('plan_id', p.id, 'parent_id', par.id,
-        'created', cardinality(ids), 'items', items);
+        'created', cardinality(ids),
+        'items', (SELECT coalesce(jsonb_agg(public.pt_task_json(t, a->'cfg') ORDER BY t.ord), '[]')
+                    FROM public.tasks t WHERE t.id = ANY (ids)));
 END $$;
 
 CREATE FUNCTION public.pt_task_patch(a jsonb) RETURNS TABLE(status int, body jsonb)
@@ -962,7 +1033,7 @@ DECLARE
     t public.tasks := public.pt_task_find(a->>'id', false);
     lim int := public.pt_limit(a);
     cur record := public.pt_parse_ts_cursor(a->>'cursor');
-    items jsonb := '[]';
+    items jsonb[] := '{}';
     n int := 0;
     u public.updates;
     last public.updates;
@@ -972,10 +1043,10 @@ BEGIN
               ORDER BY at DESC, id DESC LIMIT lim + 1 LOOP
         n := n + 1;
         EXIT WHEN n > lim;
-        items := items || jsonb_build_array(public.pt_update_json(u));
+        items := items || public.pt_update_json(u);
         last := u;
     END LOOP;
-    RETURN QUERY SELECT 200, jsonb_build_object('items', items,
+    RETURN QUERY SELECT 200, jsonb_build_object('items', coalesce(to_jsonb(items), '[]'),
         'next_cursor', CASE WHEN n > lim THEN public.pt_ts_cursor(last.at, last.id) END);
 END $$;
 
@@ -1104,7 +1175,7 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     lim int := public.pt_limit(a);
     cur record := public.pt_parse_ts_cursor(a->>'cursor');
-    items jsonb := '[]';
+    items jsonb[] := '{}';
     n int := 0;
     k public.api_tokens;
     last public.api_tokens;
@@ -1114,10 +1185,10 @@ BEGIN
               ORDER BY t.created_at DESC, t.id DESC LIMIT lim + 1 LOOP
         n := n + 1;
         EXIT WHEN n > lim;
-        items := items || jsonb_build_array(public.pt_token_json(k));
+        items := items || public.pt_token_json(k);
         last := k;
     END LOOP;
-    RETURN QUERY SELECT 200, jsonb_build_object('items', items,
+    RETURN QUERY SELECT 200, jsonb_build_object('items', coalesce(to_jsonb(items), '[]'),
         'next_cursor', CASE WHEN n > lim THEN public.pt_ts_cursor(last.created_at, last.id) END);
 END $$;
 

@@ -33,7 +33,7 @@ struct router;
 int webhooks_register(struct router *r);
 
 /* "t=UNIX,sha256=HEX" for body signed with secret at time t, into out
- * (at least 96 bytes). 0 ok, -1 when OpenSSL fails. For tests and tools. */
+ * (at least 128 bytes). 0 ok, -1 when OpenSSL fails. For tests and tools. */
 int webhooks_sign(const char *secret, long long t, const char *body, size_t len, char *out, size_t outlen);
 
 #endif

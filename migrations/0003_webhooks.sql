@@ -268,17 +268,19 @@ BEGIN
     RETURN 'pending';
 END $$;
 
--- The fan-out: one pending delivery per matching live active webhook.
-CREATE FUNCTION pt_wh_on_event() RETURNS trigger
+-- The fan-out, once per statement (a 10k-row import is one INSERT … SELECT and
+-- one notify): one pending delivery per new event and matching live active webhook.
+CREATE FUNCTION pt_wh_on_events() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO webhook_deliveries (webhook_id, event_seq, event_type, payload)
-    SELECT w.id, NEW.seq, NEW.type,
-           jsonb_build_object('seq', NEW.seq, 'type', NEW.type, 'at', pt_wh_ts(NEW.at),
-                              'plan_id', NEW.plan_id, 'task_id', NEW.task_id, 'data', NEW.payload)
-      FROM webhooks w
-     WHERE w.active AND w.deleted_at IS NULL
-       AND (cardinality(w.event_types) = 0 OR NEW.type = ANY (w.event_types));
+    SELECT w.id, e.seq, e.type,
+           jsonb_build_object('seq', e.seq, 'type', e.type, 'at', pt_wh_ts(e.at),
+                              'plan_id', e.plan_id, 'task_id', e.task_id, 'data', e.payload)
+      FROM new_events e
+      JOIN webhooks w ON w.active AND w.deleted_at IS NULL
+                     AND (cardinality(w.event_types) = 0 OR e.type = ANY (w.event_types))
+     ORDER BY e.seq, w.id;
     IF FOUND THEN
         PERFORM pg_notify('plantrack_webhooks', '');
     END IF;
@@ -286,4 +288,5 @@ BEGIN
 END $$;
 
 CREATE TRIGGER events_webhooks AFTER INSERT ON events
-    FOR EACH ROW EXECUTE FUNCTION pt_wh_on_event();
+    REFERENCING NEW TABLE AS new_events
+    FOR EACH STATEMENT EXECUTE FUNCTION pt_wh_on_events();

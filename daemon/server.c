@@ -500,6 +500,12 @@ static evutil_socket_t socket_from_systemd(void)
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDNAMES");
+	int listening = 0;
+	socklen_t len = sizeof listening;
+	if (getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) || !listening) {
+		log_error("LISTEN_FDS is set but descriptor 3 is not a listening socket");
+		return -2;
+	}
 	evutil_make_socket_nonblocking(3);
 	evutil_make_socket_closeonexec(3);
 	return 3;
@@ -659,7 +665,7 @@ int server_run(struct router *router, int schema_version, config_loader reload)
 	evthread_use_pthreads();
 	signal(SIGPIPE, SIG_IGN);
 	listen_fd = socket_from_systemd();
-	if (listen_fd < 0)
+	if (listen_fd == -1)
 		listen_fd = socket_bind(c->listen);
 	if (listen_fd < 0)
 		return 1;

@@ -76,13 +76,14 @@ def test_socket_activation():
     cmd = ['/bin/sh', '-c', 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" serve --db "$1" --listen 127.0.0.1:1 --workers 1',
            os.environ["PLANTRACKD"], db.conninfo]
     log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(cmd, pass_fds=(lsock.fileno(),), stdin=subprocess.DEVNULL,
+    # preexec_fn runs before close_fds, so the descriptor to keep is 3 itself.
+    proc = subprocess.Popen(cmd, pass_fds=(3,), stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=log,
                             preexec_fn=lambda: os.dup2(lsock.fileno(), 3))
     try:
         ok = False
         for _ in range(50):
-            r = http("GET", "http://127.0.0.1:%d/healthz" % port)
+            r = http("GET", "http://127.0.0.1:%d/healthz" % port, timeout=2)
             if r.status == 200:
                 ok = True
                 break

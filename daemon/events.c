@@ -5,6 +5,12 @@
  * parks in the worker's waiter list with a timer. A NOTIFY (or the LISTEN
  * connection coming back, when events may have been missed) re-reads for
  * every parked waiter; the timer answers an empty page.
+ *
+ * The publisher: writes leave their events unnumbered (no NOTIFY on the write
+ * path); after each committed write, and every PUBLISH_MS on a timer (events
+ * from other daemons, the CLI, a crash), the worker calls pt_events_publish,
+ * which numbers them in commit order and sends one NOTIFY per batch. At most
+ * one publish per worker is in flight; kicks meanwhile coalesce into one more.
  */
 #include "plantrack/events.h"
 #include "plantrack/db.h"
@@ -17,6 +23,7 @@
 #include <string.h>
 
 #define MAX_WAIT_SECONDS 60
+#define PUBLISH_MS 500
 
 struct waiter {
 	struct waiter *prev, *next;
@@ -30,6 +37,9 @@ struct waiter {
 
 struct feed {
 	struct waiter head;  /* sentinel of a circular list */
+	struct event *publish_timer;
+	int publishing;      /* a pt_events_publish call is in flight */
+	int publish_again;   /* a write committed meanwhile */
 };
 
 struct event_req {
@@ -39,7 +49,7 @@ struct event_req {
 	struct waiter *waiter;
 };
 
-static int stmt_after;
+static int stmt_after, stmt_publish;
 
 static struct feed *feed_of(struct worker *w)
 {
@@ -191,12 +201,48 @@ static void on_notify(const char *payload, void *arg)
 	}
 }
 
+static void publish(struct worker *w);
+
+static void on_published(PGresult *res, void *arg)
+{
+	struct worker *w = arg;
+	struct feed *f = feed_of(w);
+	if (!f)
+		return;  /* the worker is stopping */
+	f->publishing = 0;
+	if (f->publish_again && res && PQresultStatus(res) == PGRES_TUPLES_OK) {
+		f->publish_again = 0;
+		publish(w);
+	}
+}
+
+static void publish(struct worker *w)
+{
+	struct feed *f = feed_of(w);
+	if (!f || worker_draining(w))
+		return;
+	if (f->publishing) {
+		f->publish_again = 1;
+		return;
+	}
+	if (db_query(worker_db(w), stmt_publish, 0, NULL, on_published, w) == DB_OK)
+		f->publishing = 1;
+}
+
+static void on_publish_timer(evutil_socket_t fd, short what, void *arg)
+{
+	publish(arg);
+}
+
 static void feed_start(struct worker *w)
 {
 	struct feed *f = calloc(1, sizeof *f);
 	f->head.next = f->head.prev = &f->head;
 	worker_set_slot(w, SLOT_EVENTS, f);
 	db_pool_listen(worker_db(w), "plantrack_events", on_notify, w);
+	f->publish_timer = event_new(worker_base(w), -1, EV_PERSIST, on_publish_timer, w);
+	struct timeval tv = { 0, PUBLISH_MS * 1000 };
+	event_add(f->publish_timer, &tv);
 }
 
 /* Draining: answer every parked waiter now with what it has (nothing new). */
@@ -231,6 +277,7 @@ static void feed_stop(struct worker *w)
 		waiter_unlink(wt);
 		wt = next;
 	}
+	event_free(f->publish_timer);
 	free(f);
 	worker_set_slot(w, SLOT_EVENTS, NULL);
 }
@@ -238,7 +285,9 @@ static void feed_stop(struct worker *w)
 int events_register(struct router *r)
 {
 	stmt_after = db_stmt_register("SELECT status, body::text FROM pt_events_after($1::jsonb)");
+	stmt_publish = db_stmt_register("SELECT pt_events_publish()");
 	server_on_worker_start(feed_start);
+	server_on_worker_write(publish);
 	server_on_worker_drain(feed_drain);
 	server_on_worker_stop(feed_stop);
 	return router_add(r, RM_GET, "/v1/events", (void *)handle_events, ROLE_VIEWER | ROUTE_NEEDS_DB);

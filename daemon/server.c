@@ -68,8 +68,8 @@ static struct worker *workers;
 static int nworkers;
 static evutil_socket_t listen_fd = -1;
 static _Atomic int connections;
-static worker_hook hooks_start[MAX_HOOKS], hooks_drain[MAX_HOOKS], hooks_stop[MAX_HOOKS];
-static int nhooks_start, nhooks_drain, nhooks_stop;
+static worker_hook hooks_start[MAX_HOOKS], hooks_drain[MAX_HOOKS], hooks_stop[MAX_HOOKS], hooks_write[MAX_HOOKS];
+static int nhooks_start, nhooks_drain, nhooks_stop, nhooks_write;
 
 uint64_t server_now_ns(void)
 {
@@ -87,6 +87,7 @@ static void add_hook(worker_hook *list, int *n, worker_hook fn)
 void server_on_worker_start(worker_hook fn) { add_hook(hooks_start, &nhooks_start, fn); }
 void server_on_worker_drain(worker_hook fn) { add_hook(hooks_drain, &nhooks_drain, fn); }
 void server_on_worker_stop(worker_hook fn) { add_hook(hooks_stop, &nhooks_stop, fn); }
+void server_on_worker_write(worker_hook fn) { add_hook(hooks_write, &nhooks_write, fn); }
 
 struct db_pool *worker_db(struct worker *w) { return w->db; }
 struct event_base *worker_base(struct worker *w) { return w->base; }
@@ -233,6 +234,10 @@ void server_finish_request(struct req *r)
 				      "request_id", r->request_id);
 		log_event(r->status >= 500 ? LOG_LVL_WARNING : LOG_LVL_INFO, "request", f);
 	}
+	if (r->status >= 200 && r->status < 300 && (r->method & (RM_POST | RM_PATCH | RM_DELETE)) &&
+	    r->m.route && (r->m.route->flags & ROUTE_NEEDS_DB))
+		for (int i = 0; i < nhooks_write; i++)
+			hooks_write[i](w);
 	evhttp_clear_headers(&r->query);
 	free(r->path);
 	json_decref(r->json);

@@ -111,9 +111,14 @@ CREATE TABLE public.updates (
 );
 CREATE INDEX updates_task_at_idx ON public.updates (task_id, at DESC, id DESC);
 
--- outbox / change feed
+-- outbox / change feed. A write inserts its event with seq NULL; the daemon's
+-- publisher (pt_events_publish) then numbers committed events under one lock,
+-- so the feed only ever grows at its end and a reader never misses an event
+-- that committed late.
+CREATE SEQUENCE public.events_feed_seq;
 CREATE TABLE public.events (
-    seq     bigserial PRIMARY KEY,
+    id      bigserial PRIMARY KEY,
+    seq     bigint UNIQUE,
     type    text NOT NULL CHECK (type IN ('plan.created','task.created','task.updated','task.deleted','task.reported')),
     at      timestamptz NOT NULL DEFAULT clock_timestamp(),
     plan_id uuid,
@@ -121,6 +126,7 @@ CREATE TABLE public.events (
     payload jsonb NOT NULL DEFAULT '{}'
 );
 CREATE INDEX events_task_idx ON public.events (task_id, seq);
+CREATE INDEX events_unpublished_idx ON public.events (id) WHERE seq IS NULL;
 
 CREATE TABLE public.api_tokens (
     id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),

@@ -297,32 +297,49 @@ LANGUAGE sql STABLE AS $$
         'plan_id', e.plan_id, 'task_id', e.task_id, 'data', e.payload)
 $$;
 
--- Append an event and wake the listeners (delivered at commit).
+-- Writes add events to the outbox unnumbered and without NOTIFY (a NOTIFY
+-- serialises every committing transaction of the database); the daemon calls
+-- pt_events_publish after each write and on a timer. Returns the event's id.
 CREATE FUNCTION public.pt_emit(etype text, plan uuid, task uuid, data jsonb) RETURNS bigint
-LANGUAGE plpgsql AS $$
-DECLARE s bigint;
-BEGIN
+LANGUAGE sql AS $$
     INSERT INTO public.events (type, plan_id, task_id, payload)
-    VALUES (etype, plan, task, coalesce(data, '{}')) RETURNING seq INTO s;
-    PERFORM pg_notify('plantrack_events', s::text);
-    RETURN s;
-END $$;
+    VALUES (etype, plan, task, coalesce(data, '{}')) RETURNING id
+$$;
 
--- task.created for many tasks in one statement; one notification carrying the
--- highest seq (a listener wakes for every seq above its cursor anyway).
+-- task.created for many tasks in one statement.
 CREATE FUNCTION public.pt_emit_created(ids uuid[]) RETURNS bigint
-LANGUAGE plpgsql AS $$
-DECLARE s bigint;
-BEGIN
+LANGUAGE sql AS $$
     WITH ins AS (
         INSERT INTO public.events (type, plan_id, task_id, payload)
         SELECT 'task.created', t.plan_id, t.id,
                jsonb_build_object('code', t.code, 'title', t.title, 'parent_id', t.parent_id, 'version', t.version)
           FROM public.tasks t WHERE t.id = ANY (ids) ORDER BY t.ord
-        RETURNING seq)
-    SELECT max(seq) INTO s FROM ins;
-    IF s IS NOT NULL THEN PERFORM pg_notify('plantrack_events', s::text); END IF;
-    RETURN s;
+        RETURNING id)
+    SELECT max(id) FROM ins
+$$;
+
+-- Numbers the committed, unpublished events: their feed seq, in one step
+-- serialised by an advisory lock held to commit. Event ids are taken before
+-- commit and may commit out of order; seqs are taken here, after commit, so a
+-- reader that has seen seq N never later finds an event below N. Returns the
+-- highest seq published (one NOTIFY per batch), or NULL when nothing was
+-- pending or another publisher holds the lock (the next call takes the rest).
+CREATE FUNCTION public.pt_events_publish() RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE top bigint;
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(7262610425) THEN
+        RETURN NULL;
+    END IF;
+    WITH pending AS (SELECT id FROM public.events WHERE seq IS NULL ORDER BY id),
+         numbered AS (SELECT id, nextval('public.events_feed_seq') AS s FROM pending)
+    UPDATE public.events e SET seq = n.s FROM numbered n WHERE e.id = n.id;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    SELECT max(seq) INTO top FROM public.events;
+    PERFORM pg_notify('plantrack_events', top::text);
+    RETURN top;
 END $$;
 
 ---------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 -- 0003_webhooks.sql - webhook subscriptions and their delivery log.
 --
--- Every insert into events (0001) fans out, in the writer's transaction, into
--- one pending webhook_deliveries row per matching active webhook, then
--- pg_notify('plantrack_webhooks', ''). Daemons claim due rows with
+-- Every event published by pt_events_publish (0002) fans out, in the
+-- publisher's transaction, into one pending webhook_deliveries row per
+-- matching active webhook. Daemons claim due rows with
 -- pt_deliveries_claim (FOR UPDATE SKIP LOCKED plus a lease on next_attempt_at,
 -- so two daemons never POST the same row at once and a daemon that dies
 -- mid-delivery only delays it), POST them, and record the outcome with
@@ -268,8 +268,9 @@ BEGIN
     RETURN 'pending';
 END $$;
 
--- The fan-out, once per statement (a 10k-row import is one INSERT … SELECT and
--- one notify): one pending delivery per new event and matching live active webhook.
+-- The fan-out, once per publishing statement (pt_events_publish numbers a batch
+-- of committed events in one UPDATE): one pending delivery per newly published
+-- event and matching live active webhook. The deliverer polls for due rows.
 CREATE FUNCTION pt_wh_on_events() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -280,13 +281,11 @@ BEGIN
       FROM new_events e
       JOIN webhooks w ON w.active AND w.deleted_at IS NULL
                      AND (cardinality(w.event_types) = 0 OR e.type = ANY (w.event_types))
+     WHERE e.seq IS NOT NULL
      ORDER BY e.seq, w.id;
-    IF FOUND THEN
-        PERFORM pg_notify('plantrack_webhooks', '');
-    END IF;
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER events_webhooks AFTER INSERT ON events
+CREATE TRIGGER events_webhooks AFTER UPDATE ON events
     REFERENCING NEW TABLE AS new_events
     FOR EACH STATEMENT EXECUTE FUNCTION pt_wh_on_events();

@@ -28,6 +28,9 @@ typedef void (*worker_hook)(struct worker *w);
 void server_on_worker_start(worker_hook fn);
 void server_on_worker_drain(worker_hook fn);
 void server_on_worker_stop(worker_hook fn);
+/* Runs on the worker's thread after a /v1 write (POST, PATCH, DELETE) was
+ * answered 2xx, i.e. committed. */
+void server_on_worker_write(worker_hook fn);
 
 /* Builds a fresh configuration (file + environment + flags) for a reload;
  * 0 ok, -1 with a one-line message. */

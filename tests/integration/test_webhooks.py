@@ -114,11 +114,18 @@ def check_signature(headers, body, secret=SECRET):
 
 
 def emit(type_="task.updated", data=None):
-    """Writes one event row the way the pt_* functions do; returns its seq."""
+    """Writes one event row the way the pt_* functions do (unnumbered), publishes
+    it the way the daemon does (pt_events_publish), and returns its feed seq."""
     payload = json.dumps(data or {"n": uuid.uuid4().hex}).replace("'", "''")
-    seq = db.scalar("INSERT INTO events(type, payload) VALUES ('%s', '%s'::jsonb) RETURNING seq; "
-                    "SELECT pg_notify('plantrack_events', currval('events_seq_seq')::text)" % (type_, payload))
-    return int(seq.splitlines()[0])
+    event_id = int(db.scalar("INSERT INTO events(type, payload) VALUES ('%s', '%s'::jsonb) RETURNING id"
+                             % (type_, payload)).splitlines()[0])
+    for _ in range(100):
+        seq = db.scalar("SELECT pt_events_publish(); SELECT seq FROM events WHERE id = %d" % event_id)
+        seq = seq.splitlines()[-1].strip() if seq else ""
+        if seq:
+            return int(seq)
+        time.sleep(0.05)
+    raise AssertionError("event %d was never published" % event_id)
 
 
 def create_hook(path, **fields):

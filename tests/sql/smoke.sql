@@ -360,7 +360,10 @@ SELECT pg_temp.ok((SELECT min((u->>'rank')::int) FROM jsonb_array_elements((:'su
 SELECT pg_temp.ok((SELECT u->>'rank' FROM jsonb_array_elements((:'summary'::jsonb)->'units') u WHERE u->>'unit' = '社会事务办') = '1', '社会事务办 first (no red, highest progress)');
 SELECT pg_temp.err($$SELECT * FROM pt_plan_summary('{"id":"00000000-0000-0000-0000-000000000000"}')$$, 'PT404');
 
--- events
+-- events: unnumbered until published; the feed shows only published ones
+SELECT pg_temp.ok((SELECT body->'events' = '[]' FROM pt_events_after('{"after":0,"limit":5}')), 'feed empty before publishing');
+SELECT pg_temp.ok(pt_events_publish() = (SELECT count(*) FROM events), 'publish numbers every event');
+SELECT pg_temp.ok(pt_events_publish() IS NULL, 'publish again: nothing pending');
 SELECT pg_temp.call('pt_events_after', '{"after":0,"limit":500}') AS r \gset
 SELECT pg_temp.ok((SELECT array_agg(DISTINCT x->>'type' ORDER BY x->>'type') FROM jsonb_array_elements((:'r'::jsonb)#>'{body,events}') x)
                   = '{plan.created,task.created,task.deleted,task.reported,task.updated}', 'every event type');

@@ -19,7 +19,8 @@ static int stmt_idem = -1;
 
 void http_init_statements(void)
 {
-	stmt_idem = db_stmt_register("SELECT status, body::text FROM pt_idem($1::uuid, $2, $3, $4, $5::jsonb)");
+	stmt_idem = db_stmt_register(
+		"SELECT status, body::text, body->>'version' FROM pt_idem($1::uuid, $2, $3, $4, $5::jsonb)");
 }
 
 const char *http_query(struct req *r, const char *name)
@@ -194,21 +195,6 @@ void http_reply_db_error(struct req *r, PGresult *res)
 	http_reply_problem(r, 500, "internal", "Internal error", "see the server log for this request id", NULL);
 }
 
-/* ETag from a top-level "version" of a JSON object body. */
-static void set_etag_from_body(struct req *r, const char *body)
-{
-	if (!body || body[0] != '{' || !strstr(body, "\"version\""))
-		return;
-	json_t *doc = json_loads(body, 0, NULL);
-	json_t *v = json_object_get(doc, "version");
-	if (json_is_integer(v)) {
-		char etag[32];
-		snprintf(etag, sizeof etag, "\"%lld\"", (long long)json_integer_value(v));
-		evhttp_add_header(evhttp_request_get_output_headers(r->ev), "ETag", etag);
-	}
-	json_decref(doc);
-}
-
 void http_reply_result(struct req *r, PGresult *res)
 {
 	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -225,7 +211,11 @@ void http_reply_result(struct req *r, PGresult *res)
 		return;
 	}
 	const char *body = PQgetvalue(res, 0, 1);
-	set_etag_from_body(r, body);
+	if (PQnfields(res) >= 3 && !PQgetisnull(res, 0, 2)) {
+		char etag[40];
+		snprintf(etag, sizeof etag, "\"%s\"", PQgetvalue(res, 0, 2));
+		evhttp_add_header(evhttp_request_get_output_headers(r->ev), "ETag", etag);
+	}
 	http_reply_raw(r, status, "application/json", body, (size_t)PQgetlength(res, 0, 1));
 }
 

@@ -276,13 +276,15 @@ static void handle_updates(struct req *r)
 }
 
 #define SQL_CALL(fn) "SELECT status, body::text FROM " fn "($1::jsonb)"
+/* The third column becomes the ETag (see http_reply_result). */
+#define SQL_CALL_ETAG(fn) "SELECT status, body::text, body->>'version' FROM " fn "($1::jsonb)"
 
 int tasks_register(struct router *r)
 {
 	stmt_list = db_stmt_register(SQL_CALL("pt_tasks_list"));
-	stmt_get = db_stmt_register(SQL_CALL("pt_task_get"));
-	stmt_create = db_stmt_register(SQL_CALL("pt_task_create"));
-	stmt_patch = db_stmt_register(SQL_CALL("pt_task_patch"));
+	stmt_get = db_stmt_register(SQL_CALL_ETAG("pt_task_get"));
+	stmt_create = db_stmt_register(SQL_CALL_ETAG("pt_task_create"));
+	stmt_patch = db_stmt_register(SQL_CALL_ETAG("pt_task_patch"));
 	stmt_delete = db_stmt_register(SQL_CALL("pt_task_delete"));
 	stmt_report = db_stmt_register(SQL_CALL("pt_task_report"));
 	stmt_updates = db_stmt_register(SQL_CALL("pt_task_updates"));

@@ -715,10 +715,10 @@ static void deliverer_stop(struct worker *w)
 
 int webhooks_register(struct router *r)
 {
-	stmt_create = db_stmt_register("SELECT status, body::text FROM pt_webhook_create($1::jsonb)");
+	stmt_create = db_stmt_register("SELECT status, body::text, body->>'version' FROM pt_webhook_create($1::jsonb)");
 	stmt_list = db_stmt_register("SELECT status, body::text FROM pt_webhook_list($1::jsonb)");
-	stmt_get = db_stmt_register("SELECT status, body::text FROM pt_webhook_get($1::jsonb)");
-	stmt_patch = db_stmt_register("SELECT status, body::text FROM pt_webhook_patch($1::jsonb)");
+	stmt_get = db_stmt_register("SELECT status, body::text, body->>'version' FROM pt_webhook_get($1::jsonb)");
+	stmt_patch = db_stmt_register("SELECT status, body::text, body->>'version' FROM pt_webhook_patch($1::jsonb)");
 	stmt_delete = db_stmt_register("SELECT status, body::text FROM pt_webhook_delete($1::jsonb)");
 	stmt_deliveries = db_stmt_register("SELECT status, body::text FROM pt_webhook_deliveries($1::jsonb)");
 	stmt_claim = db_stmt_register("SELECT id, webhook_id, url, secret, event_type, payload, attempts "

@@ -74,7 +74,8 @@ void http_reply_raw(struct req *r, int status, const char *content_type, const c
 /* type is a short slug ("not-found") expanded to a stable URI; errors is stolen (may be NULL). */
 void http_reply_problem(struct req *r, int status, const char *type, const char *title,
 			const char *detail, json_t *errors);
-/* Answers a "SELECT status, body" row of a pt_* function, or maps its error. */
+/* Answers a "SELECT status, body [, etag]" row of a pt_* function, or maps its
+ * error; a third column, when not null, becomes the ETag (the version). */
 void http_reply_result(struct req *r, PGresult *res);
 /* Maps an error result (or NULL = database unavailable) to a problem. */
 void http_reply_db_error(struct req *r, PGresult *res);

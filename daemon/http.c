@@ -20,7 +20,8 @@ static int stmt_idem = -1;
 void http_init_statements(void)
 {
 	stmt_idem = db_stmt_register(
-		"SELECT status, body::text, body->>'version' FROM pt_idem($1::uuid, $2, $3, $4, $5::jsonb)");
+		"SELECT status, body::text, coalesce(body->>'version', body->'task'->>'version') "
+		"FROM pt_idem($1::uuid, $2, $3, $4, $5::jsonb)");
 }
 
 const char *http_query(struct req *r, const char *name)
@@ -117,8 +118,7 @@ void http_reply_problem(struct req *r, int status, const char *type, const char 
 	json_object_set_new(p, "type", json_string(uri));
 	json_object_set_new(p, "title", json_string(title));
 	json_object_set_new(p, "status", json_integer(status));
-	if (detail && *detail)
-		json_object_set_new(p, "detail", json_string(detail));
+	json_object_set_new(p, "detail", json_string(detail && *detail ? detail : title));
 	if (errors)
 		json_object_set_new(p, "errors", errors);
 	json_object_set_new(p, "request_id", json_string(r->request_id));

@@ -48,8 +48,8 @@ static int charset_ok(struct req *r)
 	return 0;
 }
 
-/* Adds the parser's warnings to a pt_plan_create answer. */
-static void on_plan_created(struct req *r, PGresult *res)
+/* Adds the parser's warnings (JSON text in handler_data) to a created answer. */
+static void on_created_add_warnings(struct req *r, PGresult *res)
 {
 	/* The warnings travel as JSON text: handler_data is released with free(). */
 	json_t *warnings = r->handler_data ? json_loads(r->handler_data, 0, NULL) : NULL;
@@ -98,7 +98,7 @@ static void handle_plan_import(struct req *r)
 	r->handler_data = json_dumps(warnings, JSON_COMPACT);
 	json_decref(warnings);
 	json_t *args = json_pack("{s:o,s:o,s:o}", "actor", http_actor(r), "cfg", http_cfg(r), "plan", plan);
-	http_call_write(r, stmt_plan_create, "pt_plan_create", args, on_plan_created);
+	http_call_write(r, stmt_plan_create, "pt_plan_create", args, on_created_add_warnings);
 }
 
 static void handle_tasks_import(struct req *r)
@@ -151,8 +151,9 @@ static void handle_tasks_import(struct req *r)
 	json_t *args = json_pack("{s:o,s:o,s:s,s:o}", "actor", http_actor(r), "cfg", http_cfg(r), "plan_id", plan,
 				 "tasks", tasks);
 	json_object_set_new(args, "parent_id", parent ? json_string(parent) : json_null());
+	r->handler_data = warnings ? json_dumps(warnings, JSON_COMPACT) : strdup("[]");
 	json_decref(warnings);
-	http_call_write(r, stmt_tasks_import, "pt_tasks_import", args, NULL);
+	http_call_write(r, stmt_tasks_import, "pt_tasks_import", args, on_created_add_warnings);
 }
 
 /* "民生实事项目 >= 103 项; …" */

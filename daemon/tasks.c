@@ -231,7 +231,12 @@ static void handle_delete(struct req *r)
 	const char *id = task_id(r);
 	if (!id)
 		return;
+	long long version = 0;
+	int im = if_match(r, &version);
+	if (im < 0)
+		return;
 	json_t *args = json_pack("{s:o,s:s}", "actor", http_actor(r), "id", id);
+	json_object_set_new(args, "if_match", im ? json_integer(version) : json_null());
 	http_call(r, stmt_delete, args, NULL);
 }
 
@@ -286,7 +291,8 @@ int tasks_register(struct router *r)
 	stmt_create = db_stmt_register(SQL_CALL_ETAG("pt_task_create"));
 	stmt_patch = db_stmt_register(SQL_CALL_ETAG("pt_task_patch"));
 	stmt_delete = db_stmt_register(SQL_CALL("pt_task_delete"));
-	stmt_report = db_stmt_register(SQL_CALL("pt_task_report"));
+	stmt_report = db_stmt_register(
+		"SELECT status, body::text, body->'task'->>'version' FROM pt_task_report($1::jsonb)");
 	stmt_updates = db_stmt_register(SQL_CALL("pt_task_updates"));
 	const int rd = ROLE_VIEWER | ROUTE_NEEDS_DB, ed = ROLE_EDITOR | ROUTE_NEEDS_DB | ROUTE_JSON_BODY;
 	int rc = 0;

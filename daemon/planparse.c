@@ -272,7 +272,7 @@ static size_t space_before(const char *s, size_t lo, size_t i)
 /* Trims whitespace and newlines from both ends of [*a, *b). */
 static void trim(const char *s, size_t *a, size_t *b)
 {
-	size_t n;
+	size_t n = 0;
 	while (*a < *b && (s[*a] == '\n' || (n = space_at(s, *a, *b)) > 0))
 		*a += s[*a] == '\n' ? 1 : n;
 	while (*b > *a && (n = space_before(s, *a, *b)) > 0)

@@ -3,8 +3,8 @@
 #
 #   bash scripts/test.sh                 build/        (RelWithDebInfo)
 #   bash scripts/test.sh --sanitize      build-asan/   (AddressSanitizer + UBSan)
-#   bash scripts/test.sh --fuzz          build-fuzz/   (clang, libFuzzer targets + sanitizers;
-#                                                      skipped when clang is missing)
+#   bash scripts/test.sh --fuzz          build-fuzz/   (clang, libFuzzer targets + sanitizers, fuzz
+#                                                      tests only; skipped when clang is missing)
 #   bash scripts/test.sh ... -- ARGS     extra arguments for ctest (e.g. -R integration)
 #
 # Installs missing packages (scripts/deps.sh), configures and builds, starts a
@@ -90,6 +90,11 @@ export PLANTRACK_TEST_PG=$conninfo
 export PLANTRACK_TEST_PG_DIR=$work/pg
 export PLANTRACK_SCRIPTS=$scripts
 
+# The fuzz build exists to fuzz: the other tests already ran in the plain and
+# sanitizer builds, so it runs only the fuzz targets unless told otherwise.
+if [ "$mode" = fuzz ] && [ ${#ctest_args[@]} -eq 0 ]; then
+  ctest_args=(-R '^fuzz\.')
+fi
 echo "== ctest in ${build#"$root"/}"
 status=0
 (cd "$build" && ctest --output-on-failure -j2 "${ctest_args[@]}") || status=$?

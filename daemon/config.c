@@ -237,13 +237,27 @@ void config_apply_env(struct config *c)
 		set_string(&c->migrations_dir, v);
 }
 
+/* 1 when this executable was built in (and runs from) the source tree. */
+static int running_from_source_tree(void)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		return 0;
+	exe[n] = 0;
+	size_t root = strlen(PLANTRACK_SOURCE_DIR);
+	return !strncmp(exe, PLANTRACK_SOURCE_DIR, root) && exe[root] == '/';
+}
+
+/* An installed binary uses the installed files; one in the source tree (a
+ * build directory) uses the tree's, so a checkout runs without installing. */
 static void resolve_one(char **slot, const char *source_rel, const char *installed)
 {
 	if (*slot && **slot)
 		return;
 	char buf[4096];
 	snprintf(buf, sizeof buf, "%s/%s", PLANTRACK_SOURCE_DIR, source_rel);
-	const char *pick = access(buf, R_OK) == 0 ? buf : installed;
+	const char *pick = running_from_source_tree() && access(buf, R_OK) == 0 ? buf : installed;
 	set_string(slot, pick);
 }
 

@@ -11,6 +11,7 @@
 
 #include <event2/buffer.h>
 #include <openssl/sha.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,4 +356,66 @@ void http_add_page(struct req *r, json_t *args, json_t *errors)
 		else
 			json_object_set_new(args, "cursor", json_string(cursor));
 	}
+}
+
+void http_call_page(struct req *r, int stmt, json_t *args)
+{
+	json_t *errors = json_array();
+	http_add_page(r, args, errors);
+	if (json_array_size(errors)) {
+		json_decref(args);
+		http_reply_invalid(r, 422, errors, NULL);
+		return;
+	}
+	json_decref(errors);
+	http_call(r, stmt, args, NULL);
+}
+
+int http_check_body(struct req *r, const struct vfield *spec)
+{
+	json_t *errors = json_array();
+	char unknown[256] = "";
+	int rc = validate_object(r->json, spec, "", errors, unknown, sizeof unknown);
+	if (rc == VALIDATE_OK) {
+		json_decref(errors);
+		return 0;
+	}
+	http_reply_invalid(r, rc, errors, unknown);
+	return -1;
+}
+
+const char *http_id_param(struct req *r, const char *what)
+{
+	const char *id = http_param(r, "id");
+	if (validate_uuid(id))
+		return id;
+	char title[64], detail[96];
+	snprintf(title, sizeof title, "%s not found", what);
+	snprintf(detail, sizeof detail, "the id is not a %s id", what);
+	title[0] = (char)toupper((unsigned char)title[0]);
+	http_reply_problem(r, 404, "not-found", title, detail, NULL);
+	return NULL;
+}
+
+int http_if_match(struct req *r, json_t *args)
+{
+	const char *h = http_header(r, "If-Match");
+	while (h && *h == ' ')
+		h++;
+	if (!h || !strcmp(h, "*")) {
+		json_object_set_new(args, "if_match", json_null());
+		return 0;
+	}
+	if (!strncmp(h, "W/", 2))
+		h += 2;
+	const char *p = h + (*h == '"');
+	char *end;
+	long long v = strtoll(p, &end, 10);
+	if (end == p || (*h == '"' && *end != '"')) {
+		http_reply_problem(r, 412, "precondition-failed", "Precondition failed",
+				   "If-Match must be the resource's ETag, e.g. \"3\"", NULL);
+		return -1;
+	}
+	json_object_set_new(args, "if_match", json_integer(v));
+	return 0;
 }

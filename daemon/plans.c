@@ -21,47 +21,22 @@ static const struct vfield plan_fields[] = {
 
 static int stmt_create, stmt_list, stmt_get, stmt_summary;
 
-static const char *plan_id(struct req *r)
-{
-	const char *id = http_param(r, "id");
-	if (!validate_uuid(id)) {
-		http_reply_problem(r, 404, "not-found", "Plan not found", "the id is not a plan id", NULL);
-		return NULL;
-	}
-	return id;
-}
-
 static void handle_create(struct req *r)
 {
-	json_t *errors = json_array();
-	char unknown[256] = "";
-	int rc = validate_object(r->json, plan_fields, "", errors, unknown, sizeof unknown);
-	if (rc != VALIDATE_OK) {
-		http_reply_invalid(r, rc, errors, unknown);
+	if (http_check_body(r, plan_fields))
 		return;
-	}
-	json_decref(errors);
 	json_t *args = json_pack("{s:o,s:o,s:O}", "actor", http_actor(r), "cfg", http_cfg(r), "plan", r->json);
 	http_call_write(r, stmt_create, "pt_plan_create", args, NULL);
 }
 
 static void handle_list(struct req *r)
 {
-	json_t *args = json_object();
-	json_t *errors = json_array();
-	http_add_page(r, args, errors);
-	if (json_array_size(errors)) {
-		json_decref(args);
-		http_reply_invalid(r, 422, errors, NULL);
-		return;
-	}
-	json_decref(errors);
-	http_call(r, stmt_list, args, NULL);
+	http_call_page(r, stmt_list, json_object());
 }
 
 static void handle_get(struct req *r)
 {
-	const char *id = plan_id(r);
+	const char *id = http_id_param(r, "plan");
 	if (!id)
 		return;
 	const char *include = http_query(r, "include");
@@ -76,7 +51,7 @@ static void handle_get(struct req *r)
 
 static void handle_summary(struct req *r)
 {
-	const char *id = plan_id(r);
+	const char *id = http_id_param(r, "plan");
 	if (!id)
 		return;
 	http_call(r, stmt_summary, json_pack("{s:o,s:s}", "cfg", http_cfg(r), "id", id), NULL);

@@ -100,54 +100,6 @@ static const struct vfield report_fields[] = {
 
 static int stmt_list, stmt_get, stmt_create, stmt_patch, stmt_delete, stmt_report, stmt_updates;
 
-/* Checks the body against spec; answers and returns -1 when it fails. */
-static int check_body(struct req *r, const struct vfield *spec)
-{
-	json_t *errors = json_array();
-	char unknown[256] = "";
-	int rc = validate_object(r->json, spec, "", errors, unknown, sizeof unknown);
-	if (rc == VALIDATE_OK) {
-		json_decref(errors);
-		return 0;
-	}
-	http_reply_invalid(r, rc, errors, unknown);
-	return -1;
-}
-
-/* The {id} path parameter; answers 404 and returns NULL when it is no UUID. */
-static const char *task_id(struct req *r)
-{
-	const char *id = http_param(r, "id");
-	if (!validate_uuid(id)) {
-		http_reply_problem(r, 404, "not-found", "Task not found", "the id is not a task id", NULL);
-		return NULL;
-	}
-	return id;
-}
-
-/* If-Match: 0 no header; 1 parsed into *version; -1 answered 412. */
-static int if_match(struct req *r, long long *version)
-{
-	const char *h = http_header(r, "If-Match");
-	if (!h)
-		return 0;
-	while (*h == ' ')
-		h++;
-	if (!strcmp(h, "*"))
-		return 0;
-	if (!strncmp(h, "W/", 2))
-		h += 2;
-	char *end;
-	long long v = strtoll(h + (*h == '"'), &end, 10);
-	if (end == h + (*h == '"') || (*h == '"' && *end != '"')) {
-		http_reply_problem(r, 412, "precondition-failed", "Precondition failed",
-				   "If-Match must be the task's ETag, e.g. \"3\"", NULL);
-		return -1;
-	}
-	*version = v;
-	return 1;
-}
-
 static void add_filter(struct req *r, json_t *args, json_t *errors, const char *name, enum vtype type,
 		       const char *const *enums)
 {
@@ -192,7 +144,7 @@ static void handle_list(struct req *r)
 
 static void handle_get(struct req *r)
 {
-	const char *id = task_id(r);
+	const char *id = http_id_param(r, "task");
 	if (!id)
 		return;
 	http_call(r, stmt_get, json_pack("{s:s,s:o}", "id", id, "cfg", http_cfg(r)), NULL);
@@ -200,7 +152,7 @@ static void handle_get(struct req *r)
 
 static void handle_create(struct req *r)
 {
-	if (check_body(r, task_create_fields))
+	if (http_check_body(r, task_create_fields))
 		return;
 	json_t *args = json_pack("{s:o,s:o,s:O}", "actor", http_actor(r), "cfg", http_cfg(r), "task", r->json);
 	http_call_write(r, stmt_create, "pt_task_create", args, NULL);
@@ -208,42 +160,40 @@ static void handle_create(struct req *r)
 
 static void handle_patch(struct req *r)
 {
-	const char *id = task_id(r);
-	if (!id || check_body(r, task_patch_fields))
+	const char *id = http_id_param(r, "task");
+	if (!id || http_check_body(r, task_patch_fields))
 		return;
 	if (json_object_size(r->json) == 0) {
 		http_reply_problem(r, 422, "validation-failed", "Validation failed", "the patch changes nothing",
 				   json_pack("[{s:s,s:s}]", "field", "", "message", "send at least one field"));
 		return;
 	}
-	long long version = 0;
-	int im = if_match(r, &version);
-	if (im < 0)
-		return;
 	json_t *args = json_pack("{s:o,s:o,s:s,s:O}", "actor", http_actor(r), "cfg", http_cfg(r), "id", id,
 				 "patch", r->json);
-	json_object_set_new(args, "if_match", im ? json_integer(version) : json_null());
+	if (http_if_match(r, args) < 0) {
+		json_decref(args);
+		return;
+	}
 	http_call(r, stmt_patch, args, NULL);
 }
 
 static void handle_delete(struct req *r)
 {
-	const char *id = task_id(r);
+	const char *id = http_id_param(r, "task");
 	if (!id)
 		return;
-	long long version = 0;
-	int im = if_match(r, &version);
-	if (im < 0)
-		return;
 	json_t *args = json_pack("{s:o,s:s}", "actor", http_actor(r), "id", id);
-	json_object_set_new(args, "if_match", im ? json_integer(version) : json_null());
+	if (http_if_match(r, args) < 0) {
+		json_decref(args);
+		return;
+	}
 	http_call(r, stmt_delete, args, NULL);
 }
 
 static void handle_report(struct req *r)
 {
-	const char *id = task_id(r);
-	if (!id || check_body(r, report_fields))
+	const char *id = http_id_param(r, "task");
+	if (!id || http_check_body(r, report_fields))
 		return;
 	if (!json_object_get(r->json, "status") && !json_object_get(r->json, "progress") &&
 	    !json_object_get(r->json, "targets") && !json_is_string(json_object_get(r->json, "note"))) {
@@ -253,31 +203,21 @@ static void handle_report(struct req *r)
 					     "send status, progress, targets or note"));
 		return;
 	}
-	long long version = 0;
-	int im = if_match(r, &version);
-	if (im < 0)
-		return;
 	json_t *args = json_pack("{s:o,s:o,s:s,s:O}", "actor", http_actor(r), "cfg", http_cfg(r), "id", id,
 				 "report", r->json);
-	json_object_set_new(args, "if_match", im ? json_integer(version) : json_null());
+	if (http_if_match(r, args) < 0) {
+		json_decref(args);
+		return;
+	}
 	http_call_write(r, stmt_report, "pt_task_report", args, NULL);
 }
 
 static void handle_updates(struct req *r)
 {
-	const char *id = task_id(r);
+	const char *id = http_id_param(r, "task");
 	if (!id)
 		return;
-	json_t *args = json_pack("{s:s}", "id", id);
-	json_t *errors = json_array();
-	http_add_page(r, args, errors);
-	if (json_array_size(errors)) {
-		json_decref(args);
-		http_reply_invalid(r, 422, errors, NULL);
-		return;
-	}
-	json_decref(errors);
-	http_call(r, stmt_updates, args, NULL);
+	http_call_page(r, stmt_updates, json_pack("{s:s}", "id", id));
 }
 
 #define SQL_CALL(fn) "SELECT status, body::text FROM " fn "($1::jsonb)"

@@ -43,14 +43,8 @@ static void on_created(struct req *r, PGresult *res)
 
 static void handle_create(struct req *r)
 {
-	json_t *errors = json_array();
-	char unknown[256] = "";
-	int rc = validate_object(r->json, token_fields, "", errors, unknown, sizeof unknown);
-	if (rc != VALIDATE_OK) {
-		http_reply_invalid(r, rc, errors, unknown);
+	if (http_check_body(r, token_fields))
 		return;
-	}
-	json_decref(errors);
 	char *token = auth_token_generate();
 	if (!token) {
 		http_reply_problem(r, 503, "overloaded", "Server busy", "no randomness available", NULL);
@@ -68,16 +62,7 @@ static void handle_create(struct req *r)
 
 static void handle_list(struct req *r)
 {
-	json_t *args = json_object();
-	json_t *errors = json_array();
-	http_add_page(r, args, errors);
-	if (json_array_size(errors)) {
-		json_decref(args);
-		http_reply_invalid(r, 422, errors, NULL);
-		return;
-	}
-	json_decref(errors);
-	http_call(r, stmt_list, args, NULL);
+	http_call_page(r, stmt_list, json_object());
 }
 
 static void on_revoked(struct req *r, PGresult *res)
@@ -88,11 +73,9 @@ static void on_revoked(struct req *r, PGresult *res)
 
 static void handle_revoke(struct req *r)
 {
-	const char *id = http_param(r, "id");
-	if (!validate_uuid(id)) {
-		http_reply_problem(r, 404, "not-found", "Token not found", "the id is not a token id", NULL);
+	const char *id = http_id_param(r, "token");
+	if (!id)
 		return;
-	}
 	http_call(r, stmt_revoke, json_pack("{s:o,s:s}", "actor", http_actor(r), "id", id), on_revoked);
 }
 

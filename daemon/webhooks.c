@@ -149,15 +149,6 @@ static int check_body(struct req *r, const struct vfield *spec)
 	return 0;
 }
 
-static const char *webhook_id(struct req *r)
-{
-	const char *id = http_param(r, "id");
-	if (!validate_uuid(id)) {
-		http_reply_problem(r, 404, "not-found", "Webhook not found", "the id is not a webhook id", NULL);
-		return NULL;
-	}
-	return id;
-}
 
 /* A new secret, "whsec_" + 64 hex digits; caller frees. */
 static char *secret_generate(void)
@@ -201,52 +192,19 @@ static void handle_create(struct req *r)
 
 static void handle_list(struct req *r)
 {
-	json_t *args = json_object();
-	json_t *errors = json_array();
-	http_add_page(r, args, errors);
-	if (json_array_size(errors)) {
-		json_decref(args);
-		http_reply_invalid(r, 422, errors, NULL);
-		return;
-	}
-	json_decref(errors);
-	http_call(r, stmt_list, args, NULL);
+	http_call_page(r, stmt_list, json_object());
 }
 
 static void handle_get(struct req *r)
 {
-	const char *id = webhook_id(r);
+	const char *id = http_id_param(r, "webhook");
 	if (id)
 		http_call(r, stmt_get, json_pack("{s:s}", "id", id), NULL);
 }
 
-/* If-Match: 0 no header; 1 parsed into *version; -1 answered 412. */
-static int if_match(struct req *r, long long *version)
-{
-	const char *h = http_header(r, "If-Match");
-	if (!h)
-		return 0;
-	while (*h == ' ')
-		h++;
-	if (!strcmp(h, "*"))
-		return 0;
-	if (!strncmp(h, "W/", 2))
-		h += 2;
-	const char *p = h + (*h == '"');
-	char *end;
-	long long v = strtoll(p, &end, 10);
-	if (end == p || (*h == '"' && *end != '"')) {
-		http_reply_problem(r, 412, "precondition-failed", "Precondition failed",
-				   "If-Match must be the webhook's ETag, e.g. \"3\"", NULL);
-		return -1;
-	}
-	*version = v;
-	return 1;
-}
-
 static void handle_patch(struct req *r)
 {
-	const char *id = webhook_id(r);
+	const char *id = http_id_param(r, "webhook");
 	if (!id || check_body(r, patch_fields))
 		return;
 	if (json_object_size(r->json) == 0) {
@@ -254,28 +212,27 @@ static void handle_patch(struct req *r)
 				   json_pack("[{s:s,s:s}]", "field", "", "message", "send at least one field"));
 		return;
 	}
-	long long version = 0;
-	int im = if_match(r, &version);
-	if (im < 0)
-		return;
 	json_t *patch = json_deep_copy(r->json);
 	if (json_is_null(json_object_get(patch, "event_types")))
 		json_object_set_new(patch, "event_types", json_array());
 	json_t *args = json_pack("{s:o,s:s,s:o}", "actor", http_actor(r), "id", id, "patch", patch);
-	json_object_set_new(args, "if_match", im ? json_integer(version) : json_null());
+	if (http_if_match(r, args) < 0) {
+		json_decref(args);
+		return;
+	}
 	http_call(r, stmt_patch, args, NULL);
 }
 
 static void handle_delete(struct req *r)
 {
-	const char *id = webhook_id(r);
+	const char *id = http_id_param(r, "webhook");
 	if (id)
 		http_call(r, stmt_delete, json_pack("{s:o,s:s}", "actor", http_actor(r), "id", id), NULL);
 }
 
 static void handle_deliveries(struct req *r)
 {
-	const char *id = webhook_id(r);
+	const char *id = http_id_param(r, "webhook");
 	if (!id)
 		return;
 	json_t *args = json_pack("{s:s}", "id", id);

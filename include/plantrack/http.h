@@ -10,6 +10,7 @@
 #define PLANTRACK_HTTP_H
 
 #include "plantrack/router.h"
+#include "plantrack/validate.h"
 
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -95,6 +96,16 @@ void http_reply_invalid(struct req *r, int rc, json_t *errors, const char *unkno
 
 /* Adds ?limit= (1..500, default 50) and ?cursor= to args; problems go to errors. */
 void http_add_page(struct req *r, json_t *args, json_t *errors);
+/* Adds the page parameters to args (stolen) and calls stmt, or answers 422. */
+void http_call_page(struct req *r, int stmt, json_t *args);
+/* Checks the JSON body against spec; 0 ok, -1 answered (400 unknown field, 422). */
+int http_check_body(struct req *r, const struct vfield *spec);
+/* The {id} path parameter when it is a UUID; otherwise answers 404
+ * "<what> not found" and returns NULL. */
+const char *http_id_param(struct req *r, const char *what);
+/* Puts If-Match into args as "if_match" (the version, or null without the
+ * header or with "*"); -1 when it is no ETag (answered 412). */
+int http_if_match(struct req *r, json_t *args);
 
 /* The actor object for SQL ({"token_id","name","role","unit_id"}), new reference. */
 json_t *http_actor(struct req *r);

@@ -60,7 +60,8 @@ static int list_migrations(const char *dir, struct migration **out, int *n)
 		count++;
 	}
 	closedir(d);
-	qsort(list, (size_t)count, sizeof *list, cmp_migration);
+	if (count > 1)
+		qsort(list, (size_t)count, sizeof *list, cmp_migration);
 	*out = list;
 	*n = count;
 	return 0;

@@ -189,20 +189,24 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- The light of a task with effective progress `progress`; start: the task's
--- start (already defaulted). Plain SQL so the planner inlines it.
+-- start (already defaulted). plpgsql, so its expression is planned once per
+-- session wherever it is called from (a SQL function whose arguments come
+-- from a sub-select is not inlined, and is then planned on every call).
 CREATE FUNCTION public.pt_light(status text, progress int, start date, due date, cfg jsonb) RETURNS text
-LANGUAGE sql STABLE AS $$
-    SELECT CASE
+LANGUAGE plpgsql STABLE AS $$
+DECLARE today date := public.pt_today(cfg);
+BEGIN
+    RETURN CASE
         WHEN status IN ('done', 'verified', 'cancelled') THEN status
         WHEN due IS NULL THEN 'green'
-        WHEN public.pt_today(cfg) > due THEN 'red'
-        WHEN due - public.pt_today(cfg) <= coalesce((cfg->>'due_soon_days')::int, 7)
+        WHEN today > due THEN 'red'
+        WHEN due - today <= coalesce((cfg->>'due_soon_days')::int, 7)
              AND progress < coalesce((cfg->>'due_soon_progress')::int, 80) THEN 'yellow'
-        WHEN start IS NOT NULL AND due > start AND public.pt_today(cfg) > start
-             AND 100.0 * (public.pt_today(cfg) - start) / (due - start) - progress
+        WHEN start IS NOT NULL AND due > start AND today > start
+             AND 100.0 * (today - start) / (due - start) - progress
                  > coalesce((cfg->>'lag_points')::int, 20) THEN 'yellow'
-        ELSE 'green' END
-$$;
+        ELSE 'green' END;
+END $$;
 
 -- progress and light of a task row, in one go (lists, summary).
 CREATE FUNCTION public.pt_task_state(t public.tasks, cfg jsonb, OUT progress int, OUT light text)
@@ -223,26 +227,16 @@ LANGUAGE sql STABLE AS $$
     SELECT (public.pt_task_state(t, cfg)).light
 $$;
 
--- The task shape of docs/sql-api.md. Hot path (GET task, reports): for a leaf
--- this is one statement of index probes (units, targets, milestones, plan year).
-CREATE FUNCTION public.pt_task_json(t public.tasks, cfg jsonb) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    prog int := CASE WHEN t.own_progress_reported OR t.child_count = 0 THEN t.progress
-                     ELSE public.pt_eff_progress(t.id, false, t.progress) END;
-    start date := t.start_date;
-    light text;
-BEGIN
-    -- (plain variables keep pt_light inlinable: never pass it a sub-select)
-    IF start IS NULL AND t.due_date IS NOT NULL AND t.status NOT IN ('done', 'verified', 'cancelled') THEN
-        SELECT make_date(p.year, 1, 1) INTO start FROM public.plans p WHERE p.id = t.plan_id AND p.year IS NOT NULL;
-        start := coalesce(start, (t.created_at AT TIME ZONE 'UTC')::date);
-    END IF;
-    light := public.pt_light(t.status, prog, start, t.due_date, cfg);
-    RETURN (SELECT jsonb_build_object(
+-- The task shape of docs/sql-api.md without its light (the light depends on the
+-- caller's thresholds), with the effective progress and the date the light
+-- measures elapsed time from. GET /v1/tasks/{id} reads it in one prepared
+-- statement (the view inlines there) and adds the light; pt_task_json reads
+-- it for everything else.
+CREATE VIEW public.task_docs AS
+SELECT t.id, t.deleted_at, t.status, t.due_date, t.version, e.progress, e.start,
+       jsonb_build_object(
         'id', t.id, 'plan_id', t.plan_id, 'parent_id', t.parent_id, 'code', t.code, 'seq', t.seq,
-        'title', t.title, 'body', t.body, 'status', t.status, 'progress', prog,
-        'light', light,
+        'title', t.title, 'body', t.body, 'status', t.status, 'progress', e.progress,
         'lead_unit', (SELECT u.name FROM public.units u WHERE u.id = t.lead_unit_id),
         'co_units', (SELECT coalesce(jsonb_agg(u.name ORDER BY x.n), '[]')
                        FROM unnest(t.co_unit_ids) WITH ORDINALITY AS x(id, n) JOIN public.units u ON u.id = x.id),
@@ -257,7 +251,23 @@ BEGIN
                          FROM public.milestones m WHERE m.task_id = t.id),
         'version', t.version,
         'created_at', public.pt_ts(t.created_at), 'updated_at', public.pt_ts(t.updated_at),
-        'closed_at', public.pt_ts(t.closed_at)));
+        'closed_at', public.pt_ts(t.closed_at)) AS doc
+  FROM public.tasks t
+ CROSS JOIN LATERAL (
+        SELECT CASE WHEN t.own_progress_reported OR t.child_count = 0 THEN t.progress
+                    ELSE public.pt_eff_progress(t.id, false, t.progress) END AS progress,
+               coalesce(t.start_date,
+                        (SELECT make_date(p.year, 1, 1) FROM public.plans p
+                          WHERE p.id = t.plan_id AND p.year IS NOT NULL),
+                        (t.created_at AT TIME ZONE 'UTC')::date) AS start) e;
+
+-- The task shape of docs/sql-api.md: task_docs plus the light.
+CREATE FUNCTION public.pt_task_json(t public.tasks, cfg jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE d record;
+BEGIN
+    SELECT x.doc, x.status, x.progress, x.start, x.due_date INTO d FROM public.task_docs x WHERE x.id = t.id;
+    RETURN d.doc || jsonb_build_object('light', public.pt_light(d.status, d.progress, d.start, d.due_date, cfg));
 END $$;
 
 -- A task with its live children nested (document order).

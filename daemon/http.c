@@ -358,9 +358,10 @@ void http_add_page(struct req *r, json_t *args, json_t *errors)
 	}
 }
 
-void http_call_page(struct req *r, int stmt, json_t *args)
+void http_call_page(struct req *r, int stmt, json_t *args, json_t *errors)
 {
-	json_t *errors = json_array();
+	if (!errors)
+		errors = json_array();
 	http_add_page(r, args, errors);
 	if (json_array_size(errors)) {
 		json_decref(args);

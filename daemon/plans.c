@@ -31,7 +31,7 @@ static void handle_create(struct req *r)
 
 static void handle_list(struct req *r)
 {
-	http_call_page(r, stmt_list, json_object());
+	http_call_page(r, stmt_list, json_object(), NULL);
 }
 
 static void handle_get(struct req *r)

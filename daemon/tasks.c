@@ -132,14 +132,7 @@ static void handle_list(struct req *r)
 	add_filter(r, args, errors, "due_before", V_DATE, NULL);
 	add_filter(r, args, errors, "due_after", V_DATE, NULL);
 	add_filter(r, args, errors, "q", V_STRING, NULL);
-	http_add_page(r, args, errors);
-	if (json_array_size(errors)) {
-		json_decref(args);
-		http_reply_invalid(r, 422, errors, NULL);
-		return;
-	}
-	json_decref(errors);
-	http_call(r, stmt_list, args, NULL);
+	http_call_page(r, stmt_list, args, errors);
 }
 
 static void on_get(struct req *r, PGresult *res)
@@ -231,7 +224,7 @@ static void handle_updates(struct req *r)
 	const char *id = http_id_param(r, "task");
 	if (!id)
 		return;
-	http_call_page(r, stmt_updates, json_pack("{s:s}", "id", id));
+	http_call_page(r, stmt_updates, json_pack("{s:s}", "id", id), NULL);
 }
 
 #define SQL_CALL(fn) "SELECT status, body::text FROM " fn "($1::jsonb)"

@@ -62,7 +62,7 @@ static void handle_create(struct req *r)
 
 static void handle_list(struct req *r)
 {
-	http_call_page(r, stmt_list, json_object());
+	http_call_page(r, stmt_list, json_object(), NULL);
 }
 
 static void on_revoked(struct req *r, PGresult *res)

@@ -192,7 +192,7 @@ static void handle_create(struct req *r)
 
 static void handle_list(struct req *r)
 {
-	http_call_page(r, stmt_list, json_object());
+	http_call_page(r, stmt_list, json_object(), NULL);
 }
 
 static void handle_get(struct req *r)
@@ -237,7 +237,6 @@ static void handle_deliveries(struct req *r)
 		return;
 	json_t *args = json_pack("{s:s}", "id", id);
 	json_t *errors = json_array();
-	http_add_page(r, args, errors);
 	const char *status = http_query(r, "status");
 	if (status) {
 		int known = 0;
@@ -249,13 +248,7 @@ static void handle_deliveries(struct req *r)
 			json_array_append_new(errors, json_pack("{s:s,s:s}", "field", "status", "message",
 								"must be pending, delivered or failed"));
 	}
-	if (json_array_size(errors)) {
-		json_decref(args);
-		http_reply_invalid(r, 422, errors, NULL);
-		return;
-	}
-	json_decref(errors);
-	http_call(r, stmt_deliveries, args, NULL);
+	http_call_page(r, stmt_deliveries, args, errors);
 }
 
 /* ---- the deliverer ---- */

@@ -96,8 +96,9 @@ void http_reply_invalid(struct req *r, int rc, json_t *errors, const char *unkno
 
 /* Adds ?limit= (1..500, default 50) and ?cursor= to args; problems go to errors. */
 void http_add_page(struct req *r, json_t *args, json_t *errors);
-/* Adds the page parameters to args (stolen) and calls stmt, or answers 422. */
-void http_call_page(struct req *r, int stmt, json_t *args);
+/* Adds the page parameters to args (stolen) and calls stmt, or answers 422
+ * with errors (stolen, may be NULL: problems the caller found already). */
+void http_call_page(struct req *r, int stmt, json_t *args, json_t *errors);
 /* Checks the JSON body against spec; 0 ok, -1 answered (400 unknown field, 422). */
 int http_check_body(struct req *r, const struct vfield *spec);
 /* The {id} path parameter when it is a UUID; otherwise answers 404

@@ -5,6 +5,7 @@
 #include "plantrack/cli.h"
 #include "plantrack/auth.h"
 #include "plantrack/config.h"
+#include "plantrack/fileio.h"
 #include "plantrack/http.h"
 #include "plantrack/planimport.h"
 
@@ -83,30 +84,6 @@ int cli_token_create(const struct config *c, const struct cli_opts *o)
 	return 0;
 }
 
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *f = !strcmp(path, "-") ? stdin : fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 1 << 16, n = 0, got;
-	char *buf = malloc(cap);
-	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap) {
-			char *nb = realloc(buf, cap *= 2);
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-			}
-			buf = nb;
-		}
-	}
-	if (f != stdin)
-		fclose(f);
-	*len = n;
-	return buf;
-}
-
 int cli_import(const struct config *c, const struct cli_opts *o)
 {
 	if (o->nargs != 1) {
@@ -124,7 +101,7 @@ int cli_import(const struct config *c, const struct cli_opts *o)
 		year = (int)y;
 	}
 	size_t len;
-	char *text = read_all(o->args[0], &len);
+	char *text = fileio_read(o->args[0], &len);
 	if (!text) {
 		fprintf(stderr, "plantrackd import: %s: %s\n", o->args[0], strerror(errno));
 		return 1;

@@ -5,6 +5,7 @@
 #include "plantrack/health.h"
 #include "plantrack/config.h"
 #include "plantrack/db.h"
+#include "plantrack/fileio.h"
 #include "plantrack/http.h"
 #include "plantrack/log.h"
 #include "plantrack/metrics.h"
@@ -20,27 +21,6 @@ static char *openapi_doc;
 static size_t openapi_len;
 static char *index_page;
 static size_t index_len;
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = path ? fopen(path, "rb") : NULL;
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	if (buf) {
-		buf[n] = 0;
-		*len = (size_t)n;
-	}
-	return buf;
-}
 
 static void handle_healthz(struct req *r)
 {
@@ -96,12 +76,12 @@ static void handle_index(struct req *r)
 int health_register(struct router *r)
 {
 	const struct config *c = config_current();
-	openapi_doc = slurp(c->openapi_path, &openapi_len);
+	openapi_doc = fileio_read(c->openapi_path, &openapi_len);
 	if (!openapi_doc)
 		log_warn("openapi document not found at %s", c->openapi_path ? c->openapi_path : "(unset)");
 	char path[4096];
 	snprintf(path, sizeof path, "%s/index.html", c->web_dir ? c->web_dir : ".");
-	index_page = slurp(path, &index_len);
+	index_page = fileio_read(path, &index_len);
 	int rc = 0;
 	rc |= router_add(r, RM_GET, "/", (void *)handle_index, ROUTE_PUBLIC);
 	rc |= router_add(r, RM_GET, "/healthz", (void *)handle_healthz, ROUTE_PUBLIC);

@@ -2,6 +2,7 @@
  * migrate.c - the schema migration runner (see migrate.h).
  */
 #include "plantrack/migrate.h"
+#include "plantrack/fileio.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -78,25 +79,6 @@ int migrate_latest_version(const char *dir)
 	return v;
 }
 
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *buf = len >= 0 ? malloc((size_t)len + 1) : NULL;
-	if (buf && fread(buf, 1, (size_t)len, f) != (size_t)len) {
-		free(buf);
-		buf = NULL;
-	}
-	if (buf)
-		buf[len] = 0;
-	fclose(f);
-	return buf;
-}
-
 static int exec_ok(PGconn *pg, const char *sql, char *err, size_t errlen)
 {
 	PGresult *res = PQexec(pg, sql);
@@ -125,7 +107,7 @@ static int apply_one(PGconn *pg, const char *dir, const struct migration *m, FIL
 {
 	char path[4096], msg[512];
 	snprintf(path, sizeof path, "%s/%s", dir, m->name);
-	char *sql = read_file(path);
+	char *sql = fileio_read(path, NULL);
 	if (!sql) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;

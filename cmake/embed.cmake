@@ -52,10 +52,4 @@ foreach(name ${names})
 endforeach()
 string(APPEND body "\nconst struct embed_file embed_files[] = {\n${table}};\nconst size_t embed_files_count = ${i};\n")
 
-# Rewrite only on change, so an unchanged tree relinks nothing.
-if(EXISTS ${OUT})
-  file(READ ${OUT} old)
-endif()
-if(NOT "${old}" STREQUAL "${body}")
-  file(WRITE ${OUT} "${body}")
-endif()
+file(WRITE ${OUT} "${body}")

@@ -3,6 +3,7 @@
  * Blocking libpq is fine here: no event loop runs in these commands.
  */
 #include "plantrack/cli.h"
+#include "plantrack/db.h"
 #include "plantrack/auth.h"
 #include "plantrack/config.h"
 #include "plantrack/fileio.h"
@@ -20,7 +21,7 @@
  * (caller frees) and the status, or NULL with the error printed. */
 static char *call_pt(const char *conninfo, const char *fn, json_t *args, int *status)
 {
-	PGconn *pg = PQconnectdb(conninfo);
+	PGconn *pg = db_connect_blocking(conninfo);   /* search_path = api, public */
 	if (PQstatus(pg) != CONNECTION_OK) {
 		fprintf(stderr, "plantrackd: cannot connect to the database: %s", PQerrorMessage(pg));
 		PQfinish(pg);

@@ -237,35 +237,12 @@ void config_apply_env(struct config *c)
 		set_string(&c->migrations_dir, v);
 }
 
-/* 1 when this executable was built in (and runs from) the source tree. */
-static int running_from_source_tree(void)
-{
-	char exe[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n <= 0)
-		return 0;
-	exe[n] = 0;
-	size_t root = strlen(PLANTRACK_SOURCE_DIR);
-	return !strncmp(exe, PLANTRACK_SOURCE_DIR, root) && exe[root] == '/';
-}
-
-/* An installed binary uses the installed files; one in the source tree (a
- * build directory) uses the tree's, so a checkout runs without installing. */
-static void resolve_one(char **slot, const char *source_rel, const char *installed)
-{
-	if (*slot && **slot)
-		return;
-	char buf[4096];
-	snprintf(buf, sizeof buf, "%s/%s", PLANTRACK_SOURCE_DIR, source_rel);
-	const char *pick = running_from_source_tree() && access(buf, R_OK) == 0 ? buf : installed;
-	set_string(slot, pick);
-}
-
+/* Empty paths mean the copies compiled into the binary (embed.h): the
+ * migrations, sql/api, the OpenAPI document and the web page are only read
+ * from disk when paths.* or PLANTRACK_MIGRATIONS name them. */
 void config_resolve_paths(struct config *c)
 {
-	resolve_one(&c->migrations_dir, "migrations", PLANTRACK_MIGRATIONS_INSTALL_DIR);
-	resolve_one(&c->web_dir, "web", PLANTRACK_DATA_INSTALL_DIR "/web");
-	resolve_one(&c->openapi_path, "docs/openapi.json", PLANTRACK_DATA_INSTALL_DIR "/openapi.json");
+	(void)c;
 }
 
 int config_parse_listen(const char *listen, char *host, size_t hostlen, int *port)

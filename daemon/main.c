@@ -8,6 +8,7 @@
 #include "plantrack/cli.h"
 #include "plantrack/config.h"
 #include "plantrack/log.h"
+#include "plantrack/db.h"
 #include "plantrack/migrate.h"
 #include "plantrack/routes.h"
 #include "plantrack/router.h"
@@ -116,11 +117,17 @@ static int parse_flags(int argc, char **argv, struct cli_opts *o)
 
 static int cmd_serve(struct config *c)
 {
-	int schema = migrate_latest_version(c->migrations_dir);
-	if (schema < 0) {
-		log_warn("migrations directory %s is unreadable; readiness will not check the schema version",
-			 c->migrations_dir);
-		schema = 0;
+	/* Readiness wants the schema version and the API checksum this binary
+	 * ships (or the PLANTRACK_MIGRATIONS / paths.migrations directory's). */
+	char err[512];
+	struct migrate_set *set = migrate_set_load(c->migrations_dir, err, sizeof err);
+	int schema = 0;
+	if (set) {
+		schema = migrate_set_version(set);
+		db_expect_api_checksum(migrate_set_api_checksum(set));
+		migrate_set_free(set);
+	} else {
+		log_warn("%s; readiness will not check the schema version or the API checksum", err);
 	}
 	struct config *published = malloc(sizeof *published);
 	config_copy(published, c);

@@ -237,8 +237,8 @@ int tasks_register(struct router *r)
 	/* The hot read: one prepared statement over the task_docs view (which the
 	 * planner inlines) instead of a call to pt_task_get. */
 	stmt_get = db_stmt_register(
-		"SELECT 200, (d.doc || jsonb_build_object('light', public.pt_light(d.status, d.progress, d.start, "
-		"d.due_date, $2::jsonb)))::text, d.version FROM public.task_docs d "
+		"SELECT 200, (d.doc || jsonb_build_object('light', pt_light(d.status, d.progress, d.start, "
+		"d.due_date, $2::jsonb)))::text, d.version FROM task_docs d "
 		"WHERE d.id = $1::uuid AND d.deleted_at IS NULL");
 	stmt_create = db_stmt_register(SQL_CALL_ETAG("pt_task_create"));
 	stmt_patch = db_stmt_register(SQL_CALL_ETAG("pt_task_patch"));

@@ -54,7 +54,7 @@ int config_set(struct config *c, const char *section, const char *key, const cha
 int config_load_file(struct config *c, const char *path, char *err, size_t errlen);
 /* PLANTRACK_DB, PLANTRACK_LISTEN over c. */
 void config_apply_env(struct config *c);
-/* Fills the paths left empty with the first that exists (source tree, install). */
+/* Paths left empty mean the embedded copies (embed.h); nothing to fill in. */
 void config_resolve_paths(struct config *c);
 /* Checks the values together (listen parses, sizes sane). */
 int config_validate(const struct config *c, char *err, size_t errlen);

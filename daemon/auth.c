@@ -5,6 +5,7 @@
  * direct-mapped cache; only a miss costs a database round trip.
  */
 #include "plantrack/auth.h"
+#include "plantrack/hash.h"
 #include "plantrack/config.h"
 #include "plantrack/db.h"
 #include "plantrack/log.h"
@@ -167,7 +168,7 @@ void auth_authenticate(struct req *r, enum role floor, handler_fn next)
 		return;
 	}
 	char hash[65];
-	http_sha256_hex(token, len, hash);
+	pt_sha256_hex(token, len, hash);
 	struct cache_entry *e = cache_slot(cache_of(r->w), hash);
 	if (e->expires_ns > server_now_ns() && !memcmp(e->hash, hash, 64)) {
 		r->tok = e->info;

@@ -3,6 +3,7 @@
  * Blocking libpq is fine here: no event loop runs in these commands.
  */
 #include "plantrack/cli.h"
+#include "plantrack/hash.h"
 #include "plantrack/auth.h"
 #include "plantrack/config.h"
 #include "plantrack/fileio.h"
@@ -63,7 +64,7 @@ int cli_token_create(const struct config *c, const struct cli_opts *o)
 		return 1;
 	}
 	char hash[65];
-	http_sha256_hex(token, strlen(token), hash);
+	pt_sha256_hex(token, strlen(token), hash);
 	json_t *args = json_pack("{s:s,s:s,s:s?,s:s}", "name", o->name, "role", o->role, "unit", o->unit,
 				 "token_sha256", hash);
 	int status = 0;

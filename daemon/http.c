@@ -6,11 +6,11 @@
 #include "plantrack/http.h"
 #include "plantrack/config.h"
 #include "plantrack/db.h"
+#include "plantrack/hash.h"
 #include "plantrack/log.h"
 #include "plantrack/server.h"
 
 #include <event2/buffer.h>
-#include <openssl/sha.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,14 +46,6 @@ const char *http_header(struct req *r, const char *name)
 const struct config *http_config(struct req *r)
 {
 	return config_current();
-}
-
-void http_sha256_hex(const void *data, size_t len, char out[65])
-{
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	SHA256(data, len, md);
-	for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
-		snprintf(out + i * 2, 3, "%02x", md[i]);
 }
 
 static const char *reason_phrase(int status)
@@ -274,7 +266,7 @@ void http_call_write(struct req *r, int stmt, const char *fn, json_t *args, http
 	evbuffer_add(fp, r->body, r->body_len);
 	size_t fplen = evbuffer_get_length(fp);
 	char hash[65];
-	http_sha256_hex(evbuffer_pullup(fp, -1), fplen, hash);
+	pt_sha256_hex(evbuffer_pullup(fp, -1), fplen, hash);
 	evbuffer_free(fp);
 	char *text = json_dumps(args, JSON_COMPACT);
 	json_decref(args);

@@ -3,6 +3,7 @@
  * generated here; only its SHA-256 reaches the database.
  */
 #include "plantrack/tokens.h"
+#include "plantrack/hash.h"
 #include "plantrack/auth.h"
 #include "plantrack/db.h"
 #include "plantrack/http.h"
@@ -51,7 +52,7 @@ static void handle_create(struct req *r)
 		return;
 	}
 	char hash[65];
-	http_sha256_hex(token, strlen(token), hash);
+	pt_sha256_hex(token, strlen(token), hash);
 	r->handler_data = token;
 	json_t *args = json_pack("{s:o,s:O,s:O,s:s}", "actor", http_actor(r), "name", json_object_get(r->json, "name"),
 				 "role", json_object_get(r->json, "role"), "token_sha256", hash);

@@ -117,7 +117,5 @@ enum role http_role_parse(const char *name);
 
 /* Registers the shared statements (pt_idem); once, before serving. */
 void http_init_statements(void);
-/* SHA-256 of data as 64 lowercase hex digits + NUL. */
-void http_sha256_hex(const void *data, size_t len, char out[65]);
 
 #endif

@@ -179,12 +179,18 @@ static const char *str_or_empty(json_t *o, const char *key)
 	return s ? s : "";
 }
 
+/* csv_sink onto an evbuffer. */
+static int evbuffer_sink(void *ctx, const void *data, size_t len)
+{
+	return evbuffer_add(ctx, data, len);
+}
+
 static void write_export(struct evbuffer *csv, json_t *rows)
 {
 	static const char *const header[] = { "编号 code", "任务 title", "牵头单位 lead_unit", "责任人 owner",
 					      "状态 status", "进度 progress", "灯 light", "计划完成 due_date",
 					      "指标 targets", "id" };
-	csv_write_row(csv, header, sizeof header / sizeof header[0]);
+	csv_write_row(evbuffer_sink, csv, header, sizeof header / sizeof header[0]);
 	size_t i;
 	json_t *t;
 	json_array_foreach(rows, i, t) {
@@ -197,7 +203,7 @@ static void write_export(struct evbuffer *csv, json_t *rows)
 					 str_or_empty(t, "owner"), str_or_empty(t, "status"), progress,
 					 str_or_empty(t, "light"), str_or_empty(t, "due_date"),
 					 (const char *)evbuffer_pullup(tb, -1), str_or_empty(t, "id") };
-		csv_write_row_ex(csv, fields, sizeof fields / sizeof fields[0], CSV_WRITE_NEUTRALIZE_FORMULAS);
+		csv_write_row_ex(evbuffer_sink, csv, fields, sizeof fields / sizeof fields[0], CSV_WRITE_NEUTRALIZE_FORMULAS);
 		evbuffer_free(tb);
 	}
 }

@@ -9,7 +9,7 @@
 #include "plantrack/config.h"
 #include "plantrack/db.h"
 #include "plantrack/log.h"
-#include "plantrack/server.h"
+#include "plantrack/worker.h"
 
 #include <openssl/rand.h>
 #include <stdlib.h>
@@ -44,7 +44,7 @@ static void cache_free(struct worker *w)
 
 void auth_init(void)
 {
-	server_on_worker_stop(cache_free);
+	worker_on(WORKER_HOOK_STOP, cache_free);
 	stmt_lookup = db_stmt_register(
 		"SELECT id::text, name, role, coalesce(unit_id::text, '') FROM pt_token_lookup($1)");
 }
@@ -104,7 +104,7 @@ static void check_role(struct req *r, enum role floor, handler_fn next)
 	if (r->tok.role < floor) {
 		char detail[128];
 		snprintf(detail, sizeof detail, "this needs the %s role; the token has %s",
-			 http_role_name(floor), http_role_name(r->tok.role));
+			 role_name(floor), role_name(r->tok.role));
 		http_reply_problem(r, 403, "forbidden", "Forbidden", detail, NULL);
 		return;
 	}
@@ -136,14 +136,14 @@ static void on_lookup(struct req *r, PGresult *res)
 	}
 	snprintf(r->tok.id, sizeof r->tok.id, "%s", PQgetvalue(res, 0, 0));
 	snprintf(r->tok.name, sizeof r->tok.name, "%s", PQgetvalue(res, 0, 1));
-	r->tok.role = http_role_parse(PQgetvalue(res, 0, 2));
+	r->tok.role = role_parse(PQgetvalue(res, 0, 2));
 	snprintf(r->tok.unit_id, sizeof r->tok.unit_id, "%s", PQgetvalue(res, 0, 3));
 	int ttl = config_current()->token_cache_ttl;
 	if (ttl > 0) {
 		struct cache_entry *e = cache_slot(cache_of(r->w), hash);
 		memcpy(e->hash, hash, sizeof e->hash);
 		e->info = r->tok;
-		e->expires_ns = server_now_ns() + (uint64_t)ttl * 1000000000ULL;
+		e->expires_ns = pt_now_ns() + (uint64_t)ttl * 1000000000ULL;
 	}
 	check_role(r, floor, next);
 }
@@ -170,7 +170,7 @@ void auth_authenticate(struct req *r, enum role floor, handler_fn next)
 	char hash[65];
 	pt_sha256_hex(token, len, hash);
 	struct cache_entry *e = cache_slot(cache_of(r->w), hash);
-	if (e->expires_ns > server_now_ns() && !memcmp(e->hash, hash, 64)) {
+	if (e->expires_ns > pt_now_ns() && !memcmp(e->hash, hash, 64)) {
 		r->tok = e->info;
 		check_role(r, floor, next);
 		return;

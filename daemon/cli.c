@@ -4,10 +4,10 @@
  */
 #include "plantrack/cli.h"
 #include "plantrack/hash.h"
+#include "plantrack/roles.h"
 #include "plantrack/auth.h"
 #include "plantrack/config.h"
 #include "plantrack/fileio.h"
-#include "plantrack/http.h"
 #include "plantrack/planimport.h"
 
 #include <errno.h>
@@ -54,7 +54,7 @@ int cli_token_create(const struct config *c, const struct cli_opts *o)
 		fprintf(stderr, "plantrackd token create: --name and --role are required\n");
 		return 2;
 	}
-	if (http_role_parse(o->role) == ROLE_NONE) {
+	if (role_parse(o->role) == ROLE_NONE) {
 		fprintf(stderr, "plantrackd token create: unknown role \"%s\" (viewer, editor, supervisor, admin)\n", o->role);
 		return 2;
 	}

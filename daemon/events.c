@@ -16,7 +16,7 @@
 #include "plantrack/db.h"
 #include "plantrack/http.h"
 #include "plantrack/router.h"
-#include "plantrack/server.h"
+#include "plantrack/worker.h"
 
 #include <event2/event.h>
 #include <stdlib.h>
@@ -286,9 +286,9 @@ int events_register(struct router *r)
 {
 	stmt_after = db_stmt_register("SELECT status, body::text FROM pt_events_after($1::jsonb)");
 	stmt_publish = db_stmt_register("SELECT pt_events_publish()");
-	server_on_worker_start(feed_start);
-	server_on_worker_write(publish);
-	server_on_worker_drain(feed_drain);
-	server_on_worker_stop(feed_stop);
+	worker_on(WORKER_HOOK_START, feed_start);
+	worker_on(WORKER_HOOK_WRITE, publish);
+	worker_on(WORKER_HOOK_DRAIN, feed_drain);
+	worker_on(WORKER_HOOK_STOP, feed_stop);
 	return router_add(r, RM_GET, "/v1/events", (void *)handle_events, ROLE_VIEWER | ROUTE_NEEDS_DB);
 }

@@ -1,14 +1,16 @@
 /*
  * http.c - answering requests: JSON, raw bytes, problem+json, and the
  * results of pt_* SQL functions (see http.h). Every reply ends in
- * send_and_finish(), the one place that calls evhttp_send_reply.
+ * send_and_finish(), the one place that calls evhttp_send_reply, and
+ * finish_request(), the one place a struct req is freed.
  */
 #include "plantrack/http.h"
 #include "plantrack/config.h"
 #include "plantrack/db.h"
 #include "plantrack/hash.h"
 #include "plantrack/log.h"
-#include "plantrack/server.h"
+#include "plantrack/metrics.h"
+#include "plantrack/worker.h"
 
 #include <event2/buffer.h>
 #include <ctype.h>
@@ -72,13 +74,51 @@ static const char *reason_phrase(int status)
 	}
 }
 
+static http_reply_tap reply_tap;
+
+void http_set_reply_tap(http_reply_tap tap)
+{
+	reply_tap = tap;
+}
+
+/* The end of every request: metrics, the access log, write hooks, and the
+ * struct req freed. */
+static void finish_request(struct req *r)
+{
+	struct worker *w = r->w;
+	double secs = (double)(pt_now_ns() - r->t0_ns) / 1e9;
+	int route_id = r->m.route ? r->m.route->id : -1;
+	metrics_observe(route_id, r->status, secs);
+	if (log_get_level() >= LOG_LVL_INFO) {
+		json_t *f = json_pack("{s:s,s:s,s:s,s:i,s:f,s:s}",
+				      "method", router_method_name(r->method) ? router_method_name(r->method) : "?",
+				      "route", r->m.route ? r->m.route->pattern : "-",
+				      "path", r->path ? r->path : "-",
+				      "status", r->status, "ms", secs * 1000.0,
+				      "request_id", r->request_id);
+		log_event(r->status >= 500 ? LOG_LVL_WARNING : LOG_LVL_INFO, "request", f);
+	}
+	if (r->status >= 200 && r->status < 300 && (r->method & (RM_POST | RM_PATCH | RM_DELETE)) &&
+	    r->m.route && (r->m.route->flags & ROUTE_NEEDS_DB))
+		worker_run_hooks(WORKER_HOOK_WRITE, w);
+	evhttp_clear_headers(&r->query);
+	free(r->path);
+	json_decref(r->json);
+	free(r->handler_data);
+	free(r);
+	w->inflight--;
+}
+
+
 static void send_and_finish(struct req *r, int status, struct evbuffer *body)
 {
 	r->status = status;
+	if (reply_tap)
+		reply_tap(r, status, body);
 	evhttp_send_reply(r->ev, status, reason_phrase(status), body);
 	if (body)
 		evbuffer_free(body);
-	server_finish_request(r);
+	finish_request(r);
 }
 
 void http_reply_raw(struct req *r, int status, const char *content_type, const char *body, size_t len)
@@ -289,36 +329,10 @@ void http_reply_invalid(struct req *r, int rc, json_t *errors, const char *unkno
 			   "one or more fields are invalid", errors);
 }
 
-const char *http_role_name(enum role role)
-{
-	switch (role) {
-	case ROLE_VIEWER: return "viewer";
-	case ROLE_EDITOR: return "editor";
-	case ROLE_SUPERVISOR: return "supervisor";
-	case ROLE_ADMIN: return "admin";
-	default: return "none";
-	}
-}
-
-enum role http_role_parse(const char *name)
-{
-	if (!name)
-		return ROLE_NONE;
-	if (!strcmp(name, "viewer"))
-		return ROLE_VIEWER;
-	if (!strcmp(name, "editor"))
-		return ROLE_EDITOR;
-	if (!strcmp(name, "supervisor"))
-		return ROLE_SUPERVISOR;
-	if (!strcmp(name, "admin"))
-		return ROLE_ADMIN;
-	return ROLE_NONE;
-}
-
 json_t *http_actor(struct req *r)
 {
 	return json_pack("{s:s?,s:s,s:s,s:s?}", "token_id", r->tok.id[0] ? r->tok.id : NULL,
-			 "name", r->tok.name, "role", http_role_name(r->tok.role),
+			 "name", r->tok.name, "role", role_name(r->tok.role),
 			 "unit_id", r->tok.unit_id[0] ? r->tok.unit_id : NULL);
 }
 

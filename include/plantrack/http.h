@@ -2,13 +2,14 @@
  * http.h - the per-request context handlers work with, and every way to
  * answer a request (JSON, text, RFC 9457 problem+json, a pt_* SQL result).
  *
- * Ownership: the server creates a struct req for each request and frees it
- * after exactly one reply; handlers must reply exactly once, possibly from a
+ * Ownership: dispatch.c creates a struct req for each request and http.c
+ * frees it after exactly one reply; handlers must reply exactly once, possibly from a
  * database callback. Bodies passed as json_t are stolen.
  */
 #ifndef PLANTRACK_HTTP_H
 #define PLANTRACK_HTTP_H
 
+#include "plantrack/roles.h"
 #include "plantrack/router.h"
 #include "plantrack/validate.h"
 
@@ -20,8 +21,6 @@
 
 struct worker;
 struct config;
-
-enum role { ROLE_NONE = 0, ROLE_VIEWER = 1, ROLE_EDITOR = 2, ROLE_SUPERVISOR = 3, ROLE_ADMIN = 4 };
 
 struct token_info {
 	char id[40];
@@ -112,8 +111,11 @@ int http_if_match(struct req *r, json_t *args);
 json_t *http_actor(struct req *r);
 /* The light thresholds for SQL ({"lag_points",...}), new reference. */
 json_t *http_cfg(struct req *r);
-const char *http_role_name(enum role role);
-enum role http_role_parse(const char *name);
+
+/* Test seam: tap(r, status, body) sees every reply just before it is sent
+ * (body may be NULL; borrowed). NULL removes it. Main thread, before serving. */
+typedef void (*http_reply_tap)(const struct req *r, int status, struct evbuffer *body);
+void http_set_reply_tap(http_reply_tap tap);
 
 /* Registers the shared statements (pt_idem); once, before serving. */
 void http_init_statements(void);

@@ -93,14 +93,14 @@ int main(void)
 	run(w, RM_GET, "/v1/hello/7b0c1c59-3f3c-4a8e-9d55-0c3a2f1e9a10", NULL, NULL, NULL);
 	CHECK(last_status == 200 && strstr(last_body, "7b0c1c59-3f3c-4a8e-9d55-0c3a2f1e9a10"));
 	run(w, RM_GET, "/v1/hello/not-a-uuid", NULL, NULL, NULL);
-	CHECK(last_status == 404 && strstr(last_body, "hello not found"));
+	CHECK(last_status == 404 && strstr(last_body, "not a hello id"));
 	run(w, RM_GET, "/v1/nowhere", NULL, NULL, NULL);
 	CHECK(last_status == 404 && strstr(last_body, "no route"));
 	run(w, RM_DELETE, "/v1/echo", NULL, NULL, NULL);
 	CHECK(last_status == 405 && strstr(last_allow, "POST"));
 
 	run(w, RM_POST, "/v1/echo", "application/json", "{\"a\":[1,2]}", NULL);
-	CHECK(last_status == 201 && strstr(last_body, "\"a\"") && strstr(last_body, "[1, 2]"));
+	CHECK(last_status == 201 && strstr(last_body, "\"a\"") && strstr(last_body, "[1,2]"));
 	run(w, RM_POST, "/v1/echo", "text/plain", "{\"a\":1}", NULL);
 	CHECK(last_status == 415);
 	run(w, RM_POST, "/v1/echo", "application/json", "{\"a\":", NULL);

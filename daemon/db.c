@@ -526,6 +526,12 @@ struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int s
 	return p;
 }
 
+void db_pool_set_queue(struct db_pool *p, int queue_max, int statement_timeout_ms)
+{
+	p->queue_max = queue_max;
+	p->statement_timeout_ms = statement_timeout_ms;
+}
+
 void db_pool_set_size(struct db_pool *p, int size)
 {
 	if (size < 1)

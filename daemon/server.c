@@ -48,11 +48,19 @@ static void worker_apply_limits(struct worker *w)
 	evhttp_set_max_headers_size(w->http, (ev_ssize_t)c->max_headers);
 	evhttp_set_timeout(w->http, c->read_timeout > c->write_timeout ? c->read_timeout : c->write_timeout);
 	db_pool_set_size(w->db, c->pool);
+	db_pool_set_queue(w->db, c->queue, c->statement_timeout_ms);
 }
 
-static void worker_on_reload(evutil_socket_t fd, short what, void *arg)
+/* Takes the snapshot the main thread handed over (if any) and applies it. */
+static void worker_on_reload(struct worker *w)
 {
-	worker_apply_limits(arg);
+	const struct config *next = atomic_exchange(&w->cfg_next, NULL);
+	if (next) {
+		config_thread_use(next);
+		config_release(w->cfg);
+		w->cfg = next;
+	}
+	worker_apply_limits(w);
 }
 
 static void worker_on_tick(evutil_socket_t fd, short what, void *arg)
@@ -69,9 +77,8 @@ static void worker_on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static void worker_on_drain(evutil_socket_t fd, short what, void *arg)
+static void worker_on_drain(struct worker *w)
 {
-	struct worker *w = arg;
 	if (w->draining)
 		return;
 	w->draining = 1;
@@ -85,9 +92,41 @@ static void worker_on_drain(evutil_socket_t fd, short what, void *arg)
 	event_add(w->tick_ev, &tv);
 }
 
+/* ---- main thread -> worker ----
+ * The main thread never touches a worker's event_base (created NOLOCK): it
+ * sets a bit in wake_bits and writes a byte to the worker's pipe; the worker
+ * reads the pipe on its own loop and acts on the bits. A full pipe loses
+ * nothing (the bits are already set and a wake is already pending). */
+
+enum { WAKE_RELOAD = 1u, WAKE_DRAIN = 2u };
+
+static void worker_wake(struct worker *w, unsigned bits)
+{
+	atomic_fetch_or(&w->wake_bits, bits);
+	char b = 1;
+	ssize_t n;
+	do
+		n = write(w->wake_fd[1], &b, 1);
+	while (n < 0 && errno == EINTR);
+}
+
+static void worker_on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	char buf[64];
+	while (read(fd, buf, sizeof buf) > 0)
+		;
+	unsigned bits = atomic_exchange(&w->wake_bits, 0);
+	if (bits & WAKE_RELOAD)
+		worker_on_reload(w);
+	if (bits & WAKE_DRAIN)
+		worker_on_drain(w);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
+	config_thread_use(w->cfg);
 	worker_run_hooks(WORKER_HOOK_START, w);
 	atomic_store(&w->heartbeat_ns, pt_now_ns());
 	atomic_store(&w->started, 1);
@@ -98,6 +137,10 @@ static void *worker_main(void *arg)
 	w->db = NULL;
 	evhttp_free(w->http);
 	w->http = NULL;
+	config_thread_use(NULL);
+	config_release(w->cfg);
+	w->cfg = NULL;
+	config_release(atomic_exchange(&w->cfg_next, NULL));
 	return NULL;
 }
 
@@ -106,6 +149,8 @@ static int worker_init(struct worker *w, int index)
 	const struct config *c = config_current();
 	w->index = index;
 	w->nworkers = nworkers;
+	w->wake_fd[0] = w->wake_fd[1] = -1;
+	w->cfg = config_ref();
 	struct event_config *ecfg = event_config_new();
 	event_config_set_flag(ecfg, EVENT_BASE_FLAG_NOLOCK);
 	w->base = event_base_new_with_config(ecfg);
@@ -124,8 +169,10 @@ static int worker_init(struct worker *w, int index)
 		return -1;
 	w->db = db_pool_new(w->base, c->db, c->pool, c->queue, c->statement_timeout_ms, srv_schema_version);
 	worker_apply_limits(w);
-	w->reload_ev = event_new(w->base, -1, 0, worker_on_reload, w);
-	w->drain_ev = event_new(w->base, -1, 0, worker_on_drain, w);
+	if (pipe2(w->wake_fd, O_NONBLOCK | O_CLOEXEC))
+		return -1;
+	w->wake_ev = event_new(w->base, w->wake_fd[0], EV_READ | EV_PERSIST, worker_on_wake, w);
+	event_add(w->wake_ev, NULL);
 	w->tick_ev = event_new(w->base, -1, EV_PERSIST, worker_on_tick, w);
 	struct timeval tv = { 0, 250000 };
 	event_add(w->tick_ev, &tv);
@@ -134,10 +181,12 @@ static int worker_init(struct worker *w, int index)
 
 static void worker_free(struct worker *w)
 {
-	if (w->reload_ev)
-		event_free(w->reload_ev);
-	if (w->drain_ev)
-		event_free(w->drain_ev);
+	if (w->wake_ev)
+		event_free(w->wake_ev);
+	if (w->wake_fd[0] >= 0) {
+		close(w->wake_fd[0]);
+		close(w->wake_fd[1]);
+	}
 	if (w->tick_ev)
 		event_free(w->tick_ev);
 	if (w->base)
@@ -261,18 +310,15 @@ static void main_on_reload(evutil_socket_t sig, short what, void *arg)
 		notify_statusf("serving on %s; last reload rejected: %s", old->listen, next ? err : "oom");
 		return;
 	}
-	if (strcmp(next->listen, old->listen))
-		log_warn("reload: server.listen changed; needs a restart to take effect");
-	if (next->workers != old->workers)
-		log_warn("reload: server.workers changed; needs a restart to take effect");
-	if (strcmp(next->db, old->db))
-		log_warn("reload: database.conninfo changed; needs a restart to take effect");
-	if (next->statement_timeout_ms != old->statement_timeout_ms)
-		log_warn("reload: database.statement_timeout_ms applies to new connections only");
+	config_reload_apply(next, old);
 	log_set_level((enum log_level)next->log_level);
 	config_publish(next);
-	for (int i = 0; i < nworkers; i++)
-		event_active(workers[i].reload_ev, 0, 0);
+	/* Each worker gets its own reference and swaps it in on its thread; one
+	 * it has not taken yet (two quick reloads) is simply replaced. */
+	for (int i = 0; i < nworkers; i++) {
+		config_release(atomic_exchange(&workers[i].cfg_next, config_ref()));
+		worker_wake(&workers[i], WAKE_RELOAD);
+	}
 	log_info("configuration reloaded from %s", next->path ? next->path : "(defaults)");
 	notify_ready();
 	notify_statusf("serving on %s with %d workers", next->listen, nworkers);
@@ -288,7 +334,7 @@ static void main_on_stop(evutil_socket_t sig, short what, void *arg)
 	notify_statusf("draining");
 	log_info("signal %d: draining (up to %d s)", (int)sig, config_current()->drain_timeout);
 	for (int i = 0; i < nworkers; i++)
-		event_active(workers[i].drain_ev, 0, 0);
+		worker_wake(&workers[i], WAKE_DRAIN);
 	event_base_loopexit(ms->base, NULL);
 }
 

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct config;
 struct db_pool;
 struct event_base;
 struct event;
@@ -37,7 +38,11 @@ struct worker {
 	struct evhttp *http;            /* owned by server.c */
 	struct evconnlistener *listener;
 	struct db_pool *db;             /* owned by server.c */
-	struct event *reload_ev, *drain_ev, *tick_ev;
+	struct event *wake_ev, *tick_ev;
+	int wake_fd[2];                 /* pipe: the main thread writes a byte to wake the worker */
+	_Atomic unsigned wake_bits;     /* what the wake is for (server.c's WAKE_* bits) */
+	const struct config *cfg;       /* this worker's reference to its snapshot (worker thread) */
+	_Atomic(const struct config *) cfg_next; /* a reference handed over by a reload, not yet taken */
 	int draining;
 	uint64_t drain_deadline_ns;
 	int inflight;                   /* requests accepted and not yet answered */

@@ -34,8 +34,6 @@ struct pending_auth {
 	char hash[65];
 };
 
-static int stmt_lookup = -1;
-
 static void cache_free(struct worker *w)
 {
 	free(worker_get_slot(w, SLOT_AUTH));
@@ -45,8 +43,6 @@ static void cache_free(struct worker *w)
 void auth_init(void)
 {
 	worker_on(WORKER_HOOK_STOP, cache_free);
-	stmt_lookup = db_stmt_register(
-		"SELECT id::text, name, role, coalesce(unit_id::text, '') FROM pt_token_lookup($1)");
 }
 
 char *auth_token_generate(void)
@@ -185,5 +181,5 @@ void auth_authenticate(struct req *r, enum role floor, handler_fn next)
 	memcpy(pa->hash, hash, sizeof hash);
 	r->handler_data = pa;
 	const char *params[1] = { hash };
-	http_call_params(r, stmt_lookup, 1, params, on_lookup);
+	http_call_params(r, SQL_TOKEN_LOOKUP, 1, params, on_lookup);
 }

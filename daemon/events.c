@@ -49,7 +49,6 @@ struct event_req {
 	struct waiter *waiter;
 };
 
-static int stmt_after, stmt_publish;
 
 static struct feed *feed_of(struct worker *w)
 {
@@ -143,7 +142,7 @@ static void query_events(struct req *r)
 {
 	struct event_req *er = r->handler_data;
 	json_t *args = json_pack("{s:I,s:i}", "after", (json_int_t)er->after, "limit", er->limit);
-	http_call(r, stmt_after, args, on_events);
+	http_call(r, SQL_EVENTS_AFTER, args, on_events);
 }
 
 /* Parses a non-negative integer query parameter; -1 when invalid. */
@@ -225,7 +224,7 @@ static void publish(struct worker *w)
 		f->publish_again = 1;
 		return;
 	}
-	if (db_query(worker_db(w), stmt_publish, 0, NULL, on_published, w) == DB_OK)
+	if (db_query(worker_db(w), sql_stmt(SQL_EVENTS_PUBLISH), 0, NULL, on_published, w) == DB_OK)
 		f->publishing = 1;
 }
 
@@ -284,8 +283,6 @@ static void feed_stop(struct worker *w)
 
 int events_register(struct router *r)
 {
-	stmt_after = db_stmt_register("SELECT status, body::text FROM pt_events_after($1::jsonb)");
-	stmt_publish = db_stmt_register("SELECT pt_events_publish()");
 	worker_on(WORKER_HOOK_START, feed_start);
 	worker_on(WORKER_HOOK_WRITE, publish);
 	worker_on(WORKER_HOOK_DRAIN, feed_drain);

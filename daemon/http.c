@@ -18,15 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int stmt_idem = -1;
-
-void http_init_statements(void)
-{
-	stmt_idem = db_stmt_register(
-		"SELECT status, body::text, coalesce(body->>'version', body->'task'->>'version') "
-		"FROM pt_idem($1::uuid, $2, $3, $4, $5::jsonb)");
-}
-
 const char *http_query(struct req *r, const char *name)
 {
 	return evhttp_find_header(&r->query, name);
@@ -263,10 +254,10 @@ static void on_call_done(PGresult *res, void *arg)
 		http_reply_result(r, res);
 }
 
-void http_call_params(struct req *r, int stmt, int n, const char *const *params, http_result_fn done)
+void http_call_params(struct req *r, enum sql_call call, int n, const char *const *params, http_result_fn done)
 {
 	r->pending = done;
-	int rc = db_query(worker_db(r->w), stmt, n, params, on_call_done, r);
+	int rc = db_query(worker_db(r->w), sql_stmt(call), n, params, on_call_done, r);
 	if (rc == DB_OK)
 		return;
 	evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Retry-After", rc == DB_QUEUE_FULL ? "1" : "2");
@@ -276,20 +267,20 @@ void http_call_params(struct req *r, int stmt, int n, const char *const *params,
 		http_reply_problem(r, 503, "database-unavailable", "Database unavailable", "no database connection is ready", NULL);
 }
 
-void http_call(struct req *r, int stmt, json_t *args, http_result_fn done)
+void http_call(struct req *r, enum sql_call call, json_t *args, http_result_fn done)
 {
 	char *text = json_dumps(args, JSON_COMPACT);
 	json_decref(args);
 	const char *params[1] = { text };
-	http_call_params(r, stmt, 1, params, done);
+	http_call_params(r, call, 1, params, done);
 	free(text);
 }
 
-void http_call_write(struct req *r, int stmt, const char *fn, json_t *args, http_result_fn done)
+void http_call_write(struct req *r, enum sql_call call, json_t *args, http_result_fn done)
 {
 	const char *key = http_header(r, "Idempotency-Key");
 	if (!key) {
-		http_call(r, stmt, args, done);
+		http_call(r, call, args, done);
 		return;
 	}
 	if (!*key || strlen(key) > 255) {
@@ -310,8 +301,8 @@ void http_call_write(struct req *r, int stmt, const char *fn, json_t *args, http
 	evbuffer_free(fp);
 	char *text = json_dumps(args, JSON_COMPACT);
 	json_decref(args);
-	const char *params[5] = { r->tok.id[0] ? r->tok.id : NULL, key, hash, fn, text };
-	http_call_params(r, stmt_idem, 5, params, done);
+	const char *params[5] = { r->tok.id[0] ? r->tok.id : NULL, key, hash, sql_call_def(call)->fn, text };
+	http_call_params(r, SQL_IDEM, 5, params, done);
 	free(text);
 }
 
@@ -364,7 +355,7 @@ void http_add_page(struct req *r, json_t *args, json_t *errors)
 	}
 }
 
-void http_call_page(struct req *r, int stmt, json_t *args, json_t *errors)
+void http_call_page(struct req *r, enum sql_call call, json_t *args, json_t *errors)
 {
 	if (!errors)
 		errors = json_array();
@@ -375,7 +366,7 @@ void http_call_page(struct req *r, int stmt, json_t *args, json_t *errors)
 		return;
 	}
 	json_decref(errors);
-	http_call(r, stmt, args, NULL);
+	http_call(r, call, args, NULL);
 }
 
 int http_check_body(struct req *r, const struct vfield *spec)

@@ -19,8 +19,6 @@
 #include <string.h>
 #include <time.h>
 
-static int stmt_plan_create, stmt_tasks_import, stmt_export;
-
 /* Reads ?year=; 0 when absent; -1 when invalid (answered). */
 static int query_year(struct req *r)
 {
@@ -98,7 +96,7 @@ static void handle_plan_import(struct req *r)
 	r->handler_data = json_dumps(warnings, JSON_COMPACT);
 	json_decref(warnings);
 	json_t *args = json_pack("{s:o,s:o,s:o}", "actor", http_actor(r), "cfg", http_cfg(r), "plan", plan);
-	http_call_write(r, stmt_plan_create, "pt_plan_create", args, on_created_add_warnings);
+	http_call_write(r, SQL_PLAN_CREATE, args, on_created_add_warnings);
 }
 
 static void handle_tasks_import(struct req *r)
@@ -153,7 +151,7 @@ static void handle_tasks_import(struct req *r)
 	json_object_set_new(args, "parent_id", parent ? json_string(parent) : json_null());
 	r->handler_data = warnings ? json_dumps(warnings, JSON_COMPACT) : strdup("[]");
 	json_decref(warnings);
-	http_call_write(r, stmt_tasks_import, "pt_tasks_import", args, on_created_add_warnings);
+	http_call_write(r, SQL_TASKS_IMPORT, args, on_created_add_warnings);
 }
 
 /* "民生实事项目 >= 103 项; …" */
@@ -256,14 +254,11 @@ static void handle_export(struct req *r)
 	}
 	if (enc && !strcmp(enc, "gb18030"))
 		r->handler_data = strdup("gb18030");
-	http_call(r, stmt_export, json_pack("{s:o,s:s}", "cfg", http_cfg(r), "id", plan), on_export);
+	http_call(r, SQL_PLAN_EXPORT, json_pack("{s:o,s:s}", "cfg", http_cfg(r), "id", plan), on_export);
 }
 
 int imports_register(struct router *r)
 {
-	stmt_plan_create = db_stmt_register("SELECT status, body::text FROM pt_plan_create($1::jsonb)");
-	stmt_tasks_import = db_stmt_register("SELECT status, body::text FROM pt_tasks_import($1::jsonb)");
-	stmt_export = db_stmt_register("SELECT status, body::text FROM pt_plan_export($1::jsonb)");
 	const int wr = ROLE_SUPERVISOR | ROUTE_NEEDS_DB | ROUTE_TEXT_BODY | ROUTE_LARGE_BODY;
 	int rc = 0;
 	rc |= router_add(r, RM_POST, "/v1/plans/import", (void *)handle_plan_import, wr);

@@ -7,6 +7,7 @@
 #include "plantrack/webhook_deliver.h"
 #include "plantrack/db.h"
 #include "plantrack/log.h"
+#include "plantrack/sqlcalls.h"
 #include "plantrack/worker.h"
 
 #include <event2/bufferevent.h>
@@ -35,8 +36,6 @@
 #define WH_MAX_INFLIGHT 32       /* deliveries at once per deliverer */
 #define WH_BACKOFF_CAP_S 3600.0
 #define WH_MAX_RESPONSE (1 << 20) /* response headers/body read at most (ignored) */
-
-static int stmt_claim, stmt_done;
 
 /* ---- signing ---- */
 
@@ -186,7 +185,7 @@ static void delivery_finish(struct delivery *d, int status, const char *error)
 	char *text = json_dumps(args, JSON_COMPACT);
 	json_decref(args);
 	const char *params[1] = { text };
-	if (db_query(worker_db(dl->w), stmt_done, 1, params, on_done_recorded, dl) == DB_OK)
+	if (db_query(worker_db(dl->w), sql_stmt(SQL_DELIVERY_DONE), 1, params, on_done_recorded, dl) == DB_OK)
 		dl->db_pending++;
 	else
 		log_warn("webhook %s: outcome not recorded (database unavailable); it will be retried", d->id);
@@ -403,7 +402,7 @@ static void claim(struct deliverer *dl)
 	char args[96];
 	snprintf(args, sizeof args, "{\"limit\":%d,\"lease_seconds\":%d}", WH_MAX_INFLIGHT - dl->inflight, WH_LEASE_S);
 	const char *params[1] = { args };
-	if (db_query(worker_db(dl->w), stmt_claim, 1, params, on_claimed, dl) == DB_OK) {
+	if (db_query(worker_db(dl->w), sql_stmt(SQL_DELIVERIES_CLAIM), 1, params, on_claimed, dl) == DB_OK) {
 		dl->claiming = 1;
 		dl->db_pending++;
 	}
@@ -482,9 +481,6 @@ static void deliverer_stop(struct worker *w)
 
 void webhook_deliver_init(void)
 {
-	stmt_claim = db_stmt_register("SELECT id, webhook_id, url, secret, event_type, payload, attempts "
-				      "FROM pt_deliveries_claim($1::jsonb)");
-	stmt_done = db_stmt_register("SELECT pt_delivery_done($1::jsonb)");
 	worker_on(WORKER_HOOK_START, deliverer_start);
 	worker_on(WORKER_HOOK_DRAIN, deliverer_drain);
 	worker_on(WORKER_HOOK_STOP, deliverer_stop);

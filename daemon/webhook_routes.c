@@ -35,8 +35,6 @@ static const struct vfield patch_fields[] = {
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
 
-static int stmt_create, stmt_list, stmt_get, stmt_patch, stmt_delete, stmt_deliveries;
-
 /* ---- routes ---- */
 
 static int check_body(struct req *r, const struct vfield *spec)
@@ -133,19 +131,19 @@ static void handle_create(struct req *r)
 	json_object_set_new(args, "event_types", json_is_array(types) ? json_incref(types) : json_array());
 	json_t *active = json_object_get(r->json, "active");
 	json_object_set_new(args, "active", active ? json_incref(active) : json_true());
-	http_call_write(r, stmt_create, "pt_webhook_create", args, NULL);
+	http_call_write(r, SQL_WEBHOOK_CREATE, args, NULL);
 }
 
 static void handle_list(struct req *r)
 {
-	http_call_page(r, stmt_list, json_object(), NULL);
+	http_call_page(r, SQL_WEBHOOK_LIST, json_object(), NULL);
 }
 
 static void handle_get(struct req *r)
 {
 	const char *id = http_id_param(r, "webhook");
 	if (id)
-		http_call(r, stmt_get, json_pack("{s:s}", "id", id), NULL);
+		http_call(r, SQL_WEBHOOK_GET, json_pack("{s:s}", "id", id), NULL);
 }
 
 static void handle_patch(struct req *r)
@@ -166,14 +164,14 @@ static void handle_patch(struct req *r)
 		json_decref(args);
 		return;
 	}
-	http_call(r, stmt_patch, args, NULL);
+	http_call(r, SQL_WEBHOOK_PATCH, args, NULL);
 }
 
 static void handle_delete(struct req *r)
 {
 	const char *id = http_id_param(r, "webhook");
 	if (id)
-		http_call(r, stmt_delete, json_pack("{s:o,s:s}", "actor", http_actor(r), "id", id), NULL);
+		http_call(r, SQL_WEBHOOK_DELETE, json_pack("{s:o,s:s}", "actor", http_actor(r), "id", id), NULL);
 }
 
 static void handle_deliveries(struct req *r)
@@ -194,17 +192,11 @@ static void handle_deliveries(struct req *r)
 			json_array_append_new(errors, json_pack("{s:s,s:s}", "field", "status", "message",
 								"must be pending, delivered or failed"));
 	}
-	http_call_page(r, stmt_deliveries, args, errors);
+	http_call_page(r, SQL_WEBHOOK_DELIVERIES, args, errors);
 }
 
 int webhooks_register(struct router *r)
 {
-	stmt_create = db_stmt_register("SELECT status, body::text, body->>'version' FROM pt_webhook_create($1::jsonb)");
-	stmt_list = db_stmt_register("SELECT status, body::text FROM pt_webhook_list($1::jsonb)");
-	stmt_get = db_stmt_register("SELECT status, body::text, body->>'version' FROM pt_webhook_get($1::jsonb)");
-	stmt_patch = db_stmt_register("SELECT status, body::text, body->>'version' FROM pt_webhook_patch($1::jsonb)");
-	stmt_delete = db_stmt_register("SELECT status, body::text FROM pt_webhook_delete($1::jsonb)");
-	stmt_deliveries = db_stmt_register("SELECT status, body::text FROM pt_webhook_deliveries($1::jsonb)");
 	webhook_deliver_init();
 	const int admin = ROLE_ADMIN | ROUTE_NEEDS_DB;
 	int rc = 0;

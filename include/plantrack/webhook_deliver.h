@@ -11,8 +11,8 @@
 
 #include <stddef.h>
 
-/* Registers the claim/done statements and the worker hooks that run the
- * deliverer; once, before serving (webhooks_register calls it). */
+/* Registers the worker hooks that run the deliverer (its statements are
+ * sqlcalls.h's); once, before serving (webhooks_register calls it). */
 void webhook_deliver_init(void);
 
 /* "t=UNIX,sha256=HEX" for body signed with secret at time t, into out

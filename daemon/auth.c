@@ -10,6 +10,7 @@
 #include "plantrack/db.h"
 #include "plantrack/log.h"
 #include "plantrack/worker.h"
+#include "plantrack/xalloc.h"
 
 #include <openssl/rand.h>
 #include <stdlib.h>
@@ -51,9 +52,7 @@ char *auth_token_generate(void)
 	if (RAND_bytes(raw, sizeof raw) != 1)
 		return NULL;
 	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	char *out = malloc(3 + 43 + 1);
-	if (!out)
-		return NULL;
+	char *out = xmalloc(3 + 43 + 1);
 	memcpy(out, "pt_", 3);
 	size_t o = 3;
 	unsigned int acc = 0;
@@ -76,7 +75,7 @@ static struct auth_cache *cache_of(struct worker *w)
 {
 	struct auth_cache *c = worker_get_slot(w, SLOT_AUTH);
 	if (!c) {
-		c = calloc(1, sizeof *c);
+		c = xcalloc(1, sizeof *c);
 		worker_set_slot(w, SLOT_AUTH, c);
 	}
 	return c;
@@ -171,11 +170,7 @@ void auth_authenticate(struct req *r, enum role floor, handler_fn next)
 		check_role(r, floor, next);
 		return;
 	}
-	struct pending_auth *pa = malloc(sizeof *pa);
-	if (!pa) {
-		http_reply_problem(r, 503, "overloaded", "Server busy", "out of memory", NULL);
-		return;
-	}
+	struct pending_auth *pa = xmalloc(sizeof *pa);
 	pa->floor = floor;
 	pa->next = next;
 	memcpy(pa->hash, hash, sizeof hash);

@@ -9,6 +9,7 @@
 #include "plantrack/config.h"
 #include "plantrack/fileio.h"
 #include "plantrack/planimport.h"
+#include "plantrack/xalloc.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -41,7 +42,7 @@ static char *call_pt(const char *conninfo, const char *fn, json_t *args, int *st
 			detail ? ": " : "", detail ? detail : "");
 	} else {
 		*status = atoi(PQgetvalue(res, 0, 0));
-		body = strdup(PQgetisnull(res, 0, 1) ? "null" : PQgetvalue(res, 0, 1));
+		body = xstrdup(PQgetisnull(res, 0, 1) ? "null" : PQgetvalue(res, 0, 1));
 	}
 	PQclear(res);
 	PQfinish(pg);

@@ -3,6 +3,7 @@
  */
 #include "plantrack/config.h"
 #include "plantrack/log.h"
+#include "plantrack/xalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -87,7 +88,7 @@ static void *slot_of(const struct config *c, const struct config_key *k)
 
 static char *dup_or_null(const char *s)
 {
-	return s ? strdup(s) : NULL;
+	return xstrdup(s);
 }
 
 void config_init_defaults(struct config *c)
@@ -141,9 +142,7 @@ static int parse_long(const char *v, long min, long max, long *out)
 
 static int set_string(char **slot, const char *value)
 {
-	char *copy = strdup(value);
-	if (!copy)
-		return -1;
+	char *copy = xstrdup(value);
 	free(*slot);
 	*slot = copy;
 	return 0;

@@ -11,6 +11,7 @@
 #include "plantrack/http.h"
 #include "plantrack/router.h"
 #include "plantrack/worker.h"
+#include "plantrack/xalloc.h"
 
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -146,11 +147,7 @@ static void run_handler(struct req *r)
 void dispatch_request(struct evhttp_request *ev, void *arg)
 {
 	struct worker *w = arg;
-	struct req *r = calloc(1, sizeof *r);
-	if (!r) {
-		evhttp_send_error(ev, 503, "Out of memory");
-		return;
-	}
+	struct req *r = xcalloc(1, sizeof *r);
 	w->inflight++;
 	worker_conn_track(w, ev);
 	r->ev = ev;

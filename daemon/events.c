@@ -17,6 +17,7 @@
 #include "plantrack/http.h"
 #include "plantrack/router.h"
 #include "plantrack/worker.h"
+#include "plantrack/xalloc.h"
 
 #include <event2/event.h>
 #include <stdlib.h>
@@ -86,7 +87,7 @@ static void waiter_timeout(evutil_socket_t fd, short what, void *arg)
 static void park(struct req *r, struct event_req *er)
 {
 	struct feed *f = feed_of(r->w);
-	struct waiter *wt = calloc(1, sizeof *wt);
+	struct waiter *wt = xcalloc(1, sizeof *wt);
 	wt->r = r;
 	wt->after = er->after;
 	wt->limit = er->limit;
@@ -175,7 +176,7 @@ static void handle_events(struct req *r)
 		return;
 	}
 	json_decref(errors);
-	struct event_req *er = calloc(1, sizeof *er);
+	struct event_req *er = xcalloc(1, sizeof *er);
 	er->after = after;
 	er->wait = (int)wait;
 	er->limit = (int)limit;
@@ -235,7 +236,7 @@ static void on_publish_timer(evutil_socket_t fd, short what, void *arg)
 
 static void feed_start(struct worker *w)
 {
-	struct feed *f = calloc(1, sizeof *f);
+	struct feed *f = xcalloc(1, sizeof *f);
 	f->head.next = f->head.prev = &f->head;
 	worker_set_slot(w, SLOT_EVENTS, f);
 	db_pool_listen(worker_db(w), "plantrack_events", on_notify, w);

@@ -12,6 +12,7 @@
 #include "plantrack/router.h"
 #include "plantrack/textenc.h"
 #include "plantrack/validate.h"
+#include "plantrack/xalloc.h"
 
 #include <event2/buffer.h>
 #include <stdio.h>
@@ -149,7 +150,7 @@ static void handle_tasks_import(struct req *r)
 	json_t *args = json_pack("{s:o,s:o,s:s,s:o}", "actor", http_actor(r), "cfg", http_cfg(r), "plan_id", plan,
 				 "tasks", tasks);
 	json_object_set_new(args, "parent_id", parent ? json_string(parent) : json_null());
-	r->handler_data = warnings ? json_dumps(warnings, JSON_COMPACT) : strdup("[]");
+	r->handler_data = warnings ? json_dumps(warnings, JSON_COMPACT) : xstrdup("[]");
 	json_decref(warnings);
 	http_call_write(r, SQL_TASKS_IMPORT, args, on_created_add_warnings);
 }
@@ -253,7 +254,7 @@ static void handle_export(struct req *r)
 		return;
 	}
 	if (enc && !strcmp(enc, "gb18030"))
-		r->handler_data = strdup("gb18030");
+		r->handler_data = xstrdup("gb18030");
 	http_call(r, SQL_PLAN_EXPORT, json_pack("{s:o,s:s}", "cfg", http_cfg(r), "id", plan), on_export);
 }
 

@@ -16,6 +16,7 @@
 #include "plantrack/metrics.h"
 #include "plantrack/notify.h"
 #include "plantrack/worker.h"
+#include "plantrack/xalloc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -301,13 +302,13 @@ static void main_on_reload(evutil_socket_t sig, short what, void *arg)
 	notify_reloading();
 	notify_statusf("reloading configuration");
 	const struct config *old = config_current();
-	struct config *next = malloc(sizeof *next);
+	struct config *next = xmalloc(sizeof *next);
 	char err[512];
-	if (!next || srv_reload(next, err, sizeof err)) {
-		log_error("reload rejected, keeping the running configuration: %s", next ? err : "out of memory");
+	if (srv_reload(next, err, sizeof err)) {
+		log_error("reload rejected, keeping the running configuration: %s", err);
 		free(next);
 		notify_ready();
-		notify_statusf("serving on %s; last reload rejected: %s", old->listen, next ? err : "oom");
+		notify_statusf("serving on %s; last reload rejected: %s", old->listen, err);
 		return;
 	}
 	config_reload_apply(next, old);
@@ -340,9 +341,7 @@ static void main_on_stop(evutil_socket_t sig, short what, void *arg)
 
 static int start_workers(int n)
 {
-	workers = calloc((size_t)n, sizeof *workers);
-	if (!workers)
-		return -1;
+	workers = xcalloc((size_t)n, sizeof *workers);
 	nworkers = n;
 	metrics_set_workers(n);
 	for (int i = 0; i < n; i++) {

@@ -9,6 +9,7 @@
 #include "plantrack/log.h"
 #include "plantrack/sqlcalls.h"
 #include "plantrack/worker.h"
+#include "plantrack/xalloc.h"
 
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -328,7 +329,7 @@ static void delivery_start(struct deliverer *dl, struct delivery *d, const char 
 
 	const char *path = evhttp_uri_get_path(uri), *query = evhttp_uri_get_query(uri);
 	size_t target_len = (path ? strlen(path) : 0) + (query ? strlen(query) : 0) + 3;
-	char *target = malloc(target_len);
+	char *target = xmalloc(target_len);
 	snprintf(target, target_len, "%s%s%s", path && *path ? path : "/", query ? "?" : "", query ? query : "");
 	d->deadline = evtimer_new(dl->base, on_deadline, d);
 	struct timeval tv = { WH_TIMEOUT_S, 500000 };
@@ -372,13 +373,11 @@ static void on_claimed(PGresult *res, void *arg)
 	int n = PQntuples(res);
 	dl->more = 0;
 	for (int i = 0; i < n; i++) {
-		struct delivery *d = calloc(1, sizeof *d);
-		if (!d)
-			break;
+		struct delivery *d = xcalloc(1, sizeof *d);
 		d->dl = dl;
 		snprintf(d->id, sizeof d->id, "%s", PQgetvalue(res, i, 0));
 		snprintf(d->webhook_id, sizeof d->webhook_id, "%s", PQgetvalue(res, i, 1));
-		d->url = strdup(PQgetvalue(res, i, 2));
+		d->url = xstrdup(PQgetvalue(res, i, 2));
 		snprintf(d->event_type, sizeof d->event_type, "%s", PQgetvalue(res, i, 4));
 		d->attempts = atoi(PQgetvalue(res, i, 6));
 		d->t0_ns = pt_now_ns();
@@ -429,9 +428,7 @@ static void deliverer_start(struct worker *w)
 {
 	if (worker_index(w) != 0)
 		return;
-	struct deliverer *dl = calloc(1, sizeof *dl);
-	if (!dl)
-		return;
+	struct deliverer *dl = xcalloc(1, sizeof *dl);
 	dl->w = w;
 	dl->base = worker_base(w);
 	dl->rng = pt_now_ns() ^ (uint64_t)(uintptr_t)dl ^ 0x9E3779B97F4A7C15ULL;

@@ -9,6 +9,7 @@
 #include "plantrack/router.h"
 #include "plantrack/validate.h"
 #include "plantrack/webhook_deliver.h"
+#include "plantrack/xalloc.h"
 
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -100,9 +101,7 @@ static char *secret_generate(void)
 	unsigned char raw[32];
 	if (RAND_bytes(raw, sizeof raw) != 1)
 		return NULL;
-	char *s = malloc(6 + 64 + 1);
-	if (!s)
-		return NULL;
+	char *s = xmalloc(6 + 64 + 1);
 	memcpy(s, "whsec_", 6);
 	for (size_t i = 0; i < sizeof raw; i++)
 		snprintf(s + 6 + 2 * i, 3, "%02x", raw[i]);

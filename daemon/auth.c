@@ -5,6 +5,7 @@
  * direct-mapped cache; only a miss costs a database round trip.
  */
 #include "plantrack/auth.h"
+#include "plantrack/http.h"
 #include "plantrack/hash.h"
 #include "plantrack/config.h"
 #include "plantrack/db.h"

@@ -147,6 +147,39 @@ int main(void)
 		config_free(&next);
 	}
 
+	/* The shipped example names every key of the table, and only those. */
+	{
+		char ex[4096];
+		const char *src = getenv("PLANTRACK_SOURCE_DIR");
+		snprintf(ex, sizeof ex, "%s/systemd/plantrackd.conf.example", src ? src : PLANTRACK_SOURCE_DIR);
+		struct config e;
+		config_init_defaults(&e);
+		CHECK(config_load_file(&e, ex, err, sizeof err) == 0);
+		config_free(&e);
+		FILE *f = fopen(ex, "r");
+		CHECK(f != NULL);
+		char line[512], section[64] = "";
+		int seen[64] = { 0 };
+		while (f && fgets(line, sizeof line, f)) {
+			char key[64];
+			if (sscanf(line, "[%63[^]]]", section) == 1)
+				continue;
+			if (sscanf(line, " %63[a-z_] =", key) == 1) {
+				const struct config_key *k = config_key_find(section, key);
+				CHECK(k != NULL);
+				if (k)
+					seen[k - keys] = 1;
+			}
+		}
+		if (f)
+			fclose(f);
+		for (size_t i = 0; i < nkeys && i < 64; i++)
+			if (!seen[i])
+				fprintf(stderr, "  example lacks %s.%s\n", keys[i].section, keys[i].key);
+		for (size_t i = 0; i < nkeys && i < 64; i++)
+			CHECK(seen[i]);
+	}
+
 	/* Empty and non-regular files are refused. */
 	path = write_temp("");
 	CHECK(config_load_file(&d, path, err, sizeof err) == -1 && strstr(err, "empty file"));

@@ -412,8 +412,6 @@ static void write_ledger_sheet(lxw_workbook *wb, struct fmts *f, struct in *in, 
 			return;
 		row++;
 	}
-	if (tasks && !json_is_array(tasks))
-		fail(in, "ledger.tasks must be an array");
 	if (row > 3)
 		worksheet_autofilter(ws, 2, 0, row - 1, LEDGER_COLS - 1);
 }
@@ -446,7 +444,6 @@ static void write_ranking_sheet(lxw_workbook *wb, struct fmts *f, struct in *in,
 		put_str(&o, 2, c, header[c], f->header);
 	worksheet_freeze_panes(ws, 3, 0);
 	set_print(ws, 2);
-	worksheet_fit_to_pages(ws, 1, 0);
 
 	json_t *units = json_object_get(ranking, "units"), *u;
 	if (units && !json_is_null(units) && !json_is_array(units)) {

@@ -409,14 +409,10 @@ workcal *workcal_from_csv(const char *text, size_t n, int year, json_t **errors)
 		long day;
 		snprintf(field, sizeof field, "%s.date", path);
 		if (!year) {
-			long probe;
-			int y, m, d;
-			if (daynum_parse(date, &probe) == 0) {
-				daynum_to_ymd(probe, &y, &m, &d);
-				year = y;
-			} else if (sscanf(date, "%4d/", &y) == 1 && y >= 1900 && y <= 2999) {
-				year = y;
-			}
+			int y;
+			if (strlen(date) >= 8 && (date[4] == '-' || date[4] == '/') && sscanf(date, "%4d", &y) == 1 &&
+			    y >= 1900 && y <= 2999)
+				year = y; /* the first date names the year, even when it is not a real date */
 		}
 		if (!b.cal && year) {
 			b.cal = cal_new(year);

@@ -249,6 +249,7 @@ int main(void)
 	CHECK(csv_fails("date,kind,name\n2025-01-01,休\n2025/2/29,休\n", 2025, "rows[2].date: 2025/2/29 is not a real date"));
 	CHECK(csv_fails("date,kind,name\n2025-01-01,休\n1/28,休\n", 2025,
 			"rows[2].date: must be a date YYYY-MM-DD (got \"1/28\")"));
+	CHECK(csv_fails("date,kind,name\n2025-02-30,休,x\n2025-01-01,休\n", 0, "rows[1].date: 2025-02-30 is not a real date"));
 	CHECK(csv_fails("date,kind,name\n2024-12-31,休,元旦\n", 2025, "rows[1].date: 2024-12-31 is outside 2025"));
 	CHECK(csv_fails("date,kind,name\n2025-01-01,休\n2026-01-01,休\n", 0, "rows[2].date: 2026-01-01 is outside 2025"));
 	CHECK(csv_fails("date,kind,name\n2025-01-01,rest,元旦\n", 2025,

@@ -280,8 +280,10 @@ static void trim(const char *s, size_t *a, size_t *b)
 		*b -= n;
 }
 
-static const char *const major_delims[] = { "。", "，", ",", "；", ";", "：", ":", "！", "!", "？", "?", "\n", NULL };
-static const char *const terminators[] = { "。", "！", "？", "!", "?", "；", ";", "：", ":", NULL };
+/* A tab or a | separates the cells of a table pasted as text. */
+static const char *const major_delims[] = { "。", "，", ",", "；", ";", "：", ":", "！", "!", "？", "?", "\n", "\t", "|",
+					    NULL };
+static const char *const terminators[] = { "。", "！", "？", "!", "?", "；", ";", "：", ":", "\t", "|", "．", NULL };
 static const char *const trailing_punct[] = { "，", ",", "、", "：", ":", "；", ";", "。", NULL };
 
 /* Quote state: “” 《》 「」『』 and ASCII ". inside() is nonzero inside any. */
@@ -437,6 +439,16 @@ static int heading_style(const char *s, size_t i, size_t hi, size_t *mlen, int *
 	int v;
 	long lv;
 	int nd;
+	/* 第一， 第一、 第一条 第一部分 (the top level, like 一、) */
+	if ((k = at(s, i, hi, "第")) && (n = cn_number(s, i + k, hi, &v)) > 0) {
+		static const char *const after[] = { "、", "，", ",", "：", ":", "条", "部分", "．", NULL };
+		size_t m = at_any(s, i + k + n, hi, after, NULL);
+		if (!m)
+			return -1;
+		*mlen = k + n + m;
+		*num = v;
+		return 0;
+	}
 	/* 一、 */
 	if ((n = cn_number(s, i, hi, &v)) > 0) {
 		if ((k = at(s, i + n, hi, "、")) || (k = at(s, i + n, hi, "．"))) {
@@ -767,7 +779,7 @@ static const struct unit units[] = {
 	{ "个百分点", 1, 0 }, { "个工作日", 1, 1 }, { "个月", 0, 0 }, { "个季度", 0, 0 }, { "个小时", 1, 1 },
 	{ "平方公里", 1, 0 }, { "平方千米", 1, 0 }, { "平方米", 1, 0 }, { "立方米", 1, 0 }, { "公里", 1, 0 },
 	{ "千米", 1, 0 }, { "延米", 1, 0 }, { "米", 1, 0 }, { "公顷", 1, 0 }, { "亩", 1, 0 }, { "元", 1, 0 },
-	{ "人次", 1, 0 }, { "户次", 1, 0 }, { "人", 1, 0 }, { "名", 1, 0 }, { "位", 1, 0 }, { "户", 1, 0 }, { "家", 1, 0 },
+	{ "人次", 1, 0 }, { "户次", 1, 0 }, { "家次", 1, 0 }, { "人", 1, 0 }, { "名", 1, 0 }, { "位", 1, 0 }, { "户", 1, 0 }, { "家", 1, 0 },
 	{ "处", 1, 0 }, { "个", 1, 0 }, { "支", 1, 0 }, { "项", 1, 0 }, { "件", 1, 0 }, { "套", 1, 0 },
 	{ "盏", 1, 0 }, { "场次", 1, 0 }, { "场", 1, 0 }, { "次", 1, 0 }, { "条", 1, 0 }, { "座", 1, 0 },
 	{ "所", 1, 0 }, { "间", 1, 0 }, { "台", 1, 0 }, { "辆", 1, 0 }, { "棵", 1, 0 }, { "株", 1, 0 },
@@ -800,7 +812,7 @@ static const struct unit *unit_at(const char *s, size_t i, size_t hi)
 
 /* The units a count in Chinese numerals takes (三个, 两处, 十余家). */
 static const char *const cn_units[] = { "个百分点", "个", "处", "家", "座", "所", "条", "项", "支", "名", "人",
-					"户", "场", "次", "类", "套", "件", "栋", "盏", "间", "台", "辆", "批",
+					"户", "场", "次", "类", "套", "件", "栋", "盏", "间", "台", "辆", "部",
 					"张", "块", "片", "段", "轮", NULL };
 
 /*
@@ -843,6 +855,8 @@ static size_t cn_count(const char *s, size_t i, size_t hi, long *val)
 	*val = total;
 	return j - i;
 }
+
+static int range_has(const char *s, size_t a, size_t b, const char *const *ws);
 
 /* Verb classes of a count (docs/plan-format.md). */
 enum verb { V_OTHER, V_NEW, V_COMPLETE, V_REACH, V_AT_LEAST, V_AT_MOST, V_INCREASE, V_REDUCE, V_CONTROL,
@@ -900,7 +914,9 @@ static const struct marker markers[] = {
 	{ "整改", V_COMPLETE, 0 }, { "办理", V_COMPLETE, 0 }, { "签约", V_COMPLETE, 0 }, { "收集", V_COMPLETE, 0 },
 	{ "发放", V_COMPLETE, 0 }, { "帮扶", V_COMPLETE, 0 }, { "解决", V_COMPLETE, 0 }, { "排查", V_COMPLETE, 0 },
 	{ "招商", V_COMPLETE, 0 }, { "签订", V_COMPLETE, 0 }, { "投入", V_COMPLETE, 0 }, { "投资", V_COMPLETE, 0 },
-	{ "争创", V_COMPLETE, 0 }, { "带动", V_COMPLETE, 0 }, { "成立", V_NEW, 0 }, { "申报", V_COMPLETE, 0 }, { "加装", V_NEW, 0 },
+	{ "争创", V_COMPLETE, 0 }, { "带动", V_COMPLETE, 0 }, { "成立", V_NEW, 0 }, { "培养", V_NEW, 0 }, { "维修", V_COMPLETE, 0 },
+	{ "惠及", V_FACT, 0 }, { "社区有", V_FACT, 0 }, { "村有", V_FACT, 0 }, { "镇有", V_FACT, 0 },
+	{ "街道有", V_FACT, 0 }, { "辖区有", V_FACT, 0 }, { "申报", V_COMPLETE, 0 }, { "加装", V_NEW, 0 },
 	{ "吸引", V_COMPLETE, 0 }, { "形成", V_COMPLETE, 0 }, { "入选", V_COMPLETE, 0 }, { "新改建", V_NEW, 0 }, { "改建", V_COMPLETE, 0 },
 	{ "力争", V_STRIVE, 0 }, { "争取", V_STRIVE, 0 },
 };
@@ -980,10 +996,11 @@ static const char *const label_head_strip[] = { "进一步", "力争", "争取",
 	"认定", "提升改造", "维护更换", "再", "约", "街道", "全街道", "辖区内的", "辖区内", "辖区", "其中", "已", "将",
 	"和", "及", "原有", "现有", "共有", "已有", "涉及", "围绕", "依托", "优化", "划分为", "分别", "向", "对", "有",
 	"达到", "达", "同步", "加装", "改造提升", "走访", "申报", "吸引", "形成", "清理", "整治", "化解", "带动",
-	"成立", NULL };
+	"成立", "新培育", "排查", "发现", "维修", "至少", "不少于", "社区有", "村有", "镇有", "街道有", "辖区有",
+	"培养", "每村", "每户", "每人", "每个", "惠及", NULL };
 static const char *const label_tail_strip[] = { "不少于", "不低于", "不小于", "不超过", "不高于", "不多于", "不大于",
 	"至少", "超过", "高于", "大于", "多于", "每季度", "每月", "每周", "每年", "控制在", "低于", "少于", "小于", "最多",
-	"达到", "共计", "累计", "总计", "合计", "提升至", "提高至", "提高到", "提升到", "增至", "降至", "保持在", "稳定在", "约", "近", "达",
+	"达到", "共计", "累计", "总计", "合计", "提升至", "提高至", "提高到", "提升到", "增至", "降至", "保持在", "稳定在", "下降", "增长", "减少", "降低", "同比", "由", "从", "约", "近", "达",
 	"共", "为", "到", "在", "原有", "现有", "共有", "分别", NULL };
 static const char *const quote_marks[] = { "“", "”", "\"", "《", "》", "‘", "’", "「", "」", "『", "』", "'", NULL };
 
@@ -1115,9 +1132,14 @@ static json_t *count_label(const char *s, size_t ca, size_t cb, size_t num_start
 	after_last_de(s, &a2, b2);
 	/* Words after a stray number (2025年省重大项目): from the last digit run on. */
 	size_t run = NONE;
-	for (size_t i = a2; i < b2; i += cp_len((unsigned char)s[i]))
-		if (is_digit_at(s, i, b2) && (i == a2 || !is_digit_at(s, cp_prev(s, a2, i), b2)))
-			run = i;
+	for (size_t i = a2; i < b2; i += cp_len((unsigned char)s[i])) {
+		if (!is_digit_at(s, i, b2) || (i > a2 && is_digit_at(s, cp_prev(s, a2, i), b2)))
+			continue;
+		unsigned char c = i > a2 ? (unsigned char)s[i - 1] : 0;
+		if (c == '.' || (c < 0x80 && ((c | 32) >= 'a' && (c | 32) <= 'z')))
+			continue; /* PM2.5, G20: a name */
+		run = i;
+	}
 	if (run != NONE) {
 		long v;
 		int nd;
@@ -1178,7 +1200,7 @@ struct numscan {
 	json_t *targets, *facts;
 	/* the previous count, for 由X提升至Y */
 	json_t *prev_arr;
-	size_t prev_end, prev_clause;
+	size_t prev_end, prev_clause, prev_sentence;
 	int prev_from;
 };
 
@@ -1249,6 +1271,18 @@ static size_t count_at(struct numscan *ns, size_t i, size_t j, double v, int isr
 		number_skipped(ns, i, j, "no unit after it");
 		return j - i;
 	}
+	/* 每月1次, 每季度培训1次: how often, the cadence, not a target */
+	static const char *const every[] = { "每月", "每周", "每季度", "每年", "每天", "每日", "每半年", "每个月", "每星期", NULL };
+	static const char *const times[] = { "次", "回", "遍", "轮", NULL };
+	if (at_any(s, j, hi, times, NULL) && !mult) {
+		size_t ca0, cb0;
+		clause_bounds(s, lo, hi, i, k, &ca0, &cb0);
+		for (size_t x = ca0; x < i; x += cp_len((unsigned char)s[x]))
+			if (at_any(s, x, i, every, NULL)) {
+				number_skipped(ns, i, k, "how often (每月1次): the cadence");
+				return k - i;
+			}
+	}
 	int le_suffix = 0;
 	if ((n = at(s, k, hi, "及以上")) || (n = at(s, k, hi, "以上"))) {
 		cmp = CMP_GE;
@@ -1296,10 +1330,12 @@ static size_t count_at(struct numscan *ns, size_t i, size_t j, double v, int isr
 		}
 	}
 	if (!fact) {
+		static const char *const ge_words[] = { "至少", "不少于", "不低于", "不小于", NULL };
+		static const char *const le_words[] = { "不超过", "不高于", "不多于", "不大于", "最多", "控制在", NULL };
 		if (cmp == CMP_EQ) {
-			if (verb == V_AT_LEAST)
+			if (verb == V_AT_LEAST || range_has(s, ca, i, ge_words))
 				cmp = CMP_GE;
-			else if (verb == V_AT_MOST || verb == V_CONTROL)
+			else if (verb == V_AT_MOST || verb == V_CONTROL || range_has(s, ca, i, le_words))
 				cmp = CMP_LE;
 		}
 		if (le_suffix && (verb == V_OTHER || verb == V_COMPLETE))
@@ -1333,26 +1369,30 @@ static size_t count_at(struct numscan *ns, size_t i, size_t j, double v, int isr
 	tb = clip(s, ta, tb, MAX_TEXT);
 	json_t *t = json_object();
 	json_t *value = isreal || v > 9007199254740991.0 ? json_real(v) : json_integer((json_int_t)v);
-	/* 由60%提升至80%: the first number is the baseline of the second */
-	if (!fact && ns->prev_arr && ns->prev_from && ns->prev_clause == ca && m && m->v == V_REACH && mpos >= ns->prev_end) {
+	json_t *label = count_label(s, ca, cb, i, k, percent);
+	json_t *prev = ns->prev_arr ? json_array_get(ns->prev_arr, json_array_size(ns->prev_arr) - 1) : NULL;
+	json_t *prev_label = json_object_get(prev, "label");
+	/* 由60%提升至80%: the first number is the baseline of the second, and names it */
+	if (!fact && prev && ns->prev_from && ns->prev_clause == ca && m && m->v == V_REACH && mpos >= ns->prev_end) {
 		size_t x = ns->prev_end, y = mpos;
 		trim(s, &x, &y);
-		size_t last = json_array_size(ns->prev_arr) - 1;
-		json_t *b = json_object_get(json_array_get(ns->prev_arr, last), "value");
-		if (x == y && b) {
-			json_object_set(t, "baseline", b);
-			json_array_remove(ns->prev_arr, last);
+		if (x == y) {
+			json_object_set(t, "baseline", json_object_get(prev, "value"));
+			if (json_is_string(prev_label)) {
+				json_decref(label);
+				label = json_incref(prev_label);
+			}
+			json_array_remove(ns->prev_arr, json_array_size(ns->prev_arr) - 1);
+			prev = NULL;
 		}
 	}
-	json_t *label = count_label(s, ca, cb, i, k, percent);
-	/* 新发展170家、调整85家: a bare verb counts what the count before it counted */
-	if (json_is_string(label) && ns->prev_arr && ns->prev_clause == ca) {
-		const char *l = json_string_value(label);
+	/* 新发展170家、调整85家; 现有3处，年内新增2处: no word of its own, what the count before counted */
+	if (prev && ns->prev_sentence == ss && json_is_string(prev_label)) {
+		const char *l = json_is_string(label) ? json_string_value(label) : "";
 		const struct marker *lm = marker_at(l, 0, strlen(l));
-		json_t *pl = json_object_get(json_array_get(ns->prev_arr, json_array_size(ns->prev_arr) - 1), "label");
-		if (lm && strlen(lm->w) == strlen(l) && json_is_string(pl)) {
+		if (!*l || (lm && strlen(lm->w) == strlen(l))) {
 			json_decref(label);
-			label = json_incref(pl);
+			label = json_incref(prev_label);
 		}
 	}
 	json_object_set_new(t, "label", label);
@@ -1365,10 +1405,12 @@ static size_t count_at(struct numscan *ns, size_t i, size_t j, double v, int isr
 			json_object_set_new(t, "strive", json_true());
 	}
 	json_object_set_new(t, "text", str_range(s, ta, tb));
+	json_object_set_new(t, "_pos", json_integer((json_int_t)i)); /* removed by pp_render */
 	json_array_append_new(arr, t);
 	ns->prev_arr = arr;
 	ns->prev_end = k;
 	ns->prev_clause = ca;
+	ns->prev_sentence = ss;
 	ns->prev_from = from;
 	return k - i;
 }
@@ -1462,7 +1504,7 @@ static size_t cn_number_at(struct numscan *ns, size_t i)
 static void scan_numbers(struct pp *p, const struct node *node, const char *s, size_t lo, size_t hi,
 			 json_t *targets, json_t *facts)
 {
-	struct numscan ns = { p, node, s, lo, hi, targets, facts, NULL, 0, 0, 0 };
+	struct numscan ns = { p, node, s, lo, hi, targets, facts, NULL, 0, 0, 0, 0 };
 	struct quotes q = { 0 };
 	size_t i = lo;
 	while (i < hi) {
@@ -1583,7 +1625,8 @@ static int range_has(const char *s, size_t a, size_t b, const char *const *ws)
  * item's title, or when a completion verb ends its clause with no object
  * (6月底前完成). Anything after 其中/首批/部分 is a part (a milestone).
  */
-static void classify_deadlines(const char *s, size_t lo, size_t hi, size_t title_end, struct deadlines *dl)
+static void classify_deadlines(const char *s, size_t lo, size_t hi, size_t title_end, size_t body_start,
+			       struct deadlines *dl)
 {
 	for (int k = 0; k < dl->n; k++) {
 		struct deadline *d = &dl->d[k];
@@ -1597,7 +1640,15 @@ static void classify_deadlines(const char *s, size_t lo, size_t hi, size_t title
 			d->whole = 0;
 			continue;
 		}
-		if (d->year_end || range_has(s, ca, cb, whole_words) || d->pos < title_end) {
+		/* nothing after it: the last cell of a table row, "…，年底前" */
+		size_t rest = d->end, rest_end = hi, n0;
+		trim(s, &rest, &rest_end);
+		while (rest < rest_end && (n0 = at_any(s, rest, rest_end, trailing_punct, NULL)))
+			rest += n0;
+		size_t c0 = ca, c1 = cb;
+		trim(s, &c0, &c1);
+		if (d->year_end || range_has(s, ca, cb, whole_words) || d->pos < title_end || rest >= rest_end ||
+		    c0 == body_start) {
 			d->whole = 1;
 			continue;
 		}
@@ -1678,8 +1729,9 @@ static void split_title(const char *s, size_t a, size_t h, size_t e, size_t *ta,
 	*bb = e;
 	while (i < h) {
 		if (!quotes_inside(&q) && (n = at_any(s, i, h, terminators, NULL))) {
-			/* 9:30 is no terminator */
-			if (!(s[i] == ':' && i > a && is_digit_at(s, i - 1, h) && is_digit_at(s, i + 1, h))) {
+			/* 9:30 and ２．５ are no terminators */
+			int digits = i > a && is_digit_at(s, cp_prev(s, a, i), h) && is_digit_at(s, i + n, h);
+			if (!((s[i] == ':' || at(s, i, h, "．")) && digits)) {
 				*tb = i;
 				*ba = i + n;
 				break;
@@ -1743,7 +1795,7 @@ static json_t *pp_render(struct pp *p, size_t idx, const char *parent_code, int 
 	struct deadlines dl;
 	dl.n = 0;
 	scan_deadlines(p, n, s, lo, hi, &dl);
-	classify_deadlines(s, lo, hi, tb > ta ? tb : lo, &dl);
+	classify_deadlines(s, lo, hi, tb > ta ? tb : lo, ba, &dl);
 	int latest = -1;
 	for (int k = 0; k < dl.n; k++)
 		if (dl.d[k].whole && (latest < 0 || strcmp(dl.d[k].date, dl.d[latest].date) > 0))
@@ -1793,9 +1845,27 @@ static json_t *pp_render(struct pp *p, size_t idx, const char *parent_code, int 
 		json_t *m = json_object();
 		json_object_set_new(m, "title", cb > ca ? str_range(s, ca, cb) : json_string(dl.d[k].date));
 		json_object_set_new(m, "due_date", json_string(dl.d[k].date));
+		/* 其中6月底前完成3处: the count is the milestone's, not another target */
+		size_t mca, mcb;
+		clause_bounds(s, lo, hi, dl.d[k].pos, dl.d[k].end, &mca, &mcb);
+		for (size_t g = 0; g < json_array_size(targets);) {
+			json_t *tg = json_array_get(targets, g);
+			size_t pos = (size_t)json_integer_value(json_object_get(tg, "_pos"));
+			if (pos >= mca && pos < mcb && !json_object_get(m, "target")) {
+				json_object_set(m, "target", tg);
+				json_array_remove(targets, g);
+				continue;
+			}
+			g++;
+		}
+		json_object_del(json_object_get(m, "target"), "_pos");
 		json_array_append_new(ms, m);
 	}
 	json_object_set_new(t, "milestones", ms);
+	for (size_t g = 0; g < json_array_size(targets); g++)
+		json_object_del(json_array_get(targets, g), "_pos");
+	for (size_t g = 0; g < json_array_size(facts); g++)
+		json_object_del(json_array_get(facts, g), "_pos");
 	json_t *kids = json_array();
 	for (size_t c = n->first; c != NONE; c = p->nodes[c].next)
 		json_array_append_new(kids, pp_render(p, c, code, parent_due || latest >= 0));

@@ -1293,6 +1293,8 @@ static size_t count_at(struct numscan *ns, size_t i, size_t j, double v, int isr
 		le_suffix = 1;
 		k += n;
 	}
+	if (json_array_size(ns->targets) >= MAX_TARGETS && json_array_size(ns->facts) >= MAX_TARGETS)
+		return k - i; /* full: spare the word search */
 	size_t ca, cb;
 	clause_bounds(s, lo, hi, i, k, &ca, &cb);
 	size_t ss = sentence_start(s, lo, ca);

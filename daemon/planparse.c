@@ -875,8 +875,9 @@ struct marker {
 static const struct marker markers[] = {
 	/* the present: facts */
 	{ "原有", V_FACT, 0 }, { "现有", V_FACT, 0 }, { "共有", V_FACT, 0 }, { "已有", V_FACT, 0 },
-	{ "已建成", V_FACT, 0 }, { "已完成", V_FACT, 0 }, { "辖区内有", V_FACT, 0 }, { "辖区内的", V_FACT, 1 },
-	{ "辖区内", V_FACT, 1 }, { "辖区", V_FACT, 1 }, { "涉及", V_FACT, 0 }, { "覆盖", V_FACT, 0 },
+	{ "已建成", V_FACT, 0 }, { "已完成", V_FACT, 0 }, { "辖区内有", V_FACT, 0 }, { "辖区内的", V_FACT, 0 },
+	{ "辖区内", V_FACT, 0 }, { "辖区", V_FACT, 0 }, { "全村", V_FACT, 0 }, { "全镇", V_FACT, 0 },
+	{ "全区", V_FACT, 0 }, { "全市", V_FACT, 0 }, { "涉及", V_FACT, 0 }, { "覆盖", V_FACT, 0 },
 	{ "围绕", V_FACT, 0 }, { "依托", V_FACT, 0 }, { "划分为", V_FACT, 0 }, { "分为", V_FACT, 0 },
 	{ "优化", V_FACT, 0 }, { "目前", V_FACT, 0 }, { "截至", V_FACT, 0 }, { "截止", V_FACT, 0 },
 	{ "总数", V_FACT, 0 }, { "拥有", V_FACT, 0 }, { "去年", V_FACT, 0 }, { "上年", V_FACT, 0 },
@@ -914,7 +915,8 @@ static const struct marker markers[] = {
 	{ "整改", V_COMPLETE, 0 }, { "办理", V_COMPLETE, 0 }, { "签约", V_COMPLETE, 0 }, { "收集", V_COMPLETE, 0 },
 	{ "发放", V_COMPLETE, 0 }, { "帮扶", V_COMPLETE, 0 }, { "解决", V_COMPLETE, 0 }, { "排查", V_COMPLETE, 0 },
 	{ "招商", V_COMPLETE, 0 }, { "签订", V_COMPLETE, 0 }, { "投入", V_COMPLETE, 0 }, { "投资", V_COMPLETE, 0 },
-	{ "争创", V_COMPLETE, 0 }, { "带动", V_COMPLETE, 0 }, { "成立", V_NEW, 0 }, { "培养", V_NEW, 0 }, { "维修", V_COMPLETE, 0 },
+	{ "争创", V_COMPLETE, 0 }, { "带动", V_COMPLETE, 0 }, { "成立", V_NEW, 0 }, { "配备", V_COMPLETE, 0 }, { "完工", V_COMPLETE, 0 }, { "竣工", V_COMPLETE, 0 },
+	{ "启动", V_COMPLETE, 0 }, { "投用", V_COMPLETE, 0 }, { "吸纳", V_COMPLETE, 0 }, { "培养", V_NEW, 0 }, { "维修", V_COMPLETE, 0 },
 	{ "惠及", V_FACT, 0 }, { "社区有", V_FACT, 0 }, { "村有", V_FACT, 0 }, { "镇有", V_FACT, 0 },
 	{ "街道有", V_FACT, 0 }, { "辖区有", V_FACT, 0 }, { "申报", V_COMPLETE, 0 }, { "加装", V_NEW, 0 },
 	{ "吸引", V_COMPLETE, 0 }, { "形成", V_COMPLETE, 0 }, { "入选", V_COMPLETE, 0 }, { "新改建", V_NEW, 0 }, { "改建", V_COMPLETE, 0 },
@@ -997,7 +999,7 @@ static const char *const label_head_strip[] = { "进一步", "力争", "争取",
 	"和", "及", "原有", "现有", "共有", "已有", "涉及", "围绕", "依托", "优化", "划分为", "分别", "向", "对", "有",
 	"达到", "达", "同步", "加装", "改造提升", "走访", "申报", "吸引", "形成", "清理", "整治", "化解", "带动",
 	"成立", "新培育", "排查", "发现", "维修", "至少", "不少于", "社区有", "村有", "镇有", "街道有", "辖区有",
-	"培养", "每村", "每户", "每人", "每个", "惠及", NULL };
+	"培养", "每村", "每户", "每人", "每个", "惠及", "全村", "全镇", "全区", "全市", "配备", "吸纳", NULL };
 static const char *const label_tail_strip[] = { "不少于", "不低于", "不小于", "不超过", "不高于", "不多于", "不大于",
 	"至少", "超过", "高于", "大于", "多于", "每季度", "每月", "每周", "每年", "控制在", "低于", "少于", "小于", "最多",
 	"达到", "共计", "累计", "总计", "合计", "提升至", "提高至", "提高到", "提升到", "增至", "降至", "保持在", "稳定在", "下降", "增长", "减少", "降低", "同比", "由", "从", "约", "近", "达",
@@ -1145,7 +1147,10 @@ static json_t *count_label(const char *s, size_t ca, size_t cb, size_t num_start
 		int nd;
 		size_t dn = digits_run(s, run, b2, &v, &nd);
 		a2 = run + dn;
-		if ((n = at(s, a2, b2, "年")) || (n = at(s, a2, b2, "月")))
+		const struct unit *ru = unit_at(s, a2, b2);
+		if (ru) /* 60岁以上老年人: the words after the stray count */
+			a2 += strlen(ru->w);
+		if ((n = at(s, a2, b2, "及以上")) || (n = at(s, a2, b2, "以上")) || (n = at(s, a2, b2, "以下")))
 			a2 += n;
 	}
 	for (int guard = 0; guard < 8; guard++) {
@@ -1307,7 +1312,7 @@ static size_t count_at(struct numscan *ns, size_t i, size_t j, double v, int isr
 		m = marker_before(s, ss, ca, &st2, &mpos);
 		strive |= st2;
 		inherited = m != NULL;
-		if (m && (m->v == V_FROM || m->v == V_FACT)) /* facts do not carry over a comma */
+		if (m && m->v == V_FROM)
 			m = NULL;
 	}
 	{

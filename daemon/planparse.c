@@ -6,7 +6,11 @@
  * that buffer. Pass 1 classifies heading lines by numbering style and ranks
  * the styles present; pass 2 builds the tree with a stack; pass 3 splits
  * 一是/二是 enumerations of leaf items into sub-items; pass 4 renders JSON,
- * scanning each item's own text for targets, deadlines and cadence.
+ * scanning each item's own text for deadlines (the shared grammar of
+ * dates.c; each one the whole item's or a part's, a milestone), cadence and
+ * counts: a count is a target (with the class of the verb before it), a
+ * fact (原有, 现有, 涉及…: the present), a milestone's, or a warning saying
+ * why it is none of those. docs/plan-format.md has the rules and the JSON.
  */
 #include "plantrack/planparse.h"
 #include "plantrack/dates.h"
@@ -1643,7 +1647,12 @@ static void classify_deadlines(const char *s, size_t lo, size_t hi, size_t title
 			d->whole = 0;
 			continue;
 		}
-		if (range_has(s, ca, cb, part_words)) {
+		size_t c0 = ca, c1 = cb;
+		trim(s, &c0, &c1);
+		int ev;
+		size_t en = cn_number(s, c0, c1, &ev);
+		/* 其中/首批…, or 二是… of an enumeration left in the item's text: a part */
+		if (range_has(s, ca, cb, part_words) || (en && at(s, c0 + en, c1, "是"))) {
 			d->whole = 0;
 			continue;
 		}
@@ -1652,8 +1661,6 @@ static void classify_deadlines(const char *s, size_t lo, size_t hi, size_t title
 		trim(s, &rest, &rest_end);
 		while (rest < rest_end && (n0 = at_any(s, rest, rest_end, trailing_punct, NULL)))
 			rest += n0;
-		size_t c0 = ca, c1 = cb;
-		trim(s, &c0, &c1);
 		if (d->year_end || range_has(s, ca, cb, whole_words) || d->pos < title_end || rest >= rest_end ||
 		    c0 == body_start) {
 			d->whole = 1;

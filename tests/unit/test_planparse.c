@@ -639,6 +639,13 @@ static void test_rules(void)
 	t = one("修路。改造道路3条，10月15日前完成。", &doc);
 	CHECK(t && !strcmp(sget(t, "due_date"), "2025-10-15"));
 	json_decref(doc);
+	/* 二是… left in an item with numbered children: a part, and its label has no 二是 */
+	doc = parse_str("某街道2025年要点\n1.甲项。一是新建口袋公园3个。二是三季度末前建成“红色驿站”5处。\n（1）子项。", 0);
+	t = doc ? find_code(json_object_get(doc, "tasks"), "一") : NULL;
+	CHECK(t && json_is_null(json_object_get(t, "due_date")));
+	g = t ? json_array_get(json_object_get(t, "milestones"), 0) : NULL;
+	CHECK(g && !strcmp(sget(g, "due_date"), "2025-09-30") && !strcmp(sget(json_object_get(g, "target"), "label"), "红色驿站"));
+	json_decref(doc);
 	/* children: no date of their own runs to the parent's */
 	doc = parse_str("某街道2025年工作要点\n1.修路。年底前完成。\n（1）摸排。\n2.巡查。", 0);
 	CHECK(doc && !strcmp(sget(find_code(json_object_get(doc, "tasks"), "一.1"), "due_source"), "parent"));

@@ -946,9 +946,16 @@ static const struct marker *marker_at(const char *s, size_t i, size_t hi)
  * The nearest marker in [a, i) (quoted words skipped); V_STRIVE only sets
  * *strive. *mpos: where it starts. Returns NULL when there is none.
  */
+static int is_weak(const struct marker *m)
+{
+	/* often part of a noun: 高质量发展重点项目, 大饭店建设等, 违法建设 */
+	return m && (!strcmp(m->w, "发展") || !strcmp(m->w, "建设"));
+}
+
 static const struct marker *marker_before(const char *s, size_t a, size_t i, int *strive, size_t *mpos)
 {
-	const struct marker *best = NULL;
+	const struct marker *best = NULL, *strong = NULL;
+	size_t strong_pos = 0;
 	struct quotes q = { 0 };
 	size_t x = a;
 	while (x < i) {
@@ -960,11 +967,20 @@ static const struct marker *marker_before(const char *s, size_t a, size_t i, int
 			} else if (!m->adjacent || x + n == i) {
 				best = m;
 				*mpos = x;
+				if (!is_weak(m)) {
+					strong = m;
+					strong_pos = x;
+				}
 			}
 			x += n;
 			continue;
 		}
 		x += quotes_step(&q, s, x, i);
+	}
+	/* 拆除违法建设1万平方米: a weak word gives way to a verb before it */
+	if (is_weak(best) && strong && strong->v != V_FACT) {
+		*mpos = strong_pos;
+		return strong;
 	}
 	return best;
 }
@@ -1324,6 +1340,13 @@ static size_t count_at(struct numscan *ns, size_t i, size_t j, double v, int isr
 		size_t mp;
 		marker_before(s, ss, i, &st3, &mp);
 		strive |= st3;
+	}
+	if (is_weak(m) && !inherited) { /* 谋划实施…，省…高质量发展重点项目1个 */
+		int st4 = 0;
+		size_t mp4 = 0;
+		const struct marker *sm = marker_before(s, ss, ca, &st4, &mp4);
+		if (sm && !is_weak(sm) && is_target_verb(sm->v))
+			m = sm;
 	}
 	int verb = m ? m->v : V_OTHER;
 	int from = verb == V_FROM && !inherited;

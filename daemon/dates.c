@@ -277,12 +277,14 @@ int dates_parse_ex(const char *s, int year_hint, unsigned flags, char out[11], i
 	if (!s)
 		return -1;
 	/* Spaces of every kind to ' ', full-width colon to ':'; the rest as is. */
+	size_t slen = strlen(s);
 	for (const char *p = s; *p;) {
-		size_t l;
+		size_t l, rem = slen - (size_t)(p - s);
 		char c = 0;
-		if ((l = lit(p, 0, 3, "\xE3\x80\x80")) || (l = lit(p, 0, 2, "\xC2\xA0")) || (l = lit(p, 0, 3, "\xEF\xBB\xBF")))
+		if ((l = lit(p, 0, rem, "\xE3\x80\x80")) || (l = lit(p, 0, rem, "\xC2\xA0")) ||
+		    (l = lit(p, 0, rem, "\xEF\xBB\xBF")))
 			c = ' ';
-		else if ((l = lit(p, 0, 3, "\xEF\xBC\x9A")))
+		else if ((l = lit(p, 0, rem, "\xEF\xBC\x9A")))
 			c = ':';
 		else if (*p == '\t' || *p == '\r' || *p == '\n')
 			c = ' ', l = 1;

@@ -5,6 +5,7 @@
 #include "check.h"
 #include "plantrack/dates.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static int parses(const char *s, int hint, const char *want)
@@ -147,6 +148,11 @@ int main(void)
 		CHECK(dates_parse_ex("2025年6月30日", 2030, 0, out, &yl) == 0 && yl == 0);
 		CHECK(dates_parse_ex("9月30日前", 0, 0, out, NULL) == -1); /* no year known */
 		CHECK(dates_parse_ex("2025年内", 0, DATES_PLAN_TEXT, out, NULL) == 0 && !strcmp(out, "2025-12-31"));
+		/* a value ending in the first bytes of a multi-byte character: no read past its end */
+		char *h = malloc(3);
+		memcpy(h, "6\xE3", 3);
+		CHECK(dates_parse_ex(h, 2025, 0, out, NULL) == -1);
+		free(h);
 		struct dates_match m;
 		const char *t = "年底前全部完成";
 		CHECK(dates_match(t, strlen(t), 2025, DATES_PLAN_TEXT, &m) == strlen("年底前") && m.year_end && m.yearless);

@@ -10,6 +10,7 @@ PACKAGES=(
   postgresql-15 postgresql-contrib
   python3 wrk clang libclang-rt-14-dev
   systemd
+  dpkg-dev debhelper fakeroot lintian
 )
 
 missing=()

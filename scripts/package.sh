@@ -13,7 +13,7 @@
 # .deb's path.
 #
 # The version is the top debian/changelog version plus +git<commits>.g<hash>
-# (.dirty with uncommitted changes), so a later commit makes a newer package.
+# (.dirty with uncommitted changes or untracked files, which it packages too), so a later commit makes a newer package.
 # PLANTRACK_DEB_VERSION overrides it (tests/pkg/run.sh builds old commits from
 # `git archive`, which has no history).
 set -euo pipefail
@@ -56,7 +56,7 @@ if [ -z "$version" ]; then
   if git -C "$root" rev-parse --verify -q HEAD >/dev/null 2>&1; then
     commit=$(git -C "$root" rev-parse HEAD)
     version="$base+git$(git -C "$root" rev-list --count HEAD).g$(git -C "$root" rev-parse --short=8 HEAD)"
-    if [ -n "$(git -C "$root" status --porcelain --untracked-files=no)" ]; then
+    if [ -n "$(git -C "$root" status --porcelain)" ]; then
       version="$version.dirty"
     fi
   fi

@@ -13,7 +13,8 @@
 # .deb's path.
 #
 # The version is the top debian/changelog version plus +git<commits>.g<hash>
-# (.dirty with uncommitted changes or untracked files, which it packages too), so a later commit makes a newer package.
+# (.dirty with uncommitted changes or untracked files, which it packages
+# too), so a later commit makes a newer package.
 # PLANTRACK_DEB_VERSION overrides it (tests/pkg/run.sh builds old commits from
 # `git archive`, which has no history).
 set -euo pipefail

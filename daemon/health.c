@@ -1,6 +1,6 @@
 /*
- * health.c - liveness, readiness, metrics, the OpenAPI document and the
- * dashboard page (see health.h).
+ * health.c - liveness, readiness, metrics, the OpenAPI document, who the
+ * token belongs to, and the web application's files (see health.h).
  */
 #include "plantrack/health.h"
 #include "plantrack/config.h"
@@ -16,11 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static char *openapi_doc;
 static size_t openapi_len;
-static char *index_page;
-static size_t index_len;
 
 static void handle_healthz(struct req *r)
 {
@@ -64,13 +63,127 @@ static void handle_openapi(struct req *r)
 	http_reply_raw(r, 200, "application/json", openapi_doc, openapi_len);
 }
 
+/* The headers every web file carries: scripts and styles only from files of
+ * this origin (the pages need no inline script or style), no sniffing, no
+ * Referer with the page's address. */
+static void web_headers(struct req *r)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+	evhttp_add_header(h, "Content-Security-Policy",
+			  "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+			  "form-action 'self'; frame-ancestors 'none'");
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+}
+
+const char *health_web_content_type(const char *name)
+{
+	static const struct { const char *ext, *type; } types[] = {
+		{ ".html", "text/html; charset=utf-8" },
+		{ ".js", "text/javascript; charset=utf-8" },
+		{ ".mjs", "text/javascript; charset=utf-8" },
+		{ ".css", "text/css; charset=utf-8" },
+		{ ".svg", "image/svg+xml" },
+		{ ".ico", "image/x-icon" },
+		{ ".png", "image/png" },
+		{ ".json", "application/json" },
+		{ ".woff2", "font/woff2" },
+		{ ".txt", "text/plain; charset=utf-8" },
+	};
+	const char *dot = name ? strrchr(name, '.') : NULL;
+	if (!dot || strchr(dot, '/'))
+		return NULL;
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+		if (strcmp(dot, types[i].ext) == 0)
+			return types[i].type;
+	return NULL;
+}
+
+int health_web_name_ok(const char *seg)
+{
+	/* One path segment of a served name: letters, digits, '-', '_' and '.',
+	 * not starting with '.' (no "..", no hidden files), at most 100 bytes. */
+	size_t n = seg ? strlen(seg) : 0;
+	if (n == 0 || n > 100 || seg[0] == '.')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = seg[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Answers web/<dir>/<file> (dir may be NULL) from the web directory, read on
+ * each request: until the files are embedded in the binary the daemon serves
+ * the tree it was configured with, so an edit shows on reload. 1 answered,
+ * 0 no such file (nothing sent). */
+static int serve_web_file(struct req *r, const char *dir, const char *file)
+{
+	const char *type = health_web_content_type(file);
+	if (!type || !health_web_name_ok(file) || (dir && !health_web_name_ok(dir)))
+		return 0;
+	const struct config *c = http_config(r);
+	const char *root = c->web_dir ? c->web_dir : ".";
+	char path[4096];
+	int n = dir ? snprintf(path, sizeof path, "%s/%s/%s", root, dir, file)
+		    : snprintf(path, sizeof path, "%s/%s", root, file);
+	struct stat st;
+	if (n < 0 || (size_t)n >= sizeof path || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	size_t len = 0;
+	char *body = fileio_read(path, &len);
+	if (!body)
+		return 0;
+	web_headers(r);
+	evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Cache-Control", "no-cache");
+	http_reply_raw(r, 200, type, body, len);
+	free(body);
+	return 1;
+}
+
+int health_serve_web(struct req *r, const char *path)
+{
+	if (!path || path[0] != '/' || strncmp(path, "/v1/", 4) == 0)
+		return 0;
+	char seg[2][128];
+	const char *p = path + 1;
+	int nseg = 0;
+	while (*p) {
+		const char *slash = strchr(p, '/');
+		size_t len = slash ? (size_t)(slash - p) : strlen(p);
+		if (nseg == 2 || len == 0 || len >= sizeof seg[0])
+			return 0;
+		memcpy(seg[nseg], p, len);
+		seg[nseg][len] = 0;
+		nseg++;
+		p += len;
+		if (*p == '/')
+			p++;
+		if (slash && !*p)
+			return 0;       /* trailing slash */
+	}
+	if (nseg == 1)
+		return serve_web_file(r, NULL, seg[0]);
+	if (nseg == 2)
+		return serve_web_file(r, seg[0], seg[1]);
+	return 0;
+}
+
 static void handle_index(struct req *r)
 {
-	if (!index_page) {
+	if (!serve_web_file(r, NULL, "index.html"))
 		http_reply_json(r, 200, json_pack("{s:s,s:s}", "service", "plantrack", "api", "/v1/openapi.json"));
-		return;
-	}
-	http_reply_raw(r, 200, "text/html; charset=utf-8", index_page, index_len);
+}
+
+/* Who the token belongs to: the web page shows the actions of this role. */
+static void handle_me(struct req *r)
+{
+	json_t *me = json_pack("{s:s,s:s,s:s}", "id", r->tok.id, "name", r->tok.name,
+			       "role", http_role_name(r->tok.role));
+	json_object_set_new(me, "unit_id", r->tok.unit_id[0] ? json_string(r->tok.unit_id) : json_null());
+	http_reply_json(r, 200, me);
 }
 
 int health_register(struct router *r)
@@ -79,14 +192,12 @@ int health_register(struct router *r)
 	openapi_doc = fileio_read(c->openapi_path, &openapi_len);
 	if (!openapi_doc)
 		log_warn("openapi document not found at %s", c->openapi_path ? c->openapi_path : "(unset)");
-	char path[4096];
-	snprintf(path, sizeof path, "%s/index.html", c->web_dir ? c->web_dir : ".");
-	index_page = fileio_read(path, &index_len);
 	int rc = 0;
 	rc |= router_add(r, RM_GET, "/", (void *)handle_index, ROUTE_PUBLIC);
 	rc |= router_add(r, RM_GET, "/healthz", (void *)handle_healthz, ROUTE_PUBLIC);
 	rc |= router_add(r, RM_GET, "/readyz", (void *)handle_readyz, ROUTE_PUBLIC);
 	rc |= router_add(r, RM_GET, "/metrics", (void *)handle_metrics, ROUTE_PUBLIC);
 	rc |= router_add(r, RM_GET, "/v1/openapi.json", (void *)handle_openapi, ROLE_VIEWER | ROUTE_NEEDS_DB);
+	rc |= router_add(r, RM_GET, "/v1/me", (void *)handle_me, ROLE_VIEWER | ROUTE_NEEDS_DB);
 	return rc;
 }

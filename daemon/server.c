@@ -12,6 +12,7 @@
 #include "plantrack/auth.h"
 #include "plantrack/config.h"
 #include "plantrack/db.h"
+#include "plantrack/health.h"
 #include "plantrack/http.h"
 #include "plantrack/log.h"
 #include "plantrack/metrics.h"
@@ -361,6 +362,8 @@ static void on_request(struct evhttp_request *ev, void *arg)
 	char allow[96];
 	switch (router_match(srv_router, r->method, r->path ? r->path : "/", &r->m, allow, sizeof allow)) {
 	case ROUTER_NOT_FOUND:
+		if ((r->method == RM_GET || r->method == RM_HEAD) && health_serve_web(r, r->path))
+			return;     /* a file of the web application */
 		http_reply_problem(r, 404, "not-found", "Not found", "no route for this path", NULL);
 		return;
 	case ROUTER_METHOD_NOT_ALLOWED:

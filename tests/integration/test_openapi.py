@@ -311,6 +311,9 @@ def test_service_routes():
     assert r.headers["Content-Type"].startswith("text/plain")
     assert b"# TYPE" in r.body or b"# HELP" in r.body
     call("GET", "/", expect=200)
+    _, me = call("GET", "/v1/me", token=viewer, expect=200)
+    assert me["role"] == "viewer" and me["unit_id"] is None
+    call("GET", "/v1/me", expect=401)
     # no token on the public routes, and HEAD is answered where GET is
     r = http("HEAD", daemon.url + "/healthz")
     assert r.status == 200, r

@@ -177,6 +177,24 @@ static void handle_index(struct req *r)
 		http_reply_json(r, 200, json_pack("{s:s,s:s}", "service", "plantrack", "api", "/v1/openapi.json"));
 }
 
+/* The API reference page (web/docs/index.html) and the document it renders,
+ * both without a token. */
+static void handle_docs(struct req *r)
+{
+	if (!serve_web_file(r, "docs", "index.html"))
+		http_reply_problem(r, 404, "not-found", "Not found", "web/docs/index.html was not installed", NULL);
+}
+
+static void handle_docs_openapi(struct req *r)
+{
+	if (!openapi_doc) {
+		http_reply_problem(r, 404, "not-found", "Not found", "docs/openapi.json was not installed", NULL);
+		return;
+	}
+	web_headers(r);
+	http_reply_raw(r, 200, "application/json", openapi_doc, openapi_len);
+}
+
 /* Who the token belongs to: the web page shows the actions of this role. */
 static void handle_me(struct req *r)
 {
@@ -199,5 +217,7 @@ int health_register(struct router *r)
 	rc |= router_add(r, RM_GET, "/metrics", (void *)handle_metrics, ROUTE_PUBLIC);
 	rc |= router_add(r, RM_GET, "/v1/openapi.json", (void *)handle_openapi, ROLE_VIEWER | ROUTE_NEEDS_DB);
 	rc |= router_add(r, RM_GET, "/v1/me", (void *)handle_me, ROLE_VIEWER | ROUTE_NEEDS_DB);
+	rc |= router_add(r, RM_GET, "/docs", (void *)handle_docs, ROUTE_PUBLIC);
+	rc |= router_add(r, RM_GET, "/docs/openapi.json", (void *)handle_docs_openapi, ROUTE_PUBLIC);
 	return rc;
 }

@@ -1,13 +1,14 @@
 /*
  * health.h - /healthz, /readyz, /metrics, /v1/openapi.json, /v1/me and the
- * web application (the page at / and its files).
+ * web application (the page at /, its files, the API reference at /docs).
  */
 #ifndef PLANTRACK_HEALTH_H
 #define PLANTRACK_HEALTH_H
 
 struct router;
 
-/* Adds the routes (also GET /v1/me); loads docs/openapi.json (path from the config) into memory. 0 ok. */
+/* Adds the routes (also GET /v1/me, /docs and the public /docs/openapi.json);
+ * loads docs/openapi.json (path from the config) into memory. 0 ok. */
 int health_register(struct router *r);
 
 struct req;

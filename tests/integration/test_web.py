@@ -1,7 +1,8 @@
 """The web application's files over real HTTP: served from the web directory
 with a content type by extension and the security headers (CSP, nosniff,
 no-referrer); nothing outside web/ (no "..", no hidden files, no other
-extensions); /v1 404s and 405s unchanged; GET /v1/me."""
+extensions); /v1 404s and 405s unchanged; /docs and /docs/openapi.json without
+a token; GET /v1/me."""
 import os
 
 from harness import Daemon, Database, http, run, skip_without_pg
@@ -25,7 +26,8 @@ def security_headers(r, what):
 def test_files_with_types_and_headers():
     for path, ctype in (("/", "text/html"), ("/app.js", "text/javascript"), ("/app.css", "text/css"),
                         ("/js/api.js", "text/javascript"), ("/favicon.ico", "image/x-icon"),
-                        ("/favicon.svg", "image/svg+xml")):
+                        ("/favicon.svg", "image/svg+xml"), ("/docs/index.html", "text/html"),
+                        ("/docs/swagger-ui.css", "text/css")):
         r = http("GET", daemon.url + path)
         assert r.status == 200, (path, r.status)
         assert r.headers["Content-Type"].startswith(ctype), (path, r.headers["Content-Type"])
@@ -44,7 +46,7 @@ def test_no_token_in_the_page():
 
 def test_nothing_outside_web():
     for path in ("/../CMakeLists.txt", "/..%2fCMakeLists.txt", "/%2e%2e/CMakeLists.txt", "/js/..%2f..%2fREADME.md",
-                 "/.git", "/js/.hidden.js", "/js/api.js/x",
+                 "/.git", "/js/.hidden.js", "/docs/LICENSE", "/js/api.js/x",
                  "/a/b/c.js", "/js/", "/nope.js", "/daemon/main.c", "/..", "/%2e%2e%2fetc%2fpasswd"):
         r = http("GET", daemon.url + path)
         assert r.status == 404, (path, r.status, r.body[:100])
@@ -60,6 +62,16 @@ def test_api_routing_unchanged():
     assert r.status == 404, r.status
     r = http("PUT", daemon.url + "/v1/tasks", token=viewer)
     assert r.status == 405
+
+
+def test_docs_without_token():
+    r = http("GET", daemon.url + "/docs")
+    assert r.status == 200 and b"swagger-ui" in r.body
+    security_headers(r, "/docs")
+    r = http("GET", daemon.url + "/docs/openapi.json")
+    assert r.status == 200 and r.json()["openapi"].startswith("3.1")
+    with open(os.path.join(ROOT, "docs", "openapi.json"), "rb") as f:
+        assert r.body == f.read()
 
 
 def test_me():

@@ -2,9 +2,10 @@
 # scripts/deps.sh - install the Debian 12 packages plantrack needs, only those
 # that are missing. apt-get update runs only when something has to be installed.
 # One progress line per step; apt's own chatter goes to a log shown on failure.
-# Then the npm packages of package.json (versions pinned in package-lock.json)
-# with `npm ci` when node_modules is missing or older than the lockfile; never a
-# browser download (PUPPETEER_SKIP_DOWNLOAD; the browser tests drive Debian's chromium).
+# Then the npm packages of package.json (puppeteer-core, @redocly/cli,
+# swagger-ui-dist, versions pinned in package-lock.json) with `npm ci` when
+# node_modules is missing or older than the lockfile; never a browser download
+# (the browser tests drive Debian's chromium).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -14,8 +15,9 @@ PACKAGES=(
   postgresql-15 postgresql-contrib
   python3 wrk clang libclang-rt-14-dev
   systemd
+  chromium fonts-wqy-zenhei
 )
-# Node.js for the OpenAPI lint: the machines come with it
+# Node.js for the browser tests and the OpenAPI lint: the machines come with it
 # (Node 20); Debian's own packages only where it is missing.
 if ! command -v node >/dev/null 2>&1; then
   PACKAGES+=(nodejs npm)

@@ -140,7 +140,7 @@ export async function renderBoard(view, ctx, planId) {
       fill(rankBox,
         h("p.notice", `按期间（${periodName(state.period)}）排名${NOT_OPEN}；下表为今天的赛马排名，红榜、黑榜待开放。`),
         h("table#ranking", h("thead", h("tr", ["名次", "单位", "任务", "完成", "按期率", "平均进度", "红灯"].map((c) => h("th", c)))),
-          h("tbody", (summary.units || []).map((u) => h("tr",
+          h("tbody", (summary.units || []).length ? null : h("tr", h("td", { colspan: 7 }, "暂无牵头单位的数据。")), (summary.units || []).map((u) => h("tr",
             h("td.num", u.rank), h("td", u.unit), h("td.num", u.tasks), h("td.num", u.done),
             h("td.num", pct(u.on_time_rate)), h("td", bar(u.avg_progress), " ", pct(u.avg_progress)), h("td.num", u.red))))));
     }

@@ -248,11 +248,16 @@ export async function renderTask(view, ctx, id) {
       for (const u of updates) list.append(h("li", h("div.when", fmtTime(u.at), "  ", u.author || ""),
         h("div", u.status_from !== u.status_to ? `${STATUS_NAMES[u.status_from] || u.status_from || ""} → ${STATUS_NAMES[u.status_to] || u.status_to}；` : "",
           u.progress_from !== u.progress ? `进度 ${pct(u.progress_from)} → ${pct(u.progress)}` : `进度 ${pct(u.progress)}`),
-        (u.targets || []).length ? h("div.muted", "目标：" + u.targets.map((g) => `${g.label || g.id} ${g.current_from ?? ""}${g.current_from !== undefined ? "→" : ""}${g.current}`).join("，")) : null,
+        (u.targets || []).length ? h("div.muted", "目标：" + u.targets.map((g) => `${targetName(g)} ${g.current_from ?? ""}${g.current_from !== undefined ? " → " : ""}${g.current}`).join("，")) : null,
         u.note ? h("div", "进展：", u.note) : null, u.problems ? h("div", "问题：", u.problems) : null, u.next_steps ? h("div", "下步：", u.next_steps) : null));
     }
     fill(historyBox, h("h2", "全过程记录"), note ? h("p.notice", note) : null, list.children.length ? list : h("p.muted", "暂无记录。"));
     drawAttachments(updates);
+  }
+
+  function targetName(g) {
+    const t = (st.task.targets || []).find((x) => x.id === g.id);
+    return g.label || (t && (t.label || t.text)) || "目标";
   }
 
   function drawAttachments(updates) {

@@ -38,6 +38,13 @@ const tests = [
     await page.click("form.signin button[type=submit]");
     await page.waitForFunction(() => /令牌无效或已被吊销/.test(document.querySelector("#signin-error")?.textContent || "") && document.querySelector("#signin-error").textContent.length > 10);
     await shot(page, "browser-signin_bad_token");
+    // a token kept from an earlier visit and revoked since: the same message, the form again
+    await page.evaluate((t) => localStorage.setItem("plantrack-token", t), created.json.token);
+    await page.goto("about:blank");
+    await page.goto(env.d.url + "/#/board", { waitUntil: "networkidle0" });
+    await page.waitForSelector("#token-input");
+    assert(/令牌无效或已被吊销/.test(await page.$eval("#view", (e) => e.textContent)), "a revoked stored token is explained");
+    assert(!(await page.evaluate(() => localStorage.getItem("plantrack-token"))), "and forgotten");
     assert(!page.log.requests.some((r) => r.url.includes("pt_")), "no token in any URL");
     await page.closeAll();
   } },
@@ -147,6 +154,41 @@ const tests = [
     await page.waitForFunction(() => /新增网格驿站4处/.test(document.querySelector("#task-history").textContent));
     await shot(page, "browser-task");
     clean(page);
+    await page.closeAll();
+  } },
+
+  { name: "retry_after_lost_answer_reuses_key", fn: async (env) => {
+    // The first report reaches the server but its answer is lost (connection
+    // reset): the page sends it again with the same Idempotency-Key, the server
+    // answers the first outcome, and the history has one report.
+    const task = await findTask(env, "推进睦邻社区建设");
+    const page = await newPage(env.browser, env.d);
+    await signIn(page, env.d, env.supervisor);
+    await page.goto(env.d.url + "/#/task/" + task.id, { waitUntil: "networkidle0" });
+    await page.waitForSelector("#report-form");
+    const before = (await api(env.d, env.admin, "GET", `/v1/tasks/${task.id}/updates`)).json.items.length;
+    await page.setRequestInterception(true);
+    let lost = false;
+    page.on("request", async (req) => {
+      if (!lost && req.method() === "POST" && req.url().endsWith("/updates")) {
+        lost = true;
+        const h = req.headers();
+        const keep = ["authorization", "content-type", "if-match", "idempotency-key", "accept-language"];
+        await fetch(req.url(), { method: "POST", body: req.postData(), headers: Object.fromEntries(keep.filter((k) => h[k]).map((k) => [k, h[k]])) });
+        return req.abort("connectionreset");
+      }
+      return req.continue();
+    });
+    await page.$eval("#report-progress", (e) => { e.value = "45"; });
+    await page.type("#report-note", "答复丢失后重试");
+    await page.click("#report-submit");
+    await page.waitForFunction(() => /45%/.test(document.querySelector("#task-progress").textContent));
+    const posts = page.log.requests.filter((q) => q.method === "POST" && q.url.endsWith("/updates"));
+    assert(posts.length === 2 && posts[0].headers["idempotency-key"] === posts[1].headers["idempotency-key"], "the retry reused the key");
+    const after = (await api(env.d, env.admin, "GET", `/v1/tasks/${task.id}/updates`)).json.items.length;
+    assert(after === before + 1, `one report for one action: ${before} → ${after}`);
+    await shot(page, "browser-retry");
+    clean(page, [/ERR_CONNECTION_RESET/]);
     await page.closeAll();
   } },
 

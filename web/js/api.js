@@ -107,7 +107,9 @@ export class Action {
           this.key = newKey();
           return res;
         } catch (e) {
-          const transient = e.status === 0 || e.status === 503 || (e.status === 409 && /progress|进行/.test(e.message));
+          // no answer, the server busy, or the first send of this key still running
+          const transient = e.status === 0 || e.status === 503 ||
+            (e.status === 409 && String(e.problem.type || "").endsWith(":idempotency-conflict"));
           if (transient && attempt < 2) {
             await new Promise((ok) => setTimeout(ok, 600 * (attempt + 1)));
             continue;                       // same key: the server answers the first outcome

@@ -103,10 +103,10 @@ export async function renderBoard(view, ctx, planId) {
   }
   const asOfSupported = first.supported;
 
-  // colour counts: leaf tasks as of the day when the daemon knows as_of, else today's summary
-  const leaves = rows.filter((r) => !(r.node.children || []).length);
+  // colour counts over every task of the plan, as the summary counts them: as of the
+  // day when the daemon knows as_of, else today's summary
   let counts = {};
-  if (asOfSupported) for (const { node } of leaves) { const t = months[asOfMonth - 1].get(node.id); if (t) counts[t.light] = (counts[t.light] || 0) + 1; }
+  if (asOfSupported) for (const { node } of rows) { const t = months[asOfMonth - 1].get(node.id); if (t) counts[t.light] = (counts[t.light] || 0) + 1; }
   else counts = summary.by_light || {};
   fill(countsBox, ["red", "yellow", "green", "done", "verified", "cancelled"].map((l) =>
     h("span.count", { dataset: { light: l } }, light(l), h("span", LIGHT_NAMES[l]), h("b", String(counts[l] || 0)))),

@@ -183,3 +183,32 @@ def raise_nofile(n=8192):
     want = min(max(soft, n), hard)
     resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
     return want
+
+
+ALLOW_LOOPBACK = "[webhooks]\nallow = 127.0.0.0/8\n"
+
+
+def webhook_daemon(db, conf="", allow=ALLOW_LOOPBACK, **kw):
+    """A started daemon whose webhooks may reach the given allow-list (the
+    receivers of these tests listen on 127.0.0.1). A daemon from before the
+    destination policy rejects [webhooks] allow; it is started without it."""
+    d = Daemon(db, config_text=conf + allow, **kw)
+    try:
+        return d.start()
+    except AssertionError as e:
+        if "webhooks.allow" not in str(e):
+            raise
+    d.write_config(conf)
+    return d.start()
+
+
+def emit_events(db, n, type_="task.updated"):
+    """n unnumbered events, then published (numbered and fanned out to
+    webhooks) the way the daemon does it."""
+    db.psql("INSERT INTO events(type, payload) SELECT '%s', jsonb_build_object('n', g) "
+            "FROM generate_series(1, %d) g; SELECT pt_events_publish();" % (type_, n))
+
+
+def closed_port():
+    """A TCP port on 127.0.0.1 that refuses connections."""
+    return harness.free_port()

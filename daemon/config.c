@@ -28,6 +28,9 @@ void config_init_defaults(struct config *c)
 	c->read_timeout = 30;
 	c->write_timeout = 30;
 	c->max_connections = 1024;
+	c->max_connections_per_address = 256;
+	c->keepalive_timeout = 15;
+	c->max_buffered = 64 * 1024 * 1024;
 	c->drain_timeout = 10;
 	c->db = strdup("");
 	c->pool = 4;
@@ -93,6 +96,9 @@ static const struct int_key int_keys[] = {
 	INT_KEY("server", "read_timeout", read_timeout, 1, 3600),
 	INT_KEY("server", "write_timeout", write_timeout, 1, 3600),
 	INT_KEY("server", "max_connections", max_connections, 1, 1000000),
+	INT_KEY("server", "max_connections_per_address", max_connections_per_address, 0, 1000000),
+	INT_KEY("server", "keepalive_timeout", keepalive_timeout, 1, 3600),
+	SIZE_KEY("server", "max_buffered", max_buffered, 1024 * 1024, 1L << 40),
 	INT_KEY("server", "drain_timeout", drain_timeout, 0, 3600),
 	INT_KEY("database", "pool", pool, 1, 256),
 	INT_KEY("database", "queue", queue, 0, 1000000),

@@ -83,6 +83,7 @@ static const char *reason_phrase(int status)
 static void send_and_finish(struct req *r, int status, struct evbuffer *body)
 {
 	r->status = status;
+	server_reply_starts(r);
 	evhttp_send_reply(r->ev, status, reason_phrase(status), body);
 	if (body)
 		evbuffer_free(body);

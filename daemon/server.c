@@ -11,6 +11,7 @@
 #include "plantrack/server.h"
 #include "plantrack/auth.h"
 #include "plantrack/config.h"
+#include "plantrack/connguard.h"
 #include "plantrack/db.h"
 #include "plantrack/http.h"
 #include "plantrack/log.h"
@@ -41,7 +42,6 @@
 #include <uuid/uuid.h>
 
 #define MAX_HOOKS 8
-#define CONN_SET_SLOTS 8192
 
 struct worker {
 	int index;
@@ -54,8 +54,7 @@ struct worker {
 	int draining;
 	uint64_t drain_deadline_ns;
 	int inflight;
-	int connections, paused;
-	struct evhttp_connection *conn_set[CONN_SET_SLOTS];
+	struct connguard *guard;
 	_Atomic uint64_t heartbeat_ns;
 	_Atomic int started;
 	void *slots[SLOT_COUNT];
@@ -67,7 +66,6 @@ static config_loader srv_reload;
 static struct worker *workers;
 static int nworkers;
 static evutil_socket_t listen_fd = -1;
-static _Atomic int connections;
 static worker_hook hooks_start[MAX_HOOKS], hooks_drain[MAX_HOOKS], hooks_stop[MAX_HOOKS], hooks_write[MAX_HOOKS];
 static int nhooks_start, nhooks_drain, nhooks_stop, nhooks_write;
 
@@ -95,95 +93,6 @@ int worker_index(struct worker *w) { return w->index; }
 int worker_draining(struct worker *w) { return w->draining; }
 void *worker_get_slot(struct worker *w, enum worker_slot s) { return w->slots[s]; }
 void worker_set_slot(struct worker *w, enum worker_slot s, void *d) { w->slots[s] = d; }
-
-/* ---- connection cap ----
- * A connection is counted from its first request until it closes (its
- * evhttp close callback); one that never sends a request is closed by the
- * read timeout. Each worker enforces its share of server.max_connections on
- * its own thread: at the limit it stops accepting until a connection closes.
- * The set of counted connections is a small open-addressing hash per worker. */
-
-static int worker_conn_limit(const struct worker *w)
-{
-	int limit = (config_current()->max_connections + nworkers - 1) / nworkers;
-	if (limit > CONN_SET_SLOTS / 2)
-		limit = CONN_SET_SLOTS / 2;
-	return limit < 1 ? 1 : limit;
-}
-
-static size_t conn_hash(const void *p)
-{
-	uintptr_t v = (uintptr_t)p;
-	v ^= v >> 17;
-	v *= 0x9E3779B97F4A7C15ULL;
-	return (size_t)(v >> 40) & (CONN_SET_SLOTS - 1);
-}
-
-/* Inserts; 1 when it was new. */
-static int conn_set_add(struct worker *w, struct evhttp_connection *c)
-{
-	size_t i = conn_hash(c);
-	while (w->conn_set[i]) {
-		if (w->conn_set[i] == c)
-			return 0;
-		i = (i + 1) & (CONN_SET_SLOTS - 1);
-	}
-	w->conn_set[i] = c;
-	return 1;
-}
-
-/* Removes with backward-shift deletion (no tombstones). */
-static void conn_set_remove(struct worker *w, struct evhttp_connection *c)
-{
-	size_t i = conn_hash(c);
-	while (w->conn_set[i] != c) {
-		if (!w->conn_set[i])
-			return;
-		i = (i + 1) & (CONN_SET_SLOTS - 1);
-	}
-	w->conn_set[i] = NULL;
-	size_t j = i;
-	for (;;) {
-		j = (j + 1) & (CONN_SET_SLOTS - 1);
-		if (!w->conn_set[j])
-			return;
-		size_t home = conn_hash(w->conn_set[j]);
-		int between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-		if (!between) {
-			w->conn_set[i] = w->conn_set[j];
-			w->conn_set[j] = NULL;
-			i = j;
-		}
-	}
-}
-
-static void connection_closed(struct evhttp_connection *evcon, void *arg)
-{
-	struct worker *w = arg;
-	conn_set_remove(w, evcon);
-	w->connections--;
-	atomic_fetch_sub(&connections, 1);
-	if (w->paused && w->connections < worker_conn_limit(w) && !w->draining) {
-		w->paused = 0;
-		evconnlistener_enable(w->listener);
-	}
-}
-
-static void connection_track(struct worker *w, struct evhttp_request *ev)
-{
-	struct evhttp_connection *evcon = evhttp_request_get_connection(ev);
-	if (!evcon || w->connections >= CONN_SET_SLOTS / 2 || !conn_set_add(w, evcon))
-		return;
-	evhttp_connection_set_closecb(evcon, connection_closed, w);
-	w->connections++;
-	atomic_fetch_add(&connections, 1);
-	if (w->connections >= worker_conn_limit(w) && !w->paused) {
-		log_warn("worker %d: connection limit reached (%d): not accepting until one closes",
-			 w->index, w->connections);
-		w->paused = 1;
-		evconnlistener_disable(w->listener);
-	}
-}
 
 /* ---- request dispatch ---- */
 
@@ -217,6 +126,11 @@ static void set_request_id(struct req *r)
 		uuid_unparse_lower(u, r->request_id);
 	}
 	evhttp_add_header(evhttp_request_get_output_headers(r->ev), "X-Request-Id", r->request_id);
+}
+
+void server_reply_starts(struct req *r)
+{
+	connguard_request_done(r->w->guard, r->ev);
 }
 
 void server_finish_request(struct req *r)
@@ -338,7 +252,6 @@ static void on_request(struct evhttp_request *ev, void *arg)
 		return;
 	}
 	w->inflight++;
-	connection_track(w, ev);
 	r->ev = ev;
 	r->w = w;
 	r->t0_ns = server_now_ns();
@@ -349,6 +262,26 @@ static void on_request(struct evhttp_request *ev, void *arg)
 	const char *raw_path = uri ? evhttp_uri_get_path(uri) : NULL;
 	r->path = evhttp_uridecode(raw_path && *raw_path ? raw_path : "/", 0, NULL);
 	const char *qs = uri ? evhttp_uri_get_query(uri) : NULL;
+	char gdetail[200];
+	int retry = 0, gclose = 0, gstatus = connguard_verdict(ev, gdetail, sizeof gdetail, &retry, &gclose);
+	if (gstatus) {
+		struct evkeyvalq *oh = evhttp_request_get_output_headers(ev);
+		if (gclose)
+			evhttp_add_header(oh, "Connection", "close");
+		if (retry) {
+			char ra[16];
+			snprintf(ra, sizeof ra, "%d", retry);
+			evhttp_add_header(oh, "Retry-After", ra);
+		}
+		if (gstatus == 401)
+			evhttp_add_header(oh, "WWW-Authenticate", "Bearer realm=\"plantrack\"");
+		const char *slug = gstatus == 413 ? "body-too-large" : gstatus == 401 ? "unauthorized"
+				 : gstatus == 403 ? "forbidden" : gstatus == 503 ? "overloaded" : "bad-request";
+		const char *title = gstatus == 413 ? "Request body too large" : gstatus == 401 ? "Unauthorized"
+				  : gstatus == 403 ? "Forbidden" : gstatus == 503 ? "Server busy" : "Bad request";
+		http_reply_problem(r, gstatus, slug, title, gdetail, NULL);
+		return;
+	}
 	if (qs && evhttp_parse_query_str(qs, &r->query) < 0) {
 		http_reply_problem(r, 400, "bad-query", "Malformed query string", NULL, NULL);
 		return;
@@ -450,6 +383,8 @@ static void *worker_main(void *arg)
 	w->db = NULL;
 	evhttp_free(w->http);
 	w->http = NULL;
+	connguard_free(w->guard);
+	w->guard = NULL;
 	return NULL;
 }
 
@@ -464,6 +399,7 @@ static int worker_init(struct worker *w, int index)
 	if (!w->base)
 		return -1;
 	w->http = evhttp_new(w->base);
+	w->guard = connguard_new(w->base, w->http, w, index);
 	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
 					    EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
 					    EVHTTP_REQ_OPTIONS);
@@ -667,6 +603,7 @@ int server_run(struct router *router, int schema_version, config_loader reload)
 	srv_router = router;
 	srv_schema_version = schema_version;
 	srv_reload = reload;
+	connguard_init(router, auth_cached_role, auth_prefetch);
 	evthread_use_pthreads();
 	signal(SIGPIPE, SIG_IGN);
 	listen_fd = socket_from_systemd();

@@ -21,7 +21,10 @@ struct config {
 	size_t max_headers;
 	int read_timeout;        /* seconds */
 	int write_timeout;       /* seconds */
-	int max_connections;     /* per daemon */
+	int max_connections;     /* per daemon, counted from accept */
+	int max_connections_per_address; /* per client address, 0 = no cap */
+	int keepalive_timeout;   /* seconds a connection may idle between requests */
+	size_t max_buffered;     /* request body bytes buffered by the whole daemon */
 	int drain_timeout;       /* seconds */
 	/* [database] */
 	char *db;                /* libpq conninfo or URI */

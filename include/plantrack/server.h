@@ -43,6 +43,8 @@ int server_run(struct router *router, int schema_version, config_loader reload);
 /* The struct req of a request, and whether it is draining (for handlers). */
 struct req;
 void server_finish_request(struct req *r);
+/* Just before the reply is handed to evhttp (r->ev is still valid). */
+void server_reply_starts(struct req *r);
 
 struct db_pool *worker_db(struct worker *w);
 struct event_base *worker_base(struct worker *w);

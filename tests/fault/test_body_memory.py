@@ -105,4 +105,31 @@ def test_authenticated_large_import_still_works():
     assert r.status == 200, r
 
 
+def test_daemon_wide_budget_is_503_beyond_it():
+    other = Daemon(db, config_text="[server]\nmax_buffered = 4194304\n")
+    other.start()
+    tok = other.token("supervisor")
+    assert http("GET", other.url + "/v1/plans", token=tok).status == 200  # token cached
+    socks, answers = [], []
+    for _ in range(3):
+        s = socket.create_connection(("127.0.0.1", other.port), timeout=5)
+        s.sendall(("POST /v1/plans/import HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+                   "Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n" % (tok, 3 * 1024 * 1024)).encode())
+        s.sendall(b"x" * 65536)
+        socks.append(s)
+    time.sleep(0.5)
+    for s in socks:
+        s.settimeout(0.5)
+        try:
+            answers.append(s.recv(4096))
+        except OSError:
+            answers.append(b"")
+        s.close()
+    refused = [a for a in answers if status_of(a) == 503]
+    print("3 x 3 MiB announced with max_buffered 4 MiB: %s" % [status_of(a) for a in answers])
+    assert len(refused) == 2 and all(b"\r\nRetry-After:" in a for a in refused), answers
+    assert wait_until(lambda: "plantrack_request_body_bytes 0" in http("GET", other.url + "/metrics").text, 5)
+    assert other.stop() == 0
+
+
 run(globals())

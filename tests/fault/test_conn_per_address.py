@@ -20,9 +20,7 @@ SILENT = 30
 
 def test_one_address_cannot_take_every_connection():
     db = Database()
-    port = harness.free_port()
-    # the later --listen wins: every local address, so 127.0.0.2 reaches the daemon too
-    d = Daemon(db, port=port, extra_args=["--listen", "0.0.0.0:%d" % port])
+    d = Daemon(db)
     d.start()
     socks = []
     try:
@@ -39,8 +37,9 @@ def test_one_address_cannot_take_every_connection():
             socks.append(s)
         time.sleep(0.5)
         t0 = time.time()
+        # from source address 127.0.0.2 (connecting *to* 127.0.0.2 would still come from 127.0.0.1)
         raw = raw_exchange(d.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-                           host="127.0.0.2", timeout=3)
+                           source="127.0.0.2", timeout=3)
         took = time.time() - t0
         print("hog opened %d connections; the other address got %d after %.3f s"
               % (len(socks), status_of(raw), took))

@@ -17,9 +17,10 @@
  */
 #include "plantrack/connguard.h"
 #include "plantrack/config.h"
-#include "plantrack/http.h"
+#include "plantrack/roles.h"
 #include "plantrack/log.h"
 #include "plantrack/router.h"
+#include "plantrack/xalloc.h"
 
 #include <arpa/inet.h>
 #include <event2/buffer.h>
@@ -44,6 +45,7 @@
 #define ADDR_BUCKETS 4096
 
 static const struct router *g_router;
+static int g_large_flag, g_role_mask;
 static connguard_role_fn g_role;
 static connguard_lookup_fn g_lookup;
 static _Atomic int total_conns;
@@ -79,11 +81,9 @@ static int addr_add(const unsigned char *key, int delta)
 	while (*pp && memcmp((*pp)->key, key, 16))
 		pp = &(*pp)->next;
 	if (!*pp && delta > 0) {
-		struct addr_node *node = calloc(1, sizeof *node);
-		if (node) {
-			memcpy(node->key, key, 16);
-			*pp = node;
-		}
+		struct addr_node *node = xcalloc(1, sizeof *node);
+		memcpy(node->key, key, 16);
+		*pp = node;
 	}
 	if (*pp) {
 		(*pp)->count += delta;
@@ -299,12 +299,8 @@ static void map_grow(struct connguard *g)
 	struct bufferevent **ok = g->map_keys;
 	struct gconn **ov = g->map_vals;
 	g->map_cap = old_cap ? old_cap * 2 : 256;
-	g->map_keys = calloc(g->map_cap, sizeof *g->map_keys);
-	g->map_vals = calloc(g->map_cap, sizeof *g->map_vals);
-	if (!g->map_keys || !g->map_vals) {
-		log_error("connguard: out of memory");
-		abort();
-	}
+	g->map_keys = xcalloc(g->map_cap, sizeof *g->map_keys);
+	g->map_vals = xcalloc(g->map_cap, sizeof *g->map_vals);
 	g->map_n = 0;
 	for (size_t i = 0; i < old_cap; i++)
 		if (ok[i])
@@ -710,9 +706,9 @@ static int head_step(struct gconn *c, struct evbuffer *src, struct evbuffer *dst
 		snprintf(detail, sizeof detail, "%s", h.error);
 	} else if (h.framing != CG_NO_BODY) {
 		int found, flags = route_flags_for(h.method, h.target, &found);
-		if (found && (flags & ROUTE_LARGE_BODY) && h.framing == CG_LENGTH && h.length > cfg->max_body) {
+		if (found && (flags & g_large_flag) && h.framing == CG_LENGTH && h.length > cfg->max_body) {
 			char tok[300];
-			int floor = flags & ROUTE_ROLE_MASK;
+			int floor = flags & g_role_mask;
 			if (!h.authorization[0] || !bearer(h.authorization, tok, sizeof tok)) {
 				status = 401;
 				snprintf(detail, sizeof detail, "a body above %zu bytes needs a valid token first", cfg->max_body);
@@ -743,7 +739,7 @@ static int head_step(struct gconn *c, struct evbuffer *src, struct evbuffer *dst
 									       : "the token could not be checked; retry");
 				} else if (role < floor) {
 					status = 403;
-					snprintf(detail, sizeof detail, "this needs the %s role", http_role_name((enum role)floor));
+					snprintf(detail, sizeof detail, "this needs the %s role", role_name((enum role)floor));
 				} else {
 					limit = cfg->max_import_body;
 				}
@@ -905,12 +901,12 @@ static enum bufferevent_filter_result in_filter(struct evbuffer *src, struct evb
 static struct bufferevent *make_bev(struct event_base *base, void *arg)
 {
 	struct connguard *g = arg;
-	struct gconn *c = calloc(1, sizeof *c);
+	struct gconn *c = xcalloc(1, sizeof *c);
 	struct bufferevent *under = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 	struct bufferevent *fbev = under ? bufferevent_filter_new(under, in_filter, out_filter, BEV_OPT_CLOSE_ON_FREE,
 								   gconn_free, c)
 					 : NULL;
-	if (!c || !fbev) {
+	if (!fbev) {
 		/* evhttp makes its own bufferevent then; this connection goes unguarded */
 		if (under)
 			bufferevent_free(under);
@@ -937,18 +933,19 @@ static struct bufferevent *make_bev(struct event_base *base, void *arg)
 	return fbev;
 }
 
-void connguard_init(const struct router *router, connguard_role_fn role, connguard_lookup_fn lookup)
+void connguard_init(const struct router *router, int large_flag, int role_mask, connguard_role_fn role,
+		    connguard_lookup_fn lookup)
 {
 	g_router = router;
+	g_large_flag = large_flag;
+	g_role_mask = role_mask;
 	g_role = role;
 	g_lookup = lookup;
 }
 
 struct connguard *connguard_new(struct event_base *base, struct evhttp *http, void *worker, int index)
 {
-	struct connguard *g = calloc(1, sizeof *g);
-	if (!g)
-		return NULL;
+	struct connguard *g = xcalloc(1, sizeof *g);
 	g->base = base;
 	g->http = http;
 	g->worker = worker;

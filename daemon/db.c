@@ -12,6 +12,7 @@
  */
 #include "plantrack/db.h"
 #include "plantrack/log.h"
+#include "plantrack/xalloc.h"
 
 #include <event2/event.h>
 #include <stdatomic.h>
@@ -26,6 +27,12 @@
 static const char *stmt_sql[DB_MAX_STMTS];
 static int stmt_n;
 static _Atomic unsigned long long errors_total;
+static char expected_api[65];   /* db_expect_api_checksum; "" checks nothing */
+
+void db_expect_api_checksum(const char *hex)
+{
+	snprintf(expected_api, sizeof expected_api, "%s", hex ? hex : "");
+}
 
 int db_stmt_register(const char *sql)
 {
@@ -86,6 +93,7 @@ struct db_pool {
 	struct query *head, *tail;
 	int waiting;
 	int schema_seen;
+	char api_seen[65];         /* api_state.checksum at the last setup */
 	char reason[256];
 };
 
@@ -99,9 +107,7 @@ static struct query *query_new(int stmt, int nparams, const char *const *values,
 	size_t bytes = sizeof(struct query) + (size_t)nparams * sizeof(char *);
 	for (int i = 0; i < nparams; i++)
 		bytes += values[i] ? strlen(values[i]) + 1 : 0;
-	struct query *q = malloc(bytes);
-	if (!q)
-		return NULL;
+	struct query *q = xmalloc(bytes);
 	q->next = NULL;
 	q->stmt = stmt;
 	q->nparams = nparams;
@@ -210,9 +216,50 @@ static void conn_on_timer(evutil_socket_t fd, short what, void *arg)
 	conn_start(arg);
 }
 
+void db_conn_params_init(struct db_conn_params *p, const char *conninfo)
+{
+	const char *user = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo ? conninfo : "", NULL);
+	for (PQconninfoOption *o = opts; o && o->keyword; o++)
+		if (!strcmp(o->keyword, "options") && o->val && *o->val)
+			user = o->val;
+	const char *ours = "-c search_path=" DB_SEARCH_PATH;
+	if (!user)
+		p->options = strdup(ours);
+	else if (strstr(user, "search_path"))
+		p->options = strdup(user);
+	else if ((p->options = malloc(strlen(user) + strlen(ours) + 2)) != NULL)
+		sprintf(p->options, "%s %s", user, ours);
+	PQconninfoFree(opts);
+	p->keys[0] = "dbname";
+	p->vals[0] = conninfo ? conninfo : "";
+	p->keys[1] = p->options ? "options" : NULL;
+	p->vals[1] = p->options;
+	p->keys[2] = NULL;
+	p->vals[2] = NULL;
+}
+
+void db_conn_params_free(struct db_conn_params *p)
+{
+	free(p->options);
+	p->options = NULL;
+}
+
+PGconn *db_connect_blocking(const char *conninfo)
+{
+	struct db_conn_params cp;
+	db_conn_params_init(&cp, conninfo);
+	PGconn *pg = PQconnectdbParams(cp.keys, cp.vals, 1);
+	db_conn_params_free(&cp);
+	return pg;
+}
+
 static void conn_start(struct conn *c)
 {
-	c->pg = PQconnectStart(c->pool->conninfo);
+	struct db_conn_params cp;
+	db_conn_params_init(&cp, c->pool->conninfo);
+	c->pg = PQconnectStartParams(cp.keys, cp.vals, 1);
+	db_conn_params_free(&cp);
 	if (!c->pg) {
 		conn_fail(c, "out of memory");
 		return;
@@ -230,10 +277,11 @@ static void conn_start(struct conn *c)
 /* Sends the next setup step for a freshly connected connection. */
 static int conn_send_setup(struct conn *c)
 {
-	char sql[256];
+	char sql[320];
 	snprintf(sql, sizeof sql,
 		 "SET statement_timeout = %d; SET idle_in_transaction_session_timeout = 60000; "
-		 "SELECT coalesce(max(version), 0) FROM schema_migrations",
+		 "SELECT coalesce((SELECT max(version) FROM public.schema_migrations), 0), "
+		 "(SELECT checksum FROM public.api_state)",
 		 c->pool->statement_timeout_ms);
 	c->state = C_SETUP;
 	return PQsendQuery(c->pg, sql);
@@ -329,6 +377,15 @@ static void conn_step_done(struct conn *c, PGresult *res)
 			conn_fail(c, msg);
 			return;
 		}
+		const char *api = res && PQntuples(res) == 1 && !PQgetisnull(res, 0, 1) ? PQgetvalue(res, 0, 1) : "";
+		snprintf(p->api_seen, sizeof p->api_seen, "%s", api);
+		if (expected_api[0] && strcmp(api, expected_api)) {
+			char msg[256];
+			snprintf(msg, sizeof msg, "database API checksum %.12s, this binary expects %.12s: run plantrackd migrate",
+				 *api ? api : "(none)", expected_api);
+			conn_fail(c, msg);
+			return;
+		}
 	}
 	if (c->state == C_SETUP || c->state == C_PREPARING) {
 		if (c->state == C_PREPARING)
@@ -413,7 +470,7 @@ static void conn_read(struct conn *c)
 			PQclear(done);
 			if (missing_table) {
 				char msg[160];
-				snprintf(msg, sizeof msg, "schema is behind: not migrated, migrations need %d (run plantrackd migrate)",
+				snprintf(msg, sizeof msg, "schema is behind: not migrated by this release, migrations need %d (run plantrackd migrate)",
 					 c->pool->schema_version);
 				c->pool->schema_seen = 0;
 				conn_fail(c, msg);
@@ -484,9 +541,7 @@ static void pool_pump(struct db_pool *p)
 
 static struct conn *conn_new(struct db_pool *p, int listener)
 {
-	struct conn *c = calloc(1, sizeof *c);
-	if (!c)
-		return NULL;
+	struct conn *c = xcalloc(1, sizeof *c);
 	c->pool = p;
 	c->fd = -1;
 	c->listener = listener;
@@ -512,11 +567,9 @@ static void conn_free(struct conn *c)
 struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int size,
 			    int queue_max, int statement_timeout_ms, int schema_version)
 {
-	struct db_pool *p = calloc(1, sizeof *p);
-	if (!p)
-		return NULL;
+	struct db_pool *p = xcalloc(1, sizeof *p);
 	p->base = base;
-	p->conninfo = strdup(conninfo ? conninfo : "");
+	p->conninfo = xstrdup(conninfo ? conninfo : "");
 	p->queue_max = queue_max;
 	p->statement_timeout_ms = statement_timeout_ms;
 	p->schema_version = schema_version;
@@ -524,6 +577,12 @@ struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int s
 	snprintf(p->reason, sizeof p->reason, "connecting");
 	db_pool_set_size(p, size);
 	return p;
+}
+
+void db_pool_set_queue(struct db_pool *p, int queue_max, int statement_timeout_ms)
+{
+	p->queue_max = queue_max;
+	p->statement_timeout_ms = statement_timeout_ms;
 }
 
 void db_pool_set_size(struct db_pool *p, int size)
@@ -539,10 +598,7 @@ void db_pool_set_size(struct db_pool *p, int size)
 			conn_start(c);
 	}
 	if (size > p->nconns) {
-		struct conn **nc = realloc(p->conns, (size_t)size * sizeof *nc);
-		if (!nc)
-			return;
-		p->conns = nc;
+		p->conns = xrealloc(p->conns, (size_t)size * sizeof *p->conns);
 		while (p->nconns < size)
 			p->conns[p->nconns++] = conn_new(p, 0);
 	} else {
@@ -557,7 +613,7 @@ int db_pool_listen(struct db_pool *p, const char *channel, db_notify_cb cb, void
 {
 	if (p->listen_conn)
 		return -1;
-	p->channel = strdup(channel);
+	p->channel = xstrdup(channel);
 	p->notify_cb = cb;
 	p->notify_arg = arg;
 	p->listen_conn = conn_new(p, 1);
@@ -601,8 +657,6 @@ int db_query(struct db_pool *p, int stmt, int nparams, const char *const *values
 	if (!idle && p->waiting >= p->queue_max)
 		return DB_QUEUE_FULL;
 	struct query *q = query_new(stmt, nparams, values, cb, arg);
-	if (!q)
-		return DB_QUEUE_FULL;
 	if (p->tail)
 		p->tail->next = q;
 	else
@@ -620,6 +674,7 @@ void db_pool_status(const struct db_pool *p, struct db_status *st)
 	st->size = p->size;
 	st->waiting = p->waiting;
 	st->schema = p->schema_seen;
+	snprintf(st->api_checksum, sizeof st->api_checksum, "%s", p->api_seen);
 	for (int i = 0; i < p->nconns; i++) {
 		enum conn_state s = p->conns[i]->state;
 		if (s == C_IDLE || s == C_BUSY)

@@ -8,13 +8,16 @@
 #include "plantrack/cli.h"
 #include "plantrack/config.h"
 #include "plantrack/log.h"
+#include "plantrack/db.h"
 #include "plantrack/migrate.h"
 #include "plantrack/routes.h"
 #include "plantrack/router.h"
 #include "plantrack/metrics.h"
 #include "plantrack/server.h"
+#include "plantrack/xalloc.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +50,7 @@ static const char *config_path;
 static void remember_flag(const char *section, const char *key, const char *value)
 {
 	if (nflag_settings < (int)(sizeof flag_settings / sizeof flag_settings[0]))
-		flag_settings[nflag_settings++] = (struct flag_setting){ section, key, strdup(value) };
+		flag_settings[nflag_settings++] = (struct flag_setting){ section, key, xstrdup(value) };
 }
 
 static int load_config(struct config *c, char *err, size_t errlen)
@@ -116,13 +119,19 @@ static int parse_flags(int argc, char **argv, struct cli_opts *o)
 
 static int cmd_serve(struct config *c)
 {
-	int schema = migrate_latest_version(c->migrations_dir);
-	if (schema < 0) {
-		log_warn("migrations directory %s is unreadable; readiness will not check the schema version",
-			 c->migrations_dir);
-		schema = 0;
+	/* Readiness wants the schema version and the API checksum this binary
+	 * ships (or the PLANTRACK_MIGRATIONS / paths.migrations directory's). */
+	char err[512];
+	struct migrate_set *set = migrate_set_load(c->migrations_dir, err, sizeof err);
+	int schema = 0;
+	if (set) {
+		schema = migrate_set_version(set);
+		db_expect_api_checksum(migrate_set_api_checksum(set));
+		migrate_set_free(set);
+	} else {
+		log_warn("%s; readiness will not check the schema version or the API checksum", err);
 	}
-	struct config *published = malloc(sizeof *published);
+	struct config *published = xmalloc(sizeof *published);
 	config_copy(published, c);
 	config_publish(published);
 	struct router *router = routes_build();
@@ -151,6 +160,8 @@ static int cmd_migrate(struct config *c)
 int main(int argc, char **argv)
 {
 	log_init();
+	/* One out-of-memory policy (xalloc.h), for jansson's allocations too. */
+	json_set_alloc_funcs(xmalloc, free);
 	if (argc < 2) {
 		fputs(usage, stderr);
 		return 2;

@@ -19,19 +19,17 @@ static const struct vfield plan_fields[] = {
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
 
-static int stmt_create, stmt_list, stmt_get, stmt_summary;
-
 static void handle_create(struct req *r)
 {
 	if (http_check_body(r, plan_fields))
 		return;
 	json_t *args = json_pack("{s:o,s:o,s:O}", "actor", http_actor(r), "cfg", http_cfg(r), "plan", r->json);
-	http_call_write(r, stmt_create, "pt_plan_create", args, NULL);
+	http_call_write(r, SQL_PLAN_CREATE, args, NULL);
 }
 
 static void handle_list(struct req *r)
 {
-	http_call_page(r, stmt_list, json_object(), NULL);
+	http_call_page(r, SQL_PLANS_LIST, json_object(), NULL);
 }
 
 static void handle_get(struct req *r)
@@ -46,7 +44,7 @@ static void handle_get(struct req *r)
 		return;
 	}
 	json_t *args = json_pack("{s:o,s:s,s:b}", "cfg", http_cfg(r), "id", id, "tree", include != NULL);
-	http_call(r, stmt_get, args, NULL);
+	http_call(r, SQL_PLAN_GET, args, NULL);
 }
 
 static void handle_summary(struct req *r)
@@ -54,15 +52,11 @@ static void handle_summary(struct req *r)
 	const char *id = http_id_param(r, "plan");
 	if (!id)
 		return;
-	http_call(r, stmt_summary, json_pack("{s:o,s:s}", "cfg", http_cfg(r), "id", id), NULL);
+	http_call(r, SQL_PLAN_SUMMARY, json_pack("{s:o,s:s}", "cfg", http_cfg(r), "id", id), NULL);
 }
 
 int plans_register(struct router *r)
 {
-	stmt_create = db_stmt_register("SELECT status, body::text FROM pt_plan_create($1::jsonb)");
-	stmt_list = db_stmt_register("SELECT status, body::text FROM pt_plans_list($1::jsonb)");
-	stmt_get = db_stmt_register("SELECT status, body::text FROM pt_plan_get($1::jsonb)");
-	stmt_summary = db_stmt_register("SELECT status, body::text FROM pt_plan_summary($1::jsonb)");
 	const int rd = ROLE_VIEWER | ROUTE_NEEDS_DB;
 	int rc = 0;
 	rc |= router_add(r, RM_POST, "/v1/plans", (void *)handle_create,

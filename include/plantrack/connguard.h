@@ -53,8 +53,11 @@ typedef int (*connguard_role_fn)(void *worker, const char *token);
  * when it cannot start (done is then not called). */
 typedef int (*connguard_lookup_fn)(void *worker, const char *token, void (*done)(void *arg, int role), void *arg);
 
-/* Once, before any guard exists. router is read by every worker. */
-void connguard_init(const struct router *router, connguard_role_fn role, connguard_lookup_fn lookup);
+/* Once, before any guard exists. router is read by every worker; a route
+ * whose flags have large_flag takes server.max_import_body from a token whose
+ * role is at least flags & role_mask. */
+void connguard_init(const struct router *router, int large_flag, int role_mask, connguard_role_fn role,
+		    connguard_lookup_fn lookup);
 
 /* A guard for one worker's evhttp (on that worker's base); installs its
  * bufferevent callback on http. worker is passed back to role/lookup. */

@@ -32,6 +32,7 @@ struct db_status {
 	int busy;          /* running a query */
 	int waiting;       /* queries queued */
 	int schema;        /* schema version seen, -1 unknown */
+	char api_checksum[65]; /* api_state.checksum seen, "" unknown */
 	char reason[256];  /* why not ready ("" when ready) */
 };
 
@@ -50,8 +51,32 @@ int db_query(struct db_pool *p, int stmt, int nparams, const char *const *values
 	     db_cb cb, void *arg);
 void db_pool_status(const struct db_pool *p, struct db_status *st);
 void db_pool_set_size(struct db_pool *p, int size);
+/* New limits for a reload: queries queued before 503 (now) and the
+ * statement_timeout of connections opened from now on. Worker thread. */
+void db_pool_set_queue(struct db_pool *p, int queue_max, int statement_timeout_ms);
 /* Opens one extra connection that LISTENs on channel and calls cb per NOTIFY. */
 int db_pool_listen(struct db_pool *p, const char *channel, db_notify_cb cb, void *arg);
+
+/* Every plantrack connection (pool, migrate, CLI) resolves names with
+ * search_path = api, public: the user's conninfo (key=value or URI) plus
+ * options "-c search_path=api,public", appended to the user's own options
+ * unless those already set search_path. Use keys/vals with
+ * PQconnectdbParams/PQconnectStartParams and expand_dbname = 1.
+ * The struct owns options; release it with db_conn_params_free. */
+#define DB_SEARCH_PATH "api,public"
+struct db_conn_params {
+	const char *keys[3];
+	const char *vals[3];
+	char *options;
+};
+void db_conn_params_init(struct db_conn_params *p, const char *conninfo);
+void db_conn_params_free(struct db_conn_params *p);
+/* Blocking connect with those parameters (command line only); never NULL. */
+PGconn *db_connect_blocking(const char *conninfo);
+
+/* The API set checksum (hex) connections must find in api_state before they
+ * count as ready; "" (the default) checks nothing. Set before the first pool. */
+void db_expect_api_checksum(const char *hex);
 
 /* Counters across all pools (for /metrics). */
 unsigned long long db_errors_total(void);

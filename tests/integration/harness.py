@@ -123,9 +123,11 @@ def conninfo_with(conninfo, **changes):
 
 
 def psql(conninfo, sql, check=True):
-    """Run SQL with psql (unaligned, tuples only); return stdout as text."""
+    """Run SQL with psql (unaligned, tuples only); return stdout as text.
+    search_path = api, public, as on every daemon connection."""
+    env = dict(os.environ, PGOPTIONS="-c search_path=api,public")
     p = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", conninfo,
-                        "-c", sql], capture_output=True, text=True, timeout=60)
+                        "-c", sql], capture_output=True, text=True, timeout=60, env=env)
     if check and p.returncode != 0:
         raise RuntimeError("psql failed (%d): %s\nSQL: %s" % (p.returncode, p.stderr.strip(), sql))
     return p.stdout

@@ -121,7 +121,8 @@ def test_sysusers_and_tmpfiles_apply():
 
 KNOWN = {
     "server": {"listen", "workers", "max_body", "max_import_body", "max_headers", "read_timeout",
-               "write_timeout", "max_connections", "drain_timeout"},
+               "write_timeout", "max_connections", "drain_timeout", "max_connections_per_address",
+               "keepalive_timeout", "max_buffered"},
     "database": {"conninfo", "pool", "queue", "statement_timeout_ms"},
     "log": {"level"},
     "lights": {"lag_points", "due_soon_days", "due_soon_progress"},

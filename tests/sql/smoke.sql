@@ -28,7 +28,7 @@ END $$;
 CREATE FUNCTION pg_temp.call(fn text, a jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE s int; b jsonb;
 BEGIN
-    EXECUTE format('SELECT status, body FROM public.%I($1)', fn) INTO s, b USING a;
+    EXECUTE format('SELECT status, body FROM api.%I($1)', fn) INTO s, b USING a;
     RETURN jsonb_build_object('status', s, 'body', b);
 END $$;
 

@@ -1,0 +1,134 @@
+-- sql/api/00_helpers.sql - shared helpers: timestamps, uuids, client errors, limits, units and scope.
+-- Part of the repeatable API set (docs/sql-api.md): migrate drops the api schema
+-- and re-creates it from every sql/api/*.sql file, in name order, in one
+-- transaction. Tables are public.*, API objects api.*: nothing depends on
+-- the caller's search_path.
+
+---------------------------------------------------------------------------
+-- small helpers
+---------------------------------------------------------------------------
+
+-- RFC 3339 UTC timestamp text.
+-- (to_jsonb of a timestamp is ISO 8601 whatever DateStyle says, and much faster than to_char)
+CREATE FUNCTION api.pt_ts(t timestamptz) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT (to_jsonb(t AT TIME ZONE 'UTC') #>> '{}') || 'Z'
+$$;
+
+-- text -> uuid, NULL when it is no uuid (never an error).
+CREATE FUNCTION api.pt_uuid(s text) RETURNS uuid
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN s ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$'
+                THEN s::uuid END
+$$;
+
+-- Raise a client error: code 'PT404' etc.
+CREATE FUNCTION api.pt_fail(code text, msg text, detail text DEFAULT NULL, hint jsonb DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = code, MESSAGE = msg,
+        DETAIL = coalesce(detail, ''), HINT = coalesce(hint::text, '');
+END $$;
+
+-- One-field 422.
+CREATE FUNCTION api.pt_fail422(field text, message text) RETURNS void
+LANGUAGE sql AS $$
+    SELECT api.pt_fail('PT422', 'Validation failed', field || ' ' || message,
+                          jsonb_build_array(jsonb_build_object('field', field, 'message', message)))
+$$;
+
+CREATE FUNCTION api.pt_today(cfg jsonb) RETURNS date
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(nullif(cfg->>'today', '')::date, current_date)
+$$;
+
+-- A jsonb string/null as text: empty strings count as absent.
+CREATE FUNCTION api.pt_text(v jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN jsonb_typeof(v) = 'string' THEN nullif(btrim(v #>> '{}'), '')
+                WHEN jsonb_typeof(v) IN ('number', 'boolean') THEN v #>> '{}' END
+$$;
+
+CREATE FUNCTION api.pt_texts(v jsonb) RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(array_agg(x ORDER BY n), '{}')
+      FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(v) = 'array' THEN v ELSE '[]' END)
+           WITH ORDINALITY AS e(x, n)
+     WHERE btrim(x) <> ''
+$$;
+
+CREATE FUNCTION api.pt_limit(a jsonb) RETURNS int
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT greatest(1, least(500, coalesce((a->>'limit')::int, 50)))
+$$;
+
+---------------------------------------------------------------------------
+-- units and scope
+---------------------------------------------------------------------------
+
+-- The unit called n (a root one preferred), created at the root on first use.
+CREATE FUNCTION api.pt_unit_ensure(n text) RETURNS uuid
+LANGUAGE plpgsql AS $$
+DECLARE u uuid;
+BEGIN
+    n := nullif(btrim(n), '');
+    IF n IS NULL THEN RETURN NULL; END IF;
+    SELECT id INTO u FROM public.units WHERE name = n
+     ORDER BY parent_id IS NOT NULL, created_at, id LIMIT 1;
+    IF u IS NULL THEN
+        INSERT INTO public.units (name) VALUES (n)
+        ON CONFLICT ((coalesce(parent_id, '00000000-0000-0000-0000-000000000000'::uuid)), name) DO NOTHING
+        RETURNING id INTO u;
+        IF u IS NULL THEN
+            SELECT id INTO u FROM public.units WHERE parent_id IS NULL AND name = n;
+        END IF;
+    END IF;
+    RETURN u;
+END $$;
+
+CREATE FUNCTION api.pt_unit_name(u uuid) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT name FROM public.units WHERE id = u
+$$;
+
+-- May actor write to a task whose lead unit is u? supervisor/admin: always;
+-- editor: when u is its unit or below it; anyone else: never.
+CREATE FUNCTION api.pt_in_scope(actor jsonb, u uuid) RETURNS boolean
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    role text := actor->>'role';
+    mine uuid := api.pt_uuid(actor->>'unit_id');
+BEGIN
+    IF role IN ('supervisor', 'admin') THEN RETURN true; END IF;
+    IF role IS DISTINCT FROM 'editor' OR mine IS NULL OR u IS NULL THEN RETURN false; END IF;
+    IF u = mine THEN RETURN true; END IF;
+    RETURN EXISTS (
+        WITH RECURSIVE up(id, depth) AS (
+            SELECT parent_id, 1 FROM public.units WHERE id = u
+            UNION ALL
+            SELECT un.parent_id, up.depth + 1 FROM public.units un JOIN up ON un.id = up.id
+             WHERE up.depth < 64)
+        SELECT 1 FROM up WHERE id = mine);
+END $$;
+
+CREATE FUNCTION api.pt_check_scope(actor jsonb, u uuid) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF NOT api.pt_in_scope(actor, u) THEN
+        PERFORM api.pt_fail('PT403', 'Forbidden',
+            CASE WHEN actor->>'role' = 'editor'
+                 THEN 'the task''s lead unit is not your unit or a unit below it'
+                 ELSE 'your role may not change this task' END);
+    END IF;
+END $$;
+
+-- The unit u and every unit below it.
+CREATE FUNCTION api.pt_unit_subtree(roots uuid[]) RETURNS uuid[]
+LANGUAGE sql STABLE AS $$
+    WITH RECURSIVE down(id, depth) AS (
+        SELECT unnest(roots), 0
+        UNION
+        SELECT un.id, down.depth + 1 FROM public.units un JOIN down ON un.parent_id = down.id
+         WHERE down.depth < 64)
+    SELECT coalesce(array_agg(DISTINCT id), '{}') FROM down
+$$;

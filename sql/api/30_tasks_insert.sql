@@ -1,0 +1,198 @@
+-- sql/api/30_tasks_insert.sql - creating tasks in bulk (plans and tasks share it).
+-- Part of the repeatable API set (docs/sql-api.md): migrate drops the api schema
+-- and re-creates it from every sql/api/*.sql file, in name order, in one
+-- transaction. Tables are public.*, API objects api.*: nothing depends on
+-- the caller's search_path.
+
+---------------------------------------------------------------------------
+-- creating tasks
+---------------------------------------------------------------------------
+
+-- Replace a task's targets with the list given, keeping ids by position.
+CREATE FUNCTION api.pt_set_targets(tid uuid, list jsonb) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    old uuid[];
+    x jsonb;
+    i int := 0;
+    cmp text;
+BEGIN
+    SELECT coalesce(array_agg(id ORDER BY ord, id), '{}') INTO old FROM public.targets WHERE task_id = tid;
+    FOR x IN SELECT e FROM jsonb_array_elements(CASE WHEN jsonb_typeof(list) = 'array' THEN list ELSE '[]' END) e LOOP
+        i := i + 1;
+        cmp := coalesce(api.pt_text(x->'comparator'), '=');
+        IF cmp NOT IN ('>=', '<=', '=') THEN
+            PERFORM api.pt_fail422('targets[' || (i - 1) || '].comparator', 'must be >=, <= or =');
+        END IF;
+        IF i <= cardinality(old) THEN
+            UPDATE public.targets SET ord = i, label = api.pt_text(x->'label'), value = (x->>'value')::numeric,
+                   unit = api.pt_text(x->'unit'), comparator = cmp,
+                   current = CASE WHEN x ? 'current' THEN (x->>'current')::numeric ELSE current END,
+                   text = api.pt_text(x->'text')
+             WHERE id = old[i];
+        ELSE
+            INSERT INTO public.targets (task_id, ord, label, value, unit, comparator, current, text)
+            VALUES (tid, i, api.pt_text(x->'label'), (x->>'value')::numeric, api.pt_text(x->'unit'), cmp,
+                    (x->>'current')::numeric, api.pt_text(x->'text'));
+        END IF;
+    END LOOP;
+    IF cardinality(old) > i THEN
+        DELETE FROM public.targets WHERE id = ANY (old[i + 1:]);
+    END IF;
+END $$;
+
+CREATE FUNCTION api.pt_set_milestones(tid uuid, list jsonb) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    old uuid[];
+    x jsonb;
+    i int := 0;
+BEGIN
+    SELECT coalesce(array_agg(id ORDER BY ord, id), '{}') INTO old FROM public.milestones WHERE task_id = tid;
+    FOR x IN SELECT e FROM jsonb_array_elements(CASE WHEN jsonb_typeof(list) = 'array' THEN list ELSE '[]' END) e LOOP
+        i := i + 1;
+        IF api.pt_text(x->'title') IS NULL THEN
+            PERFORM api.pt_fail422('milestones[' || (i - 1) || '].title', 'is required');
+        END IF;
+        IF i <= cardinality(old) THEN
+            UPDATE public.milestones SET ord = i, title = api.pt_text(x->'title'),
+                   due_date = nullif(x->>'due_date', '')::date
+             WHERE id = old[i];
+        ELSE
+            INSERT INTO public.milestones (task_id, ord, title, due_date)
+            VALUES (tid, i, api.pt_text(x->'title'), nullif(x->>'due_date', '')::date);
+        END IF;
+    END LOOP;
+    IF cardinality(old) > i THEN
+        DELETE FROM public.milestones WHERE id = ANY (old[i + 1:]);
+    END IF;
+END $$;
+
+-- Insert a list of task-in (with their children) under parent (NULL: top level)
+-- of plan; positions start at pos. Appends the new ids to ids (each level before
+-- its children). Set-based: a 10 000-row CSV import is a handful of statements.
+-- ibase: the index of list[0] in the client's array (for error paths).
+CREATE FUNCTION api.pt_tasks_insert(plan uuid, parent uuid, parent_code text, list jsonb, pos int,
+                                       actor jsonb, path text, INOUT ids uuid[], ibase int DEFAULT 0)
+LANGUAGE plpgsql AS $$
+DECLARE
+    bad record;
+    new_ids uuid[];
+    kid record;
+    u uuid;
+BEGIN
+    IF jsonb_typeof(list) IS DISTINCT FROM 'array' OR jsonb_array_length(list) = 0 THEN
+        RETURN;
+    END IF;
+    -- ord is document order: with subtrees, insert one element (and its subtree) at a time
+    IF jsonb_array_length(list) > 1 AND EXISTS (
+            SELECT 1 FROM jsonb_array_elements(list) e
+             WHERE jsonb_typeof(e->'children') = 'array' AND jsonb_array_length(e->'children') > 0) THEN
+        FOR kid IN SELECT e.x, e.n FROM jsonb_array_elements(list) WITH ORDINALITY AS e(x, n) ORDER BY e.n LOOP
+            ids := api.pt_tasks_insert(plan, parent, parent_code, jsonb_build_array(kid.x), pos + kid.n::int - 1,
+                                          actor, path, ids, ibase + kid.n::int - 1);
+        END LOOP;
+        RETURN;
+    END IF;
+    -- validation: the first offending element, by position
+    SELECT ibase + e.n - 1 AS i,
+           CASE WHEN jsonb_typeof(e.x) IS DISTINCT FROM 'object' OR api.pt_text(e.x->'title') IS NULL THEN 'title'
+                WHEN coalesce(api.pt_text(e.x->'status'), 'planned')
+                     NOT IN ('planned', 'in_progress', 'blocked', 'done', 'verified', 'cancelled') THEN 'status'
+                WHEN jsonb_typeof(e.x->'progress') = 'number' AND (e.x->>'progress')::numeric NOT BETWEEN 0 AND 100
+                     THEN 'progress'
+                WHEN api.pt_text(e.x->'status') = 'verified' THEN 'verified' END AS what
+      INTO bad
+      FROM jsonb_array_elements(list) WITH ORDINALITY AS e(x, n)
+     WHERE jsonb_typeof(e.x) IS DISTINCT FROM 'object' OR api.pt_text(e.x->'title') IS NULL
+        OR coalesce(api.pt_text(e.x->'status'), 'planned')
+           NOT IN ('planned', 'in_progress', 'blocked', 'done', 'verified', 'cancelled')
+        OR (jsonb_typeof(e.x->'progress') = 'number' AND (e.x->>'progress')::numeric NOT BETWEEN 0 AND 100)
+        OR (api.pt_text(e.x->'status') = 'verified' AND coalesce(actor->>'role', '') NOT IN ('supervisor', 'admin'))
+     ORDER BY e.n LIMIT 1;
+    IF bad.what = 'title' THEN
+        PERFORM api.pt_fail422(path || '[' || bad.i || '].title', 'is required');
+    ELSIF bad.what = 'status' THEN
+        PERFORM api.pt_fail422(path || '[' || bad.i || '].status', 'is not a status');
+    ELSIF bad.what = 'progress' THEN
+        PERFORM api.pt_fail422(path || '[' || bad.i || '].progress', 'must be from 0 to 100');
+    ELSIF bad.what = 'verified' THEN
+        PERFORM api.pt_fail('PT403', 'Forbidden', 'only a supervisor may create verified tasks');
+    END IF;
+    -- units, created on first use; an editor may only name units in its scope
+    FOR u IN SELECT api.pt_unit_ensure(n)
+               FROM (SELECT DISTINCT api.pt_text(e->'lead_unit') AS n FROM jsonb_array_elements(list) e
+                     UNION
+                     SELECT DISTINCT c FROM jsonb_array_elements(list) e, unnest(api.pt_texts(e->'co_units')) c) x
+              WHERE n IS NOT NULL LOOP
+    END LOOP;
+    IF actor->>'role' = 'editor' THEN
+        FOR u IN SELECT DISTINCT api.pt_unit_ensure(api.pt_text(e->'lead_unit')) FROM jsonb_array_elements(list) e LOOP
+            PERFORM api.pt_check_scope(actor, u);
+        END LOOP;
+    END IF;
+    WITH src AS (
+        SELECT e.x, e.n, coalesce(api.pt_text(e.x->'status'), 'planned') AS st,
+               jsonb_typeof(e.x->'progress') = 'number' AS has_prog
+          FROM jsonb_array_elements(list) WITH ORDINALITY AS e(x, n)),
+    ins AS (
+        INSERT INTO public.tasks (plan_id, parent_id, code, seq, title, body, lead_unit_id, co_unit_ids, owner,
+                                  leader, status, progress, own_progress_reported, start_date, due_date, cadence,
+                                  tags, closed_at)
+        SELECT plan, parent,
+               coalesce(api.pt_text(x->'code'),
+                        CASE WHEN parent_code IS NULL THEN (pos + n - 1)::text ELSE parent_code || '.' || (pos + n - 1) END),
+               coalesce((x->>'seq')::int, (pos + n - 1)::int), api.pt_text(x->'title'), api.pt_text(x->'body'),
+               api.pt_unit_ensure(api.pt_text(x->'lead_unit')),
+               (SELECT coalesce(array_agg(api.pt_unit_ensure(c.n) ORDER BY c.k), '{}')
+                  FROM unnest(api.pt_texts(x->'co_units')) WITH ORDINALITY AS c(n, k)),
+               api.pt_text(x->'owner'), api.pt_text(x->'leader'), st,
+               CASE WHEN st IN ('done', 'verified') THEN 100
+                    WHEN has_prog THEN round((x->>'progress')::numeric)::int ELSE 0 END,
+               st IN ('done', 'verified') OR coalesce(has_prog, false),
+               nullif(x->>'start_date', '')::date, nullif(x->>'due_date', '')::date,
+               api.pt_text(x->'cadence'), api.pt_texts(x->'tags'),
+               CASE WHEN st IN ('done', 'verified', 'cancelled') THEN now() END
+          FROM src ORDER BY n
+        RETURNING id, ord)
+    SELECT array_agg(id ORDER BY ord) INTO new_ids FROM ins;
+    ids := ids || new_ids;
+    IF parent IS NOT NULL THEN
+        UPDATE public.tasks SET child_count = child_count + cardinality(new_ids) WHERE id = parent;
+    END IF;
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(list) e, jsonb_array_elements(e->'targets') g
+                WHERE jsonb_typeof(e->'targets') = 'array'
+                  AND coalesce(api.pt_text(g->'comparator'), '=') NOT IN ('>=', '<=', '=')) THEN
+        PERFORM api.pt_fail422(path || '[].targets[].comparator', 'must be >=, <= or =');
+    END IF;
+    INSERT INTO public.targets (task_id, ord, label, value, unit, comparator, current, text)
+    SELECT new_ids[e.n], g.k, api.pt_text(g.x->'label'), (g.x->>'value')::numeric, api.pt_text(g.x->'unit'),
+           coalesce(api.pt_text(g.x->'comparator'), '='), (g.x->>'current')::numeric, api.pt_text(g.x->'text')
+      FROM jsonb_array_elements(list) WITH ORDINALITY AS e(x, n),
+           jsonb_array_elements(CASE WHEN jsonb_typeof(e.x->'targets') = 'array' THEN e.x->'targets' ELSE '[]' END)
+           WITH ORDINALITY AS g(x, k);
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(list) e, jsonb_array_elements(e->'milestones') m
+                WHERE jsonb_typeof(e->'milestones') = 'array' AND api.pt_text(m->'title') IS NULL) THEN
+        PERFORM api.pt_fail422(path || '[].milestones[].title', 'is required');
+    END IF;
+    INSERT INTO public.milestones (task_id, ord, title, due_date)
+    SELECT new_ids[e.n], m.k, api.pt_text(m.x->'title'), nullif(m.x->>'due_date', '')::date
+      FROM jsonb_array_elements(list) WITH ORDINALITY AS e(x, n),
+           jsonb_array_elements(CASE WHEN jsonb_typeof(e.x->'milestones') = 'array' THEN e.x->'milestones' ELSE '[]' END)
+           WITH ORDINALITY AS m(x, k);
+    FOR kid IN SELECT e.n, e.x->'children' AS children, t.code
+                 FROM jsonb_array_elements(list) WITH ORDINALITY AS e(x, n)
+                 JOIN public.tasks t ON t.id = new_ids[e.n]
+                WHERE jsonb_typeof(e.x->'children') = 'array' AND jsonb_array_length(e.x->'children') > 0
+                ORDER BY e.n LOOP
+        ids := api.pt_tasks_insert(plan, new_ids[kid.n], kid.code, kid.children, 1, actor,
+                                      path || '[' || (ibase + kid.n - 1) || '].children', ids);
+    END LOOP;
+END $$;
+
+-- Next sibling position under parent (or at the plan's top level).
+CREATE FUNCTION api.pt_next_pos(plan uuid, parent uuid) RETURNS int
+LANGUAGE sql STABLE AS $$
+    SELECT count(*)::int + 1 FROM public.tasks
+     WHERE plan_id = plan AND parent_id IS NOT DISTINCT FROM parent AND deleted_at IS NULL
+$$;

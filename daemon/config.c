@@ -53,6 +53,8 @@ static const struct config_key keys[] = {
 		"queued queries per worker before 503"),
 	KEY_NUM("database", "statement_timeout_ms", CONFIG_INT, statement_timeout_ms, 5000, 0, 3600000,
 		CONFIG_NEW_CONNECTIONS, "statement_timeout of each database connection"),
+	KEY_NUM("database", "deadline_ms", CONFIG_INT, deadline_ms, 0, 0, 3600000, CONFIG_LIVE,
+		"the daemon's own deadline per database call, queueing included; 0 = statement_timeout_ms + 1000"),
 	KEY_NUM("log", "level", CONFIG_LOG_LEVEL, log_level, LOG_LVL_INFO, LOG_LVL_ERROR, LOG_LVL_DEBUG,
 		CONFIG_LIVE, "debug, info, warning or error"),
 	KEY_NUM("lights", "lag_points", CONFIG_INT, lag_points, 20, 0, 100, CONFIG_LIVE,

@@ -61,6 +61,7 @@ static const char *reason_phrase(int status)
 	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
 	default: return "Status";
 	}
 }
@@ -168,6 +169,15 @@ static const char *problem_slug(int status)
 
 void http_reply_db_error(struct req *r, PGresult *res)
 {
+	if (!res && db_failed_by_deadline()) {
+		char detail[128];
+		snprintf(detail, sizeof detail, "the database did not answer within %d ms; retry",
+			 config_current()->deadline_ms > 0 ? config_current()->deadline_ms
+							  : config_current()->statement_timeout_ms + 1000);
+		evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Retry-After", "2");
+		http_reply_problem(r, 504, "database-timeout", "Database timeout", detail, NULL);
+		return;
+	}
 	if (!res) {
 		evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Retry-After", "2");
 		http_reply_problem(r, 503, "database-unavailable", "Database unavailable",

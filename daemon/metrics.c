@@ -178,8 +178,10 @@ static void render_pools(struct evbuffer *out)
 			    "# HELP plantrack_db_pool_waiting Queries waiting for a connection.\n"
 			    "# TYPE plantrack_db_pool_waiting gauge\nplantrack_db_pool_waiting %ld\n"
 			    "# HELP plantrack_db_errors_total Database errors (failed queries and lost connections).\n"
-			    "# TYPE plantrack_db_errors_total counter\nplantrack_db_errors_total %llu\n",
-			    size, ready, busy, waiting, db_errors_total());
+			    "# TYPE plantrack_db_errors_total counter\nplantrack_db_errors_total %llu\n"
+			    "# HELP plantrack_db_deadlines_total Database calls failed by database.deadline_ms.\n"
+			    "# TYPE plantrack_db_deadlines_total counter\nplantrack_db_deadlines_total %llu\n",
+			    size, ready, busy, waiting, db_errors_total(), db_deadlines_total());
 }
 
 static void render_connections(struct evbuffer *out)

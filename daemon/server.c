@@ -53,6 +53,7 @@ static void worker_apply_limits(struct worker *w)
 	evhttp_set_timeout(w->http, c->read_timeout > c->write_timeout ? c->read_timeout : c->write_timeout);
 	db_pool_set_size(w->db, c->pool);
 	db_pool_set_queue(w->db, c->queue, c->statement_timeout_ms);
+	db_pool_set_deadline(w->db, c->deadline_ms);
 }
 
 /* Takes the snapshot the main thread handed over (if any) and applies it. */

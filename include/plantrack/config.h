@@ -37,6 +37,7 @@ struct config {
 	int pool;                /* connections per worker */
 	int queue;               /* queued queries per worker before 503 */
 	int statement_timeout_ms;
+	int deadline_ms;         /* per database call, 0 = statement_timeout_ms + 1000 */
 	/* [log] */
 	int log_level;
 	/* [lights] */

@@ -123,7 +123,7 @@ KNOWN = {
     "server": {"listen", "workers", "max_body", "max_import_body", "max_headers", "read_timeout",
                "write_timeout", "max_connections", "drain_timeout", "max_connections_per_address",
                "keepalive_timeout", "max_buffered"},
-    "database": {"conninfo", "pool", "queue", "statement_timeout_ms"},
+    "database": {"conninfo", "pool", "queue", "statement_timeout_ms", "deadline_ms"},
     "log": {"level"},
     "lights": {"lag_points", "due_soon_days", "due_soon_progress"},
     "auth": {"token_cache_ttl"},

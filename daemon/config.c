@@ -2,6 +2,7 @@
  * config.c - defaults, ini parsing, environment and the published snapshot.
  */
 #include "plantrack/config.h"
+#include "plantrack/netpolicy.h"
 #include "plantrack/log.h"
 #include "plantrack/xalloc.h"
 
@@ -65,6 +66,9 @@ static const struct config_key keys[] = {
 		"progress below which a task due soon turns yellow"),
 	KEY_NUM("auth", "token_cache_ttl", CONFIG_INT, token_cache_ttl, 5, 0, 3600, CONFIG_LIVE,
 		"seconds a looked-up token is cached per worker"),
+	KEY_STR("webhooks", "allow", webhook_allow, "", 0, 4096, CONFIG_LIVE,
+		"CIDR blocks webhooks may reach although they are loopback, private, link-local or "
+		"metadata addresses (\"10.0.0.0/8, fd00::/8\"); empty = public addresses only"),
 	KEY_STR("paths", "migrations", migrations_dir, NULL, 0, 4096, CONFIG_RESTART,
 		"directory of NNNN_*.sql migrations and api/ (empty = the copies compiled into the binary)"),
 	KEY_STR("paths", "web", web_dir, NULL, 0, 4096, CONFIG_RESTART,
@@ -403,6 +407,14 @@ int config_validate(const struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "server.max_import_body must be at least server.max_body");
 		return -1;
 	}
+	struct netcidr *allow;
+	size_t nallow;
+	char why[200];
+	if (netpolicy_parse_list(c->webhook_allow, &allow, &nallow, why, sizeof why)) {
+		snprintf(err, errlen, "webhooks.allow: %s", why);
+		return -1;
+	}
+	free(allow);
 	return 0;
 }
 

@@ -46,6 +46,8 @@ struct config {
 	int due_soon_progress;
 	/* [auth] */
 	int token_cache_ttl;     /* seconds */
+	/* [webhooks] */
+	char *webhook_allow;     /* CIDRs webhooks may reach beyond public addresses */
 	/* [paths] */
 	char *migrations_dir;
 	char *web_dir;

@@ -658,7 +658,7 @@ static int route_flags_for(const char *method, const char *target, int *found)
 	*found = 0;
 	if (!bit || !g_router)
 		return 0;
-	char path[2048];
+	char path[sizeof ((struct connguard_head *)0)->target];
 	size_t n = strcspn(target, "?#");
 	if (n >= sizeof path)
 		return 0;

@@ -189,6 +189,13 @@ void dispatch_request(struct evhttp_request *ev, void *arg)
 	const char *qs = uri ? evhttp_uri_get_query(uri) : NULL;
 	if (guard_verdict(r))
 		return;
+	/* A NUL byte would end the decoded path or a query value early, so what
+	 * is checked would differ from what was sent. */
+	const char *raw = evhttp_request_get_uri(ev);
+	if (raw && strcasestr(raw, "%00")) {
+		http_reply_problem(r, 400, "bad-request", "Bad request", "the path or query holds %00 (a NUL byte)", NULL);
+		return;
+	}
 	if (qs && evhttp_parse_query_str(qs, &r->query) < 0) {
 		http_reply_problem(r, 400, "bad-query", "Malformed query string", NULL, NULL);
 		return;
@@ -203,6 +210,8 @@ void dispatch_req(struct req *r)
 	const struct config *c = config_current();
 	if (w->draining) {
 		evhttp_add_header(evhttp_request_get_output_headers(ev), "Connection", "close");
+		/* another instance (or this one, restarted) will take it */
+		evhttp_add_header(evhttp_request_get_output_headers(ev), "Retry-After", "1");
 		http_reply_problem(r, 503, "shutting-down", "Shutting down", "the server is draining", NULL);
 		return;
 	}

@@ -85,7 +85,7 @@ enum connguard_framing { CG_NO_BODY = 0, CG_LENGTH, CG_CHUNKED };
 struct connguard_head {
 	size_t head_len;              /* bytes up to and including the blank line */
 	char method[16];
-	char target[2048];            /* as sent (path and query) */
+	char target[8192];            /* as sent (path and query) */
 	enum connguard_framing framing;
 	unsigned long long length;    /* CG_LENGTH */
 	char authorization[512];      /* "" when absent */

@@ -246,6 +246,9 @@ void http_reply_result(struct req *r, PGresult *res)
 		return;
 	}
 	const char *body = PQgetvalue(res, 0, 1);
+	/* A fourth column is the id of the event the write emitted (sqlcalls.c). */
+	if (PQnfields(res) >= 4 && !PQgetisnull(res, 0, 3) && *PQgetvalue(res, 0, 3) && status >= 200 && status < 300)
+		evhttp_add_header(evhttp_request_get_output_headers(r->ev), "X-Event-Id", PQgetvalue(res, 0, 3));
 	if (PQnfields(res) >= 3 && !PQgetisnull(res, 0, 2)) {
 		char etag[40];
 		snprintf(etag, sizeof etag, "\"%s\"", PQgetvalue(res, 0, 2));

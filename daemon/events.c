@@ -69,7 +69,11 @@ static void waiter_unlink(struct waiter *wt)
 
 static void reply_empty(struct req *r, long long after)
 {
-	http_reply_json(r, 200, json_pack("{s:[],s:I}", "events", "next_after", (json_int_t)after));
+	json_t *page = json_pack("{s:[],s:I}", "events", "next_after", (json_int_t)after);
+	struct event_req *er = r->handler_data;
+	if (er && er->wait_for)
+		json_object_set_new(page, "published", json_false());
+	http_reply_json(r, 200, page);
 }
 
 static void waiter_timeout(evutil_socket_t fd, short what, void *arg)
@@ -191,6 +195,13 @@ static void handle_events(struct req *r)
 	er->limit = (int)limit;
 	er->wait_for = wait_for > 0 ? wait_for : 0;
 	r->handler_data = er;
+	/* A waiting request listens before its first read: a NOTIFY that arrives
+	 * while that read runs (for an event it did not see) then reads again
+	 * instead of being lost until the next event or the timeout. */
+	if (er->wait > 0) {
+		park(r, er);
+		er->waiter->querying = 1;
+	}
 	query_events(r);
 }
 

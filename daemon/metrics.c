@@ -3,6 +3,7 @@
  * in the Prometheus text exposition format (see metrics.h).
  */
 #include "plantrack/metrics.h"
+#include "plantrack/connguard.h"
 #include "plantrack/db.h"
 #include "plantrack/router.h"
 #include "plantrack/xalloc.h"
@@ -177,8 +178,22 @@ static void render_pools(struct evbuffer *out)
 			    "# HELP plantrack_db_pool_waiting Queries waiting for a connection.\n"
 			    "# TYPE plantrack_db_pool_waiting gauge\nplantrack_db_pool_waiting %ld\n"
 			    "# HELP plantrack_db_errors_total Database errors (failed queries and lost connections).\n"
-			    "# TYPE plantrack_db_errors_total counter\nplantrack_db_errors_total %llu\n",
-			    size, ready, busy, waiting, db_errors_total());
+			    "# TYPE plantrack_db_errors_total counter\nplantrack_db_errors_total %llu\n"
+			    "# HELP plantrack_db_deadlines_total Database calls failed by database.deadline_ms.\n"
+			    "# TYPE plantrack_db_deadlines_total counter\nplantrack_db_deadlines_total %llu\n",
+			    size, ready, busy, waiting, db_errors_total(), db_deadlines_total());
+}
+
+static void render_connections(struct evbuffer *out)
+{
+	evbuffer_add_printf(out,
+			    "# HELP plantrack_connections Open client connections (counted from accept).\n"
+			    "# TYPE plantrack_connections gauge\nplantrack_connections %d\n"
+			    "# HELP plantrack_connections_refused_total Connections closed at accept (server.max_connections or max_connections_per_address).\n"
+			    "# TYPE plantrack_connections_refused_total counter\nplantrack_connections_refused_total %llu\n"
+			    "# HELP plantrack_request_body_bytes Request body bytes reserved by requests being received (server.max_buffered).\n"
+			    "# TYPE plantrack_request_body_bytes gauge\nplantrack_request_body_bytes %zu\n",
+			    connguard_connections(), connguard_refused_total(), connguard_buffered_bytes());
 }
 
 void metrics_render(struct evbuffer *out)
@@ -188,4 +203,5 @@ void metrics_render(struct evbuffer *out)
 	render_requests(out);
 	render_latency(out);
 	render_pools(out);
+	render_connections(out);
 }

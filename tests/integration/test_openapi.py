@@ -31,7 +31,7 @@ with open(DOC_PATH, "rb") as f:
 DOC = json.loads(DOC_BYTES.decode("utf-8"))
 
 db = Database()
-daemon = Daemon(db)
+daemon = Daemon(db, config_text="[webhooks]\n# the receivers of these tests listen on 127.0.0.1\nallow = 127.0.0.0/8\n")
 daemon.start()
 admin = daemon.token("admin")
 supervisor = daemon.token("supervisor")

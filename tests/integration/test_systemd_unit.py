@@ -159,11 +159,13 @@ def test_no_database_configured_skips_the_start():
 
 KNOWN = {
     "server": {"listen", "workers", "max_body", "max_import_body", "max_headers", "read_timeout",
-               "write_timeout", "max_connections", "drain_timeout"},
-    "database": {"conninfo", "pool", "queue", "statement_timeout_ms"},
+               "write_timeout", "max_connections", "drain_timeout", "max_connections_per_address",
+               "keepalive_timeout", "max_buffered"},
+    "database": {"conninfo", "pool", "queue", "statement_timeout_ms", "deadline_ms"},
     "log": {"level"},
     "lights": {"lag_points", "due_soon_days", "due_soon_progress"},
     "auth": {"token_cache_ttl"},
+    "webhooks": {"allow"},
     "paths": {"migrations", "web", "openapi"},
 }
 

@@ -4,6 +4,7 @@
 #include "plantrack/config.h"
 #include "plantrack/netpolicy.h"
 #include "plantrack/log.h"
+#include "plantrack/period.h"
 #include "plantrack/xalloc.h"
 
 #include <ctype.h>
@@ -64,11 +65,45 @@ static const struct config_key keys[] = {
 		"days before the due date that count as due soon"),
 	KEY_NUM("lights", "due_soon_progress", CONFIG_INT, due_soon_progress, 80, 0, 100, CONFIG_LIVE,
 		"progress below which a task due soon turns yellow"),
+	KEY_NUM("lights", "red_lag_points", CONFIG_INT, red_lag_points, -1, -1, 100, CONFIG_LIVE,
+		"progress points behind 序时进度 that turn a task red; off (-1) = never"),
+	KEY_NUM("lights", "working_days", CONFIG_INT, working_days, 0, 0, 1, CONFIG_LIVE,
+		"on (1): 序时进度 counts the calendar's working days; off (0): calendar days"),
+	KEY_STR("clock", "timezone", timezone, "Asia/Shanghai", 1, 64, CONFIG_LIVE,
+		"IANA time zone in which days start and end"),
+	KEY_STR("clock", "today", today, "", 0, 10, CONFIG_LIVE,
+		"YYYY-MM-DD pins today (tests; also PLANTRACK_TODAY); empty = the real day"),
+	KEY_NUM("ranking", "on_time_weight", CONFIG_INT, ranking_on_time, 40, 0, 1000, CONFIG_LIVE,
+		"weight of on-time completion in the 季度赛马 score"),
+	KEY_NUM("ranking", "progress_weight", CONFIG_INT, ranking_progress, 40, 0, 1000, CONFIG_LIVE,
+		"weight of progress against 序时进度"),
+	KEY_NUM("ranking", "red_weight", CONFIG_INT, ranking_red, 20, 0, 1000, CONFIG_LIVE,
+		"weight of the share not red"),
+	KEY_NUM("ranking", "list_size", CONFIG_INT, ranking_list_size, 3, 0, 100, CONFIG_LIVE,
+		"units on the red list and on the black list"),
 	KEY_NUM("auth", "token_cache_ttl", CONFIG_INT, token_cache_ttl, 5, 0, 3600, CONFIG_LIVE,
 		"seconds a looked-up token is cached per worker"),
 	KEY_STR("webhooks", "allow", webhook_allow, "", 0, 4096, CONFIG_LIVE,
 		"CIDR blocks webhooks may reach although they are loopback, private, link-local or "
 		"metadata addresses (\"10.0.0.0/8, fd00::/8\"); empty = public addresses only"),
+	KEY_NUM("attachments", "max_size", CONFIG_SIZE, max_attachment, 20 * 1024 * 1024, 1024, 1L << 30, CONFIG_LIVE,
+		"largest evidence file in bytes (413 above)"),
+	KEY_NUM("workflow", "create_units", CONFIG_INT, create_units, 1, 0, 1, CONFIG_LIVE,
+		"1: a supervisor naming an unknown unit creates it; 0: 422"),
+	KEY_NUM("workflow", "sign_days", CONFIG_INT, sign_days, 3, 0, 366, CONFIG_LIVE,
+		"working days an assigned task may wait for 签收"),
+	KEY_NUM("workflow", "verify_self", CONFIG_INT, verify_self, 0, 0, 1, CONFIG_LIVE,
+		"1: who reported a task done may also verify it (one-person offices)"),
+	KEY_NUM("reminders", "interval", CONFIG_INT, reminders_interval, 60, 0, 86400, CONFIG_LIVE,
+		"seconds between reminder runs; 0 = off"),
+	KEY_NUM("reminders", "due_soon_days", CONFIG_INT, reminder_days, 3, 0, 366, CONFIG_LIVE,
+		"task.due_soon this many working days before the due date"),
+	KEY_NUM("reminders", "overdue_level2", CONFIG_INT, overdue_level2, 6, 1, 3660, CONFIG_LIVE,
+		"days overdue from which task.overdue is level 2 (分管领导)"),
+	KEY_NUM("reminders", "overdue_level3", CONFIG_INT, overdue_level3, 11, 1, 3660, CONFIG_LIVE,
+		"days overdue from which task.overdue is level 3 (the plan's owner)"),
+	KEY_STR("reminders", "quiet_hours", quiet_hours, "", 0, 11, CONFIG_LIVE,
+		"HH:MM-HH:MM local time in which reminder webhooks wait; empty = none"),
 	KEY_STR("paths", "migrations", migrations_dir, NULL, 0, 4096, CONFIG_RESTART,
 		"directory of NNNN_*.sql migrations and api/ (empty = the copies compiled into the binary)"),
 	KEY_STR("paths", "web", web_dir, NULL, 0, 4096, CONFIG_RESTART,
@@ -152,6 +187,20 @@ static int parse_long(const char *v, long min, long max, long *out)
 	return 0;
 }
 
+int config_parse_quiet_hours(const char *v, int *from, int *to)
+{
+	*from = *to = -1;
+	if (!v || !*v)
+		return 0;
+	int h1, m1, h2, m2, n = 0;
+	if (sscanf(v, "%2d:%2d-%2d:%2d%n", &h1, &m1, &h2, &m2, &n) != 4 || v[n] || h1 > 23 || h2 > 23 ||
+	    m1 > 59 || m2 > 59 || h1 < 0 || h2 < 0 || m1 < 0 || m2 < 0)
+		return -1;
+	*from = h1 * 60 + m1;
+	*to = h2 * 60 + m2;
+	return 0;
+}
+
 static int set_string(char **slot, const char *value)
 {
 	char *copy = xstrdup(value);
@@ -167,6 +216,41 @@ int config_set(struct config *c, const char *section, const char *key, const cha
 	if (!k) {
 		snprintf(err, errlen, "unknown setting %s.%s", section, key);
 		return -1;
+	}
+	/* values the table's types do not say: on/off, off, dates, zone names, windows */
+	if (!strcmp(section, "lights") && !strcmp(key, "working_days")) {
+		if (strcmp(value, "on") && strcmp(value, "off")) {
+			snprintf(err, errlen, "lights.working_days: expected on or off, got \"%s\"", value);
+			return -1;
+		}
+		value = !strcmp(value, "on") ? "1" : "0";
+	}
+	if (!strcmp(section, "lights") && !strcmp(key, "red_lag_points")) {
+		if (!strcmp(value, "off"))
+			value = "-1";
+		else if (!strcmp(value, "-1")) {
+			snprintf(err, errlen, "lights.red_lag_points: expected off or an integer from 0 to 100, got \"-1\"");
+			return -1;
+		}
+	}
+	if (!strcmp(section, "clock") && !strcmp(key, "today") && *value &&
+	    period_as_of("clock.today", value, (char[11]){ 0 }, err, errlen))
+		return -1;
+	if (!strcmp(section, "clock") && !strcmp(key, "timezone")) {
+		size_t n = strlen(value);
+		if (n == 0 || n > 64 || strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-") != n) {
+			snprintf(err, errlen, "clock.timezone: expected an IANA time zone name such as Asia/Shanghai, got \"%s\"",
+				 value);
+			return -1;
+		}
+	}
+	if (!strcmp(section, "reminders") && !strcmp(key, "quiet_hours")) {
+		int from, to;
+		if (config_parse_quiet_hours(value, &from, &to)) {
+			snprintf(err, errlen, "reminders.quiet_hours: expected HH:MM-HH:MM (local time) or empty, got \"%s\"",
+				 value);
+			return -1;
+		}
 	}
 	void *slot = slot_of(c, k);
 	long n;
@@ -357,6 +441,9 @@ void config_apply_env(struct config *c)
 		set_string(&c->listen, v);
 	if ((v = getenv("PLANTRACK_MIGRATIONS")) && *v)
 		set_string(&c->migrations_dir, v);
+	char day[11];
+	if ((v = getenv("PLANTRACK_TODAY")) && *v && !period_as_of("PLANTRACK_TODAY", v, day, NULL, 0))
+		set_string(&c->today, day);
 }
 
 /* Empty paths mean the copies compiled into the binary (embed.h): the
@@ -415,6 +502,10 @@ int config_validate(const struct config *c, char *err, size_t errlen)
 		return -1;
 	}
 	free(allow);
+	if (c->overdue_level3 < c->overdue_level2) {
+		snprintf(err, errlen, "reminders.overdue_level3 must be at least reminders.overdue_level2");
+		return -1;
+	}
 	return 0;
 }
 

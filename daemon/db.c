@@ -121,6 +121,9 @@ struct query {
 	int stmt;
 	int nparams;
 	char **values;      /* points into the same allocation */
+	int *lengths;       /* NULL: every value is text; else -1 text, >= 0 binary of that length */
+	int *formats;
+	int result_format;  /* 0 text, 1 binary */
 	db_cb cb;
 	void *arg;
 	uint64_t deadline_ns;  /* answered with a failure when still waiting or running then */
@@ -171,28 +174,46 @@ static void conn_on_event(evutil_socket_t fd, short what, void *arg);
 static void conn_dispatch(struct conn *c);
 static void pool_pump(struct db_pool *p);
 
-static struct query *query_new(int stmt, int nparams, const char *const *values, db_cb cb, void *arg)
+static struct query *query_new(int stmt, int nparams, const char *const *values, const int *lengths,
+			       int result_format, db_cb cb, void *arg)
 {
 	size_t bytes = sizeof(struct query) + (size_t)nparams * sizeof(char *);
+	if (lengths)
+		bytes += 2 * (size_t)nparams * sizeof(int);
 	for (int i = 0; i < nparams; i++)
-		bytes += values[i] ? strlen(values[i]) + 1 : 0;
+		if (values[i])
+			bytes += (lengths && lengths[i] >= 0 ? (size_t)lengths[i] : strlen(values[i])) + 1;
 	struct query *q = xmalloc(bytes);
 	q->next = NULL;
 	q->stmt = stmt;
 	q->nparams = nparams;
 	q->values = (char **)(q + 1);
+	q->lengths = NULL;
+	q->formats = NULL;
+	q->result_format = result_format;
 	q->cb = cb;
 	q->arg = arg;
 	char *cursor = (char *)(q->values + nparams);
+	if (lengths) {
+		q->lengths = (int *)cursor;
+		q->formats = q->lengths + nparams;
+		cursor = (char *)(q->formats + nparams);
+	}
 	for (int i = 0; i < nparams; i++) {
+		int bin = lengths && lengths[i] >= 0;
+		if (lengths) {
+			q->lengths[i] = bin ? lengths[i] : 0;
+			q->formats[i] = bin;
+		}
 		if (!values[i]) {
 			q->values[i] = NULL;
 			continue;
 		}
-		size_t len = strlen(values[i]) + 1;
+		size_t len = bin ? (size_t)lengths[i] : strlen(values[i]);
 		memcpy(cursor, values[i], len);
+		cursor[len] = 0;
 		q->values[i] = cursor;
-		cursor += len;
+		cursor += len + 1;
 	}
 	return q;
 }
@@ -610,7 +631,8 @@ static void conn_dispatch(struct conn *c)
 	c->q = q;
 	c->state = C_BUSY;
 	c->since_ns = now_ns();
-	if (!PQsendQueryPrepared(c->pg, name, q->nparams, (const char *const *)q->values, NULL, NULL, 0)) {
+	if (!PQsendQueryPrepared(c->pg, name, q->nparams, (const char *const *)q->values, q->lengths, q->formats,
+				 q->result_format)) {
 		conn_fail(c, PQerrorMessage(c->pg));
 		return;
 	}
@@ -678,7 +700,7 @@ static void send_probe(struct db_pool *p, uint64_t now)
 		struct conn *c = p->conns[i];
 		if (c->state != C_IDLE || c->retire)
 			continue;
-		struct query *q = query_new(probe_stmt, 0, NULL, on_probe, p);
+		struct query *q = query_new(probe_stmt, 0, NULL, NULL, 0, on_probe, p);
 		q->deadline_ns = now + (uint64_t)p->deadline_ms * 1000000ULL;
 		char name[16];
 		snprintf(name, sizeof name, "pt%d", probe_stmt);
@@ -833,6 +855,12 @@ void db_pool_free(struct db_pool *p)
 int db_query(struct db_pool *p, int stmt, int nparams, const char *const *values,
 	     db_cb cb, void *arg)
 {
+	return db_query_ex(p, stmt, nparams, values, NULL, 0, cb, arg);
+}
+
+int db_query_ex(struct db_pool *p, int stmt, int nparams, const char *const *values, const int *lengths,
+		int result_format, db_cb cb, void *arg)
+{
 	struct conn *idle = NULL;
 	int ready = 0;
 	for (int i = 0; i < p->nconns; i++) {
@@ -846,7 +874,7 @@ int db_query(struct db_pool *p, int stmt, int nparams, const char *const *values
 		return DB_UNAVAILABLE;
 	if (!idle && p->waiting >= p->queue_max)
 		return DB_QUEUE_FULL;
-	struct query *q = query_new(stmt, nparams, values, cb, arg);
+	struct query *q = query_new(stmt, nparams, values, lengths, result_format, cb, arg);
 	q->deadline_ns = now_ns() + (uint64_t)p->deadline_ms * 1000000ULL;
 	if (p->tail)
 		p->tail->next = q;

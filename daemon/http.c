@@ -10,6 +10,7 @@
 #include "plantrack/hash.h"
 #include "plantrack/log.h"
 #include "plantrack/metrics.h"
+#include "plantrack/period.h"
 #include "plantrack/worker.h"
 
 #include <event2/buffer.h>
@@ -200,6 +201,24 @@ void http_reply_db_error(struct req *r, PGresult *res)
 			errors = NULL;
 		}
 		const char *slug = problem_slug(status);
+		/* the workflow rules each have their own problem type */
+		static const struct { int status; const char *phrase, *slug; } rules[] = {
+			{ 409, "file a change request", "change-control" },
+			{ 409, "already pending", "change-pending" },
+			{ 409, "is not pending", "change-decided" },
+			{ 409, "only a done task", "not-done" },
+			{ 409, "awaiting signature", "not-assigned" },
+			{ 409, "already approved", "plan-approved" },
+			{ 403, "your own request", "own-request" },
+			{ 403, "second person", "second-person" },
+			{ 403, "co-operating unit", "co-unit-limit" },
+			{ 403, "out of scope", "out-of-scope" },
+		};
+		for (size_t i = 0; msg && i < sizeof rules / sizeof rules[0]; i++)
+			if (rules[i].status == status && strstr(msg, rules[i].phrase)) {
+				slug = rules[i].slug;
+				break;
+			}
 		if (status == 409 && msg && strstr(msg, "transition"))
 			slug = "invalid-transition";
 		if (status == 409 && msg && strstr(msg, "in progress"))
@@ -270,8 +289,14 @@ static void on_call_done(PGresult *res, void *arg)
 
 void http_call_params(struct req *r, enum sql_call call, int n, const char *const *params, http_result_fn done)
 {
+	http_call_bin(r, call, n, params, NULL, 0, done);
+}
+
+void http_call_bin(struct req *r, enum sql_call call, int n, const char *const *params, const int *lengths,
+		   int result_format, http_result_fn done)
+{
 	r->pending = done;
-	int rc = db_query(worker_db(r->w), sql_stmt(call), n, params, on_call_done, r);
+	int rc = db_query_ex(worker_db(r->w), sql_stmt(call), n, params, lengths, result_format, on_call_done, r);
 	if (rc == DB_OK)
 		return;
 	evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Retry-After", rc == DB_QUEUE_FULL ? "1" : "2");
@@ -336,17 +361,92 @@ void http_reply_invalid(struct req *r, int rc, json_t *errors, const char *unkno
 
 json_t *http_actor(struct req *r)
 {
-	return json_pack("{s:s?,s:s,s:s,s:s?}", "token_id", r->tok.id[0] ? r->tok.id : NULL,
+	return json_pack("{s:s?,s:s,s:s,s:s?,s:s}", "token_id", r->tok.id[0] ? r->tok.id : NULL,
 			 "name", r->tok.name, "role", role_name(r->tok.role),
-			 "unit_id", r->tok.unit_id[0] ? r->tok.unit_id : NULL);
+			 "unit_id", r->tok.unit_id[0] ? r->tok.unit_id : NULL, "request_id", r->request_id);
+}
+
+json_t *http_workflow_cfg(const struct config *c)
+{
+	return json_pack("{s:b,s:i,s:b,s:i,s:[i,i,i]}", "create_units", c->create_units, "sign_days", c->sign_days,
+			 "verify_self", c->verify_self, "reminder_days", c->reminder_days, "overdue_levels", 1,
+			 c->overdue_level2, c->overdue_level3);
 }
 
 json_t *http_cfg(struct req *r)
 {
-	const struct config *c = config_current();
-	return json_pack("{s:i,s:i,s:i,s:n}", "lag_points", c->lag_points, "due_soon_days", c->due_soon_days,
-			 "due_soon_progress", c->due_soon_progress, "today");
+	(void)r;
+	return http_cfg_of(config_current());
 }
+
+json_t *http_cfg_of(const struct config *c)
+{
+	json_t *cfg = json_pack("{s:i,s:i,s:i,s:s,s:{s:i,s:i,s:i,s:i}}", "lag_points", c->lag_points,
+				"due_soon_days", c->due_soon_days, "due_soon_progress", c->due_soon_progress,
+				"tz", c->timezone && *c->timezone ? c->timezone : "Asia/Shanghai",
+				"ranking", "on_time", c->ranking_on_time, "progress", c->ranking_progress,
+				"red", c->ranking_red, "list_size", c->ranking_list_size);
+	json_object_set_new(cfg, "red_lag_points", c->red_lag_points >= 0 ? json_integer(c->red_lag_points) : json_null());
+	json_object_set_new(cfg, "today", c->today && *c->today ? json_string(c->today) : json_null());
+	json_object_set_new(cfg, "working_days", json_boolean(c->working_days));
+	json_object_update_new(cfg, http_workflow_cfg(c));
+	return cfg;
+}
+
+int http_check_query(struct req *r, const char *const *allowed)
+{
+	for (struct evkeyval *kv = r->query.tqh_first; kv; kv = kv->next.tqe_next) {
+		int ok = 0;
+		for (const char *const *a = allowed; a && *a; a++)
+			if (!strcmp(*a, kv->key)) {
+				ok = 1;
+				break;
+			}
+		if (ok)
+			continue;
+		json_t *name = json_string(kv->key);
+		if (!name)
+			name = json_string("(not UTF-8)");
+		char detail[300];
+		snprintf(detail, sizeof detail, "unknown query parameter \"%s\"", json_string_value(name));
+		json_t *errors = json_pack("[{s:o,s:s}]", "field", name, "message", "unknown query parameter");
+		http_reply_problem(r, 400, "unknown-parameter", "Unknown query parameter", detail, errors);
+		return -1;
+	}
+	return 0;
+}
+
+int http_as_of(struct req *r, json_t *cfg)
+{
+	const char *v = http_query(r, "as_of");
+	if (!v)
+		return 0;
+	char day[11], err[200];
+	if (period_as_of("as_of", v, day, err, sizeof err)) {
+		json_t *e = json_pack("[{s:s,s:s}]", "field", "as_of", "message", err);
+		http_reply_problem(r, 422, "validation-failed", "Validation failed", err, e);
+		return -1;
+	}
+	json_object_set_new(cfg, "as_of", json_string(day));
+	return 0;
+}
+
+int http_period(struct req *r, json_t *args)
+{
+	const char *v = http_query(r, "period");
+	char err[200];
+	struct period p;
+	if (!v || period_parse("period", v, &p, err, sizeof err)) {
+		if (!v)
+			snprintf(err, sizeof err, "period is required (YYYY, YYYYH1, YYYYQ1..Q4, YYYY-MM or YYYYWnn)");
+		json_t *e = json_pack("[{s:s,s:s}]", "field", "period", "message", err);
+		http_reply_problem(r, 422, "validation-failed", "Validation failed", err, e);
+		return -1;
+	}
+	json_object_set_new(args, "period", json_pack("{s:s,s:s,s:s}", "label", p.label, "from", p.from, "to", p.to));
+	return 0;
+}
+
 
 void http_add_page(struct req *r, json_t *args, json_t *errors)
 {

@@ -3,6 +3,7 @@
  */
 #include "plantrack/routes.h"
 #include "plantrack/auth.h"
+#include "plantrack/calendar.h"
 #include "plantrack/events.h"
 #include "plantrack/health.h"
 #include "plantrack/imports.h"
@@ -13,6 +14,8 @@
 #include "plantrack/tasks.h"
 #include "plantrack/tokens.h"
 #include "plantrack/webhooks.h"
+#include "plantrack/workflow.h"
+#include "plantrack/reminders.h"
 
 #include <stdlib.h>
 
@@ -30,6 +33,9 @@ struct router *routes_build(void)
 	rc |= imports_register(r);
 	rc |= tokens_register(r);
 	rc |= webhooks_register(r);
+	rc |= workflow_register(r);
+	rc |= reminders_register(r);
+	rc |= calendar_register(r);
 	if (rc) {
 		router_free(r);
 		return NULL;

@@ -48,7 +48,10 @@ static evutil_socket_t listen_fd = -1;
 static void worker_apply_limits(struct worker *w)
 {
 	const struct config *c = config_current();
-	evhttp_set_max_body_size(w->http, (ev_ssize_t)(c->max_import_body + 1));
+	/* evhttp's own cap is the largest route limit + 1, so dispatch answers a
+	 * body over its route's limit with a problem+json 413 */
+	size_t cap = c->max_import_body > c->max_attachment ? c->max_import_body : c->max_attachment;
+	evhttp_set_max_body_size(w->http, (ev_ssize_t)(cap + 1));
 	evhttp_set_max_headers_size(w->http, (ev_ssize_t)c->max_headers);
 	evhttp_set_timeout(w->http, c->read_timeout > c->write_timeout ? c->read_timeout : c->write_timeout);
 	db_pool_set_size(w->db, c->pool);

@@ -34,12 +34,9 @@ static const struct sql_call_def calls[SQL_CALL_COUNT] = {
 	JSON_CALL(SQL_PLAN_EXPORT, "pt_plan_export"),
 	WRITE_CALL(SQL_TASKS_IMPORT, "pt_tasks_import"),
 	JSON_CALL(SQL_TASKS_LIST, "pt_tasks_list"),
-	/* The hot read: one prepared statement over the task_docs view (which the
-	 * planner inlines) instead of a call to pt_task_get. */
-	[SQL_TASK_GET] = { "task_docs", 2, SQL_ETAG_CUSTOM,
-			   "SELECT 200, (d.doc || jsonb_build_object('light', pt_light(d.status, d.progress, d.start, "
-			   "d.due_date, $2::jsonb)))::text, d.version FROM task_docs d "
-			   "WHERE d.id = $1::uuid AND d.deleted_at IS NULL" },
+	/* Lights and progress depend on the task's subtree and ancestors (and
+	 * as_of on the journal): one pt_task_get call. */
+	JSON_CALL_ETAG(SQL_TASK_GET, "pt_task_get"),
 	WRITE_CALL_ETAG(SQL_TASK_CREATE, "pt_task_create"),
 	WRITE_CALL_ETAG(SQL_TASK_PATCH, "pt_task_patch"),
 	WRITE_CALL(SQL_TASK_DELETE, "pt_task_delete"),
@@ -58,6 +55,27 @@ static const struct sql_call_def calls[SQL_CALL_COUNT] = {
 				   "SELECT id, webhook_id, url, secret, event_type, payload, attempts "
 				   "FROM pt_deliveries_claim($1::jsonb)" },
 	[SQL_DELIVERY_DONE] = { "pt_delivery_done", 1, SQL_ETAG_NONE, "SELECT pt_delivery_done($1::jsonb)" },
+	JSON_CALL(SQL_TASK_HISTORY, "pt_task_history"),
+	JSON_CALL(SQL_PLAN_RANKING, "pt_plan_ranking"),
+	JSON_CALL(SQL_CALENDAR_PUT, "pt_calendar_put"),
+	JSON_CALL(SQL_CALENDAR_GET, "pt_calendar_get"),
+	JSON_CALL(SQL_PLAN_LEDGER, "pt_plan_ledger"),
+	JSON_CALL(SQL_PLAN_BULLETIN, "pt_plan_bulletin"),
+	JSON_CALL(SQL_UNITS_LIST, "pt_units_list"),
+	JSON_CALL_ETAG(SQL_UNIT_GET, "pt_unit_get"),
+	JSON_CALL_ETAG(SQL_UNIT_CREATE, "pt_unit_create"),
+	JSON_CALL_ETAG(SQL_UNIT_PATCH, "pt_unit_patch"),
+	JSON_CALL_ETAG(SQL_TASK_SIGN, "pt_task_sign"),
+	JSON_CALL_ETAG(SQL_TASK_RETURN, "pt_task_return"),
+	JSON_CALL(SQL_PLAN_APPROVE, "pt_plan_approve"),
+	JSON_CALL(SQL_CHANGE_CREATE, "pt_change_create"),
+	JSON_CALL(SQL_CHANGE_DECIDE, "pt_change_decide"),
+	JSON_CALL(SQL_CHANGES_LIST, "pt_changes_list"),
+	[SQL_ATTACHMENT_ADD] = { "pt_attachment_add", 2, SQL_ETAG_NONE,
+				 "SELECT status, body::text FROM pt_attachment_add($1::jsonb, $2::bytea)" },
+	[SQL_ATTACHMENT_GET] = { "attachments", 1, SQL_ETAG_NONE,
+				 "SELECT content_type, filename, data, sha256 FROM attachments WHERE id = $1::uuid" },
+	[SQL_REMINDERS_RUN] = { "pt_reminders_run", 1, SQL_ETAG_NONE, "SELECT pt_reminders_run($1::jsonb)" },
 };
 
 static int stmt_ids[SQL_CALL_COUNT];

@@ -12,10 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const statuses[] = { "planned", "in_progress", "blocked", "done", "verified", "cancelled", NULL };
+static const char *const statuses[] = { "assigned", "planned", "in_progress", "blocked", "done", "verified", "cancelled", NULL };
+static const char *const unit_roles[] = { "lead", "co", "any", NULL };
 static const char *const lights[] = { "red", "yellow", "green", "done", "verified", "cancelled", NULL };
 static const char *const cadences[] = { "weekly", "monthly", "quarterly", "yearly", NULL };
 static const char *const comparators[] = { ">=", "<=", "=", NULL };
+static const char *const sources[] = { "reported", "targets", "milestones", "children", NULL };
+
+static const char *const q_list[] = { "plan", "parent", "status", "light", "unit", "role", "unsigned",
+				       "due_before", "due_after", "q",
+				       "limit", "cursor", "as_of", NULL };
+static const char *const q_get[] = { "as_of", NULL };
+static const char *const q_page[] = { "limit", "cursor", NULL };
 
 static const struct vfield target_fields[] = {
 	{ "label", V_STRING, 0, 1, 0, 200, NULL, NULL },
@@ -24,6 +32,7 @@ static const struct vfield target_fields[] = {
 	{ "comparator", V_ENUM, 0, 0, 0, 0, comparators, NULL },
 	{ "text", V_STRING, 0, 1, 0, 500, NULL, NULL },
 	{ "current", V_NUMBER, 0, 1, -1e15, 1e15, NULL, NULL },
+	{ "baseline", V_NUMBER, 0, 1, -1e15, 1e15, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -48,7 +57,9 @@ static const struct vfield milestone_fields[] = {
 	{ "cadence", V_ENUM, 0, 1, 0, 0, cadences, NULL }, \
 	{ "tags", V_STRINGS, 0, 1, 0, 100, NULL, NULL }, \
 	{ "targets", V_OBJECTS, 0, 1, 0, 200, NULL, target_fields }, \
-	{ "milestones", V_OBJECTS, 0, 1, 0, 200, NULL, milestone_fields }
+	{ "milestones", V_OBJECTS, 0, 1, 0, 200, NULL, milestone_fields }, \
+	{ "weight", V_NUMBER, 0, 1, -1e9, 1e9, NULL, NULL }, \
+	{ "progress_source", V_ENUM, 0, 1, 0, 0, sources, NULL }
 
 const struct vfield tasks_task_fields[] = {
 	{ "title", V_STRING, 1, 0, 0, 500, NULL, NULL },
@@ -79,12 +90,17 @@ static const struct vfield task_patch_fields[] = {
 	{ "tags", V_STRINGS, 0, 1, 0, 100, NULL, NULL },
 	{ "targets", V_OBJECTS, 0, 1, 0, 200, NULL, target_fields },
 	{ "milestones", V_OBJECTS, 0, 1, 0, 200, NULL, milestone_fields },
+	{ "weight", V_NUMBER, 0, 1, -1e9, 1e9, NULL, NULL },
+	{ "progress_source", V_ENUM, 0, 1, 0, 0, sources, NULL },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
 
+/* current: the lead unit's figure; contribution: a co-operating unit's share
+ * (SQL requires the one that fits the reporter). */
 static const struct vfield report_target_fields[] = {
 	{ "id", V_UUID, 1, 0, 0, 0, NULL, NULL },
-	{ "current", V_NUMBER, 1, 0, -1e15, 1e15, NULL, NULL },
+	{ "current", V_NUMBER, 0, 0, -1e15, 1e15, NULL, NULL },
+	{ "contribution", V_NUMBER, 0, 0, -1e15, 1e15, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -95,6 +111,7 @@ static const struct vfield report_fields[] = {
 	{ "note", V_STRING, 0, 1, 0, 5000, NULL, NULL },
 	{ "problems", V_STRING, 0, 1, 0, 5000, NULL, NULL },
 	{ "next_steps", V_STRING, 0, 1, 0, 5000, NULL, NULL },
+	{ "attachments", V_STRINGS, 0, 0, 0, 36, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -120,7 +137,14 @@ static void add_filter(struct req *r, json_t *args, json_t *errors, const char *
 
 static void handle_list(struct req *r)
 {
-	json_t *args = json_pack("{s:o}", "cfg", http_cfg(r));
+	if (http_check_query(r, q_list))
+		return;
+	json_t *cfg = http_cfg(r);
+	if (http_as_of(r, cfg)) {
+		json_decref(cfg);
+		return;
+	}
+	json_t *args = json_pack("{s:o}", "cfg", cfg);
 	json_t *errors = json_array();
 	add_filter(r, args, errors, "plan", V_UUID, NULL);
 	add_filter(r, args, errors, "parent", V_UUID, NULL);
@@ -130,6 +154,14 @@ static void handle_list(struct req *r)
 	add_filter(r, args, errors, "due_before", V_DATE, NULL);
 	add_filter(r, args, errors, "due_after", V_DATE, NULL);
 	add_filter(r, args, errors, "q", V_STRING, NULL);
+	add_filter(r, args, errors, "role", V_ENUM, unit_roles);
+	const char *unsigned_ = http_query(r, "unsigned");
+	if (unsigned_ && strcmp(unsigned_, "true") && strcmp(unsigned_, "false"))
+		json_array_append_new(errors, json_pack("{s:s,s:s}", "field", "unsigned", "message", "must be true or false"));
+	else if (unsigned_)
+		json_object_set_new(args, "unsigned", json_boolean(!strcmp(unsigned_, "true")));
+	if (http_query(r, "role") && !http_query(r, "unit"))
+		json_array_append_new(errors, json_pack("{s:s,s:s}", "field", "role", "message", "needs unit"));
 	http_call_page(r, SQL_TASKS_LIST, args, errors);
 }
 
@@ -145,14 +177,14 @@ static void on_get(struct req *r, PGresult *res)
 static void handle_get(struct req *r)
 {
 	const char *id = http_id_param(r, "task");
-	if (!id)
+	if (!id || http_check_query(r, q_get))
 		return;
-	json_t *cfgj = http_cfg(r);
-	char *cfg = json_dumps(cfgj, JSON_COMPACT);
-	json_decref(cfgj);
-	const char *params[2] = { id, cfg };
-	http_call_params(r, SQL_TASK_GET, 2, params, on_get);
-	free(cfg);
+	json_t *cfg = http_cfg(r);
+	if (http_as_of(r, cfg)) {
+		json_decref(cfg);
+		return;
+	}
+	http_call(r, SQL_TASK_GET, json_pack("{s:o,s:s}", "cfg", cfg, "id", id), on_get);
 }
 
 static void handle_create(struct req *r)
@@ -198,10 +230,34 @@ static void handle_delete(struct req *r)
 static void handle_report(struct req *r)
 {
 	const char *id = http_id_param(r, "task");
-	if (!id || http_check_body(r, report_fields))
+	if (!id)
 		return;
+	/* the field table, plus: each target carries current (or a co-unit's contribution) */
+	json_t *errors = json_array();
+	char unknown[256] = "";
+	int rc = validate_object(r->json, report_fields, "", errors, unknown, sizeof unknown);
+	if (rc == VALIDATE_UNKNOWN) {
+		http_reply_invalid(r, rc, errors, unknown);
+		return;
+	}
+	json_t *tgs = json_object_get(r->json, "targets"), *tg;
+	size_t i;
+	json_array_foreach(tgs, i, tg) {
+		if (json_is_object(tg) && !json_object_get(tg, "current") && !json_object_get(tg, "contribution")) {
+			char field[48];
+			snprintf(field, sizeof field, "targets[%zu].current", i);
+			json_array_append_new(errors, json_pack("{s:s,s:s}", "field", field, "message",
+				"is required (a co-operating unit sends contribution instead)"));
+		}
+	}
+	if (json_array_size(errors)) {
+		http_reply_invalid(r, 422, errors, NULL);
+		return;
+	}
+	json_decref(errors);
 	if (!json_object_get(r->json, "status") && !json_object_get(r->json, "progress") &&
-	    !json_object_get(r->json, "targets") && !json_is_string(json_object_get(r->json, "note"))) {
+	    !json_object_get(r->json, "targets") && !json_is_string(json_object_get(r->json, "note")) &&
+	    !json_array_size(json_object_get(r->json, "attachments"))) {
 		http_reply_problem(r, 422, "validation-failed", "Validation failed",
 				   "a report needs at least one of status, progress, targets or note",
 				   json_pack("[{s:s,s:s}]", "field", "status", "message",
@@ -220,9 +276,17 @@ static void handle_report(struct req *r)
 static void handle_updates(struct req *r)
 {
 	const char *id = http_id_param(r, "task");
-	if (!id)
+	if (!id || http_check_query(r, q_page))
 		return;
 	http_call_page(r, SQL_TASK_UPDATES, json_pack("{s:s}", "id", id), NULL);
+}
+
+static void handle_history(struct req *r)
+{
+	const char *id = http_id_param(r, "task");
+	if (!id || http_check_query(r, q_page))
+		return;
+	http_call_page(r, SQL_TASK_HISTORY, json_pack("{s:s}", "id", id), NULL);
 }
 
 int tasks_register(struct router *r)
@@ -236,5 +300,6 @@ int tasks_register(struct router *r)
 	rc |= router_add(r, RM_DELETE, "/v1/tasks/{id}", (void *)handle_delete, ROLE_ADMIN | ROUTE_NEEDS_DB);
 	rc |= router_add(r, RM_POST, "/v1/tasks/{id}/updates", (void *)handle_report, ed);
 	rc |= router_add(r, RM_GET, "/v1/tasks/{id}/updates", (void *)handle_updates, rd);
+	rc |= router_add(r, RM_GET, "/v1/tasks/{id}/history", (void *)handle_history, rd);
 	return rc;
 }

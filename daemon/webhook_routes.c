@@ -19,7 +19,10 @@
 #include <string.h>
 
 static const char *const event_types[] = { "plan.created", "task.created", "task.updated", "task.deleted",
-					   "task.reported", NULL };
+					   "task.reported", "plan.approved", "task.signed", "task.returned",
+					   "task.verified", "change.requested", "change.approved", "change.rejected",
+					   "attachment.added", "unit.created", "unit.updated", "task.due_soon",
+					   "task.overdue", "task.report_missing", "task.unsigned", NULL };
 static const char *const delivery_statuses[] = { "pending", "delivered", "failed", NULL };
 
 static const struct vfield create_fields[] = {
@@ -97,7 +100,7 @@ static int check_body(struct req *r, const struct vfield *spec)
 				char field[48];
 				snprintf(field, sizeof field, "event_types[%zu]", i);
 				json_array_append_new(errors, json_pack("{s:s,s:s}", "field", field, "message",
-					"must be one of plan.created, task.created, task.updated, task.deleted, task.reported"));
+					"must be an event type (plan.created, task.reported, task.overdue, ...: EventType in docs/openapi.json)"));
 			}
 		}
 	}

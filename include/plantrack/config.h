@@ -44,10 +44,32 @@ struct config {
 	int lag_points;
 	int due_soon_days;
 	int due_soon_progress;
+	int red_lag_points;      /* -1 = off (default) */
+	int working_days;        /* 1: 序时进度 counts working days (calendar) */
+	/* [clock] */
+	char *timezone;          /* IANA name, default Asia/Shanghai */
+	char *today;             /* "YYYY-MM-DD" pins today (tests), "" = the real day */
+	/* [ranking] (季度赛马) */
+	int ranking_on_time;     /* weights of the three components */
+	int ranking_progress;
+	int ranking_red;
+	int ranking_list_size;   /* red list / black list length */
 	/* [auth] */
 	int token_cache_ttl;     /* seconds */
 	/* [webhooks] */
 	char *webhook_allow;     /* CIDRs webhooks may reach beyond public addresses */
+	/* [attachments] */
+	size_t max_attachment;   /* bytes; larger uploads get 413 */
+	/* [workflow] */
+	int create_units;        /* 1: supervisor writes naming an unknown unit create it; 0: 422 */
+	int sign_days;           /* working days an assigned task may stay unsigned */
+	int verify_self;         /* 1: the supervisor who reported done may verify (one-person offices) */
+	/* [reminders] */
+	int reminder_days;       /* task.due_soon this many working days before the due date */
+	int overdue_level2;      /* days overdue from which an overdue reminder is level 2 */
+	int overdue_level3;      /* ... level 3 */
+	int reminders_interval;  /* seconds between scheduler runs; 0 = off */
+	char *quiet_hours;       /* "HH:MM-HH:MM" local time: reminder webhooks wait; "" = none */
 	/* [paths] */
 	char *migrations_dir;
 	char *web_dir;
@@ -108,6 +130,9 @@ void config_apply_env(struct config *c);
 void config_resolve_paths(struct config *c);
 /* Checks the values together (listen parses, sizes sane). */
 int config_validate(const struct config *c, char *err, size_t errlen);
+
+/* Parses "HH:MM-HH:MM" into minutes after midnight. 0 ok (also for ""; then from == to == -1). */
+int config_parse_quiet_hours(const char *v, int *from, int *to);
 
 /* Parses "HOST:PORT" (or ":PORT", or "[v6]:PORT"). 0 ok. */
 int config_parse_listen(const char *listen, char *host, size_t hostlen, int *port);

@@ -61,6 +61,7 @@ typedef void (*handler_fn)(struct req *r);
 #define ROUTE_TEXT_BODY 0x40     /* body is text/plain or text/csv (import) */
 #define ROUTE_LARGE_BODY 0x80    /* allowed up to server.max_import_body */
 #define ROUTE_NEEDS_DB 0x100     /* answer 503 when the pool is not ready */
+#define ROUTE_RAW_BODY 0x200     /* any media type, up to attachments.max_size (uploads) */
 
 /* Query parameter value or NULL. */
 const char *http_query(struct req *r, const char *name);
@@ -86,6 +87,9 @@ void http_reply_db_error(struct req *r, PGresult *res);
 void http_call(struct req *r, enum sql_call call, json_t *args, http_result_fn done);
 /* Same with several text parameters (copied). */
 void http_call_params(struct req *r, enum sql_call call, int n, const char *const *params, http_result_fn done);
+/* Same with binary values (lengths as db_query_ex) and result format (1 = binary). */
+void http_call_bin(struct req *r, enum sql_call call, int n, const char *const *params, const int *lengths,
+		   int result_format, http_result_fn done);
 /* For writes: runs call (a one-JSON-argument pt function) directly, or
  * through pt_idem (by the call's function name) when the request carries
  * Idempotency-Key. args stolen. */
@@ -109,10 +113,23 @@ const char *http_id_param(struct req *r, const char *what);
  * header or with "*"); -1 when it is no ETag (answered 412). */
 int http_if_match(struct req *r, json_t *args);
 
-/* The actor object for SQL ({"token_id","name","role","unit_id"}), new reference. */
+/* The actor object for SQL ({"token_id","name","role","unit_id","request_id"}), new reference. */
 json_t *http_actor(struct req *r);
-/* The light thresholds for SQL ({"lag_points",...}), new reference. */
+/* The light thresholds, clock and ranking settings for SQL ({"lag_points",
+ * "red_lag_points","due_soon_days","due_soon_progress","today","tz","ranking"}), new reference. */
 json_t *http_cfg(struct req *r);
+/* The same for a configuration (the scheduler has no request). */
+json_t *http_cfg_of(const struct config *c);
+/* The workflow settings SQL reads from cfg (create_units, sign_days, verify_self,
+ * reminder_days, overdue_levels), new reference; http_cfg includes them. */
+json_t *http_workflow_cfg(const struct config *c);
+/* Answers 400 naming the first query parameter not in allowed (NULL-terminated); -1 when answered. */
+int http_check_query(struct req *r, const char *const *allowed);
+/* ?as_of=YYYY-MM-DD into cfg as "as_of"; -1 when malformed (answered 422 naming as_of). */
+int http_as_of(struct req *r, json_t *cfg);
+/* ?period= (2025, 2025H1, 2025Q2, 2025-06, 2025W27) into args as {"label","from","to"};
+ * -1 when missing or malformed (answered 422 naming period). */
+int http_period(struct req *r, json_t *args);
 
 /* Test seam: tap(r, status, body) sees every reply just before it is sent
  * (body may be NULL; borrowed). NULL removes it. Main thread, before serving. */

@@ -6,7 +6,7 @@
  *
  * Most calls are "SELECT status, body::text [, etag] FROM fn($1::jsonb)" of a
  * pt_* function (names resolve through the connection's search_path); a few
- * (the token lookup, the task read over task_docs, pt_idem, the deliverer's
+ * (the token lookup, pt_idem, the deliverer's
  * claim/done, the event publish) have their own text.
  * Ownership: the table is static; nothing is allocated.
  */
@@ -26,7 +26,7 @@ enum sql_call {
 	SQL_PLAN_EXPORT,
 	SQL_TASKS_IMPORT,
 	SQL_TASKS_LIST,
-	SQL_TASK_GET,         /* task_docs view, not a function: ($1 id, $2 light thresholds) */
+	SQL_TASK_GET,         /* pt_task_get: the task evaluated on cfg's day (or as of cfg.as_of) */
 	SQL_TASK_CREATE,
 	SQL_TASK_PATCH,
 	SQL_TASK_DELETE,
@@ -42,6 +42,26 @@ enum sql_call {
 	SQL_WEBHOOK_DELIVERIES,
 	SQL_DELIVERIES_CLAIM,
 	SQL_DELIVERY_DONE,
+	SQL_TASK_HISTORY,     /* the journal of a task (lights) */
+	SQL_PLAN_RANKING,
+	SQL_CALENDAR_PUT,
+	SQL_CALENDAR_GET,
+	SQL_PLAN_LEDGER,
+	SQL_PLAN_BULLETIN,
+	/* accountability (issue 11, docs/workflow.md) */
+	SQL_UNITS_LIST,
+	SQL_UNIT_GET,
+	SQL_UNIT_CREATE,
+	SQL_UNIT_PATCH,
+	SQL_TASK_SIGN,
+	SQL_TASK_RETURN,
+	SQL_PLAN_APPROVE,
+	SQL_CHANGE_CREATE,
+	SQL_CHANGE_DECIDE,
+	SQL_CHANGES_LIST,
+	SQL_ATTACHMENT_ADD,   /* ($1 jsonb, $2 bytea sent binary) */
+	SQL_ATTACHMENT_GET,   /* the stored bytes: content_type, filename, data, sha256 (binary results) */
+	SQL_REMINDERS_RUN,
 	SQL_CALL_COUNT
 };
 

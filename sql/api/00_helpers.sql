@@ -37,9 +37,12 @@ LANGUAGE sql AS $$
                           jsonb_build_array(jsonb_build_object('field', field, 'message', message)))
 $$;
 
+-- The day lights are measured on: cfg.as_of, else cfg.today (the [clock]
+-- setting that pins "today" for tests), else today in cfg.tz (Asia/Shanghai).
 CREATE FUNCTION api.pt_today(cfg jsonb) RETURNS date
 LANGUAGE sql STABLE AS $$
-    SELECT coalesce(nullif(cfg->>'today', '')::date, current_date)
+    SELECT coalesce(nullif(cfg->>'as_of', '')::date, nullif(cfg->>'today', '')::date,
+                    (now() AT TIME ZONE coalesce(nullif(cfg->>'tz', ''), 'Asia/Shanghai'))::date)
 $$;
 
 -- A jsonb string/null as text: empty strings count as absent.
@@ -84,26 +87,6 @@ BEGIN
         END IF;
     END IF;
     RETURN u;
-END $$;
-
--- The unit called n on behalf of actor: a supervisor or an admin (and the
--- imports and the CLI, which act as one) creates it on first use; an editor
--- may only name a unit that exists already (422 on field otherwise).
-CREATE FUNCTION api.pt_unit_for(actor jsonb, n text, field text) RETURNS uuid
-LANGUAGE plpgsql AS $$
-DECLARE u uuid;
-BEGIN
-    n := nullif(btrim(n), '');
-    IF n IS NULL THEN RETURN NULL; END IF;
-    IF coalesce(actor->>'role', '') = 'editor' THEN
-        SELECT id INTO u FROM public.units WHERE name = n
-         ORDER BY parent_id IS NOT NULL, created_at, id LIMIT 1;
-        IF u IS NULL THEN
-            PERFORM api.pt_fail422(field, 'names no known unit (' || n || '); units are made by a supervisor or an import');
-        END IF;
-        RETURN u;
-    END IF;
-    RETURN api.pt_unit_ensure(n);
 END $$;
 
 CREATE FUNCTION api.pt_unit_name(u uuid) RETURNS text
@@ -152,3 +135,59 @@ LANGUAGE sql STABLE AS $$
          WHERE down.depth < 64)
     SELECT coalesce(array_agg(DISTINCT id), '{}') FROM down
 $$;
+
+-- The unit called n for a write by actor (field: where n came from, for a 422).
+-- Known: its id (a root unit preferred). Unknown: an editor gets 422; a
+-- supervisor or admin creates it at the root, unless cfg.create_units is false.
+CREATE FUNCTION api.pt_unit_resolve(n text, actor jsonb, cfg jsonb, field text) RETURNS uuid
+LANGUAGE plpgsql AS $$
+DECLARE u uuid;
+BEGIN
+    n := nullif(btrim(n), '');
+    IF n IS NULL THEN RETURN NULL; END IF;
+    SELECT id INTO u FROM public.units WHERE name = n ORDER BY parent_id IS NOT NULL, created_at, id LIMIT 1;
+    IF u IS NOT NULL THEN RETURN u; END IF;
+    IF actor->>'role' IS NOT DISTINCT FROM 'editor' THEN
+        PERFORM api.pt_fail422(field, 'names an unknown unit "' || n || '" (only a supervisor may create units)');
+    END IF;
+    IF NOT coalesce((cfg->>'create_units')::boolean, true) THEN
+        PERFORM api.pt_fail422(field, 'names an unknown unit "' || n || '" (create it with POST /v1/units first)');
+    END IF;
+    RETURN api.pt_unit_ensure(n);
+END $$;
+
+-- Is one of the units us (a task's co-operating units) the actor's unit or below it?
+CREATE FUNCTION api.pt_in_co_scope(actor jsonb, us uuid[]) RETURNS boolean
+LANGUAGE plpgsql STABLE AS $$
+DECLARE u uuid;
+BEGIN
+    IF actor->>'role' IS DISTINCT FROM 'editor' OR api.pt_uuid(actor->>'unit_id') IS NULL THEN
+        RETURN false;
+    END IF;
+    FOREACH u IN ARRAY coalesce(us, '{}') LOOP
+        IF api.pt_in_scope(actor, u) THEN RETURN true; END IF;
+    END LOOP;
+    RETURN false;
+END $$;
+
+-- Working days in (a, b]: the calendar's (sql/api/90_calendar.sql: a loaded
+-- year's holidays and 调休 workdays), else Monday to Friday. plpgsql, so the
+-- calendar functions defined later in the api set resolve at run time.
+CREATE FUNCTION api.pt_workdays_after(a date, b date) RETURNS int
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF a IS NULL OR b IS NULL OR b <= a THEN RETURN 0; END IF;
+    RETURN api.pt_workdays_between(a + 1, b);
+END $$;
+
+-- The working day n working days before d (n >= 0; d itself when n = 0).
+CREATE FUNCTION api.pt_workdays_before(d date, n int) RETURNS date
+LANGUAGE plpgsql STABLE AS $$
+DECLARE k int := 0;
+BEGIN
+    WHILE k < n LOOP
+        d := d - 1;
+        IF api.pt_is_workday(d) THEN k := k + 1; END IF;
+    END LOOP;
+    RETURN d;
+END $$;

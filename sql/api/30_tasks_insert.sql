@@ -28,12 +28,13 @@ BEGIN
             UPDATE public.targets SET ord = i, label = api.pt_text(x->'label'), value = (x->>'value')::numeric,
                    unit = api.pt_text(x->'unit'), comparator = cmp,
                    current = CASE WHEN x ? 'current' THEN (x->>'current')::numeric ELSE current END,
+                   baseline = CASE WHEN x ? 'baseline' THEN (x->>'baseline')::numeric ELSE baseline END,
                    text = api.pt_text(x->'text')
              WHERE id = old[i];
         ELSE
-            INSERT INTO public.targets (task_id, ord, label, value, unit, comparator, current, text)
+            INSERT INTO public.targets (task_id, ord, label, value, unit, comparator, current, baseline, text)
             VALUES (tid, i, api.pt_text(x->'label'), (x->>'value')::numeric, api.pt_text(x->'unit'), cmp,
-                    (x->>'current')::numeric, api.pt_text(x->'text'));
+                    (x->>'current')::numeric, (x->>'baseline')::numeric, api.pt_text(x->'text'));
         END IF;
     END LOOP;
     IF cardinality(old) > i THEN
@@ -72,14 +73,21 @@ END $$;
 -- of plan; positions start at pos. Appends the new ids to ids (each level before
 -- its children). Set-based: a 10 000-row CSV import is a handful of statements.
 -- ibase: the index of list[0] in the client's array (for error paths).
+-- cfg: create_units (see pt_unit_resolve). A task with a lead unit and no
+-- status starts assigned (交办, awaiting 签收); in an approved plan its due
+-- date is also its original one.
 CREATE FUNCTION api.pt_tasks_insert(plan uuid, parent uuid, parent_code text, list jsonb, pos int,
-                                       actor jsonb, path text, INOUT ids uuid[], ibase int DEFAULT 0)
+                                       actor jsonb, path text, INOUT ids uuid[], ibase int DEFAULT 0,
+                                       cfg jsonb DEFAULT NULL)
 LANGUAGE plpgsql AS $$
 DECLARE
     bad record;
     new_ids uuid[];
     kid record;
     u uuid;
+    approved boolean := EXISTS (SELECT 1 FROM public.plans p WHERE p.id = plan AND p.approved_at IS NOT NULL);
+    umap jsonb := '{}';
+    un record;
 BEGIN
     IF jsonb_typeof(list) IS DISTINCT FROM 'array' OR jsonb_array_length(list) = 0 THEN
         RETURN;
@@ -90,7 +98,7 @@ BEGIN
              WHERE jsonb_typeof(e->'children') = 'array' AND jsonb_array_length(e->'children') > 0) THEN
         FOR kid IN SELECT e.x, e.n FROM jsonb_array_elements(list) WITH ORDINALITY AS e(x, n) ORDER BY e.n LOOP
             ids := api.pt_tasks_insert(plan, parent, parent_code, jsonb_build_array(kid.x), pos + kid.n::int - 1,
-                                          actor, path, ids, ibase + kid.n::int - 1);
+                                          actor, path, ids, ibase + kid.n::int - 1, cfg);
         END LOOP;
         RETURN;
     END IF;
@@ -98,16 +106,21 @@ BEGIN
     SELECT ibase + e.n - 1 AS i,
            CASE WHEN jsonb_typeof(e.x) IS DISTINCT FROM 'object' OR api.pt_text(e.x->'title') IS NULL THEN 'title'
                 WHEN coalesce(api.pt_text(e.x->'status'), 'planned')
-                     NOT IN ('planned', 'in_progress', 'blocked', 'done', 'verified', 'cancelled') THEN 'status'
+                     NOT IN ('assigned', 'planned', 'in_progress', 'blocked', 'done', 'verified', 'cancelled') THEN 'status'
                 WHEN jsonb_typeof(e.x->'progress') = 'number' AND (e.x->>'progress')::numeric NOT BETWEEN 0 AND 100
                      THEN 'progress'
+                WHEN jsonb_typeof(e.x->'weight') = 'number' AND (e.x->>'weight')::numeric <= 0 THEN 'weight'
+                WHEN coalesce(api.pt_text(e.x->'progress_source'), 'reported')
+                     NOT IN ('reported', 'targets', 'milestones', 'children') THEN 'progress_source'
                 WHEN api.pt_text(e.x->'status') = 'verified' THEN 'verified' END AS what
       INTO bad
       FROM jsonb_array_elements(list) WITH ORDINALITY AS e(x, n)
      WHERE jsonb_typeof(e.x) IS DISTINCT FROM 'object' OR api.pt_text(e.x->'title') IS NULL
         OR coalesce(api.pt_text(e.x->'status'), 'planned')
-           NOT IN ('planned', 'in_progress', 'blocked', 'done', 'verified', 'cancelled')
+           NOT IN ('assigned', 'planned', 'in_progress', 'blocked', 'done', 'verified', 'cancelled')
         OR (jsonb_typeof(e.x->'progress') = 'number' AND (e.x->>'progress')::numeric NOT BETWEEN 0 AND 100)
+        OR (jsonb_typeof(e.x->'weight') = 'number' AND (e.x->>'weight')::numeric <= 0)
+        OR coalesce(api.pt_text(e.x->'progress_source'), 'reported') NOT IN ('reported', 'targets', 'milestones', 'children')
         OR (api.pt_text(e.x->'status') = 'verified' AND coalesce(actor->>'role', '') NOT IN ('supervisor', 'admin'))
      ORDER BY e.n LIMIT 1;
     IF bad.what = 'title' THEN
@@ -116,44 +129,61 @@ BEGIN
         PERFORM api.pt_fail422(path || '[' || bad.i || '].status', 'is not a status');
     ELSIF bad.what = 'progress' THEN
         PERFORM api.pt_fail422(path || '[' || bad.i || '].progress', 'must be from 0 to 100');
+    ELSIF bad.what = 'weight' THEN
+        PERFORM api.pt_fail422(path || '[' || bad.i || '].weight', 'must be greater than 0');
+    ELSIF bad.what = 'progress_source' THEN
+        PERFORM api.pt_fail422(path || '[' || bad.i || '].progress_source', 'must be reported, targets, milestones or children');
     ELSIF bad.what = 'verified' THEN
         PERFORM api.pt_fail('PT403', 'Forbidden', 'only a supervisor may create verified tasks');
     END IF;
-    -- units, created on first use (not by an editor: it may only name existing
-    -- ones, and its lead units must be in its scope)
-    FOR u IN SELECT api.pt_unit_for(actor, n, f)
-               FROM (SELECT DISTINCT api.pt_text(e->'lead_unit') AS n, 'lead_unit' AS f FROM jsonb_array_elements(list) e
-                     UNION
-                     SELECT DISTINCT c, 'co_units' FROM jsonb_array_elements(list) e, unnest(api.pt_texts(e->'co_units')) c) x
-              WHERE n IS NOT NULL LOOP
+    -- units, created on first use; an editor may only name units in its scope
+    -- (an editor naming an unknown unit, or anyone when cfg.create_units is false: 422)
+    -- (once per distinct name, named after its first use)
+    -- umap: name -> unit id, so the insert below looks units up instead of querying per row
+    FOR un IN SELECT y.n, api.pt_unit_resolve(y.n, actor, cfg, path || '[' || (ibase + y.i - 1) || '].' || y.f) AS id
+               FROM (SELECT DISTINCT ON (x.n) x.n, x.i, x.f
+                       FROM (SELECT api.pt_text(e->'lead_unit') AS n, k AS i, 'lead_unit' AS f
+                               FROM jsonb_array_elements(list) WITH ORDINALITY AS q(e, k)
+                             UNION ALL
+                             SELECT c, k, 'co_units' FROM jsonb_array_elements(list) WITH ORDINALITY AS q(e, k),
+                                    unnest(api.pt_texts(e->'co_units')) c) x
+                      WHERE x.n IS NOT NULL ORDER BY x.n, x.i) y
+              ORDER BY y.i LOOP
+        umap := umap || jsonb_build_object(un.n, un.id);
     END LOOP;
     IF actor->>'role' = 'editor' THEN
-        FOR u IN SELECT DISTINCT api.pt_unit_ensure(api.pt_text(e->'lead_unit')) FROM jsonb_array_elements(list) e LOOP
+        FOR u IN SELECT DISTINCT (umap->>api.pt_text(e->'lead_unit'))::uuid FROM jsonb_array_elements(list) e LOOP
             PERFORM api.pt_check_scope(actor, u);
         END LOOP;
     END IF;
     WITH src AS (
-        SELECT e.x, e.n, coalesce(api.pt_text(e.x->'status'), 'planned') AS st,
+        SELECT e.x, e.n, coalesce(api.pt_text(e.x->'status'),
+                                  CASE WHEN api.pt_text(e.x->'lead_unit') IS NOT NULL THEN 'assigned' ELSE 'planned' END) AS st,
                jsonb_typeof(e.x->'progress') = 'number' AS has_prog
           FROM jsonb_array_elements(list) WITH ORDINALITY AS e(x, n)),
     ins AS (
         INSERT INTO public.tasks (plan_id, parent_id, code, seq, title, body, lead_unit_id, co_unit_ids, owner,
                                   leader, status, progress, own_progress_reported, start_date, due_date, cadence,
-                                  tags, closed_at)
+                                  tags, closed_at, weight, progress_source, assigned_at, original_due_date)
         SELECT plan, parent,
                coalesce(api.pt_text(x->'code'),
                         CASE WHEN parent_code IS NULL THEN (pos + n - 1)::text ELSE parent_code || '.' || (pos + n - 1) END),
                coalesce((x->>'seq')::int, (pos + n - 1)::int), api.pt_text(x->'title'), api.pt_text(x->'body'),
-               api.pt_unit_ensure(api.pt_text(x->'lead_unit')),
-               (SELECT coalesce(array_agg(api.pt_unit_ensure(c.n) ORDER BY c.k), '{}')
-                  FROM unnest(api.pt_texts(x->'co_units')) WITH ORDINALITY AS c(n, k)),
+               (umap->>api.pt_text(x->'lead_unit'))::uuid,
+               CASE WHEN jsonb_typeof(x->'co_units') = 'array' AND jsonb_array_length(x->'co_units') > 0 THEN
+                   (SELECT coalesce(array_agg((umap->>c.n)::uuid ORDER BY c.k), '{}')
+                      FROM unnest(api.pt_texts(x->'co_units')) WITH ORDINALITY AS c(n, k))
+                   ELSE '{}'::uuid[] END,
                api.pt_text(x->'owner'), api.pt_text(x->'leader'), st,
                CASE WHEN st IN ('done', 'verified') THEN 100
                     WHEN has_prog THEN round((x->>'progress')::numeric)::int ELSE 0 END,
                st IN ('done', 'verified') OR coalesce(has_prog, false),
                nullif(x->>'start_date', '')::date, nullif(x->>'due_date', '')::date,
                api.pt_text(x->'cadence'), api.pt_texts(x->'tags'),
-               CASE WHEN st IN ('done', 'verified', 'cancelled') THEN now() END
+               CASE WHEN st IN ('done', 'verified', 'cancelled') THEN now() END,
+               (x->>'weight')::numeric, api.pt_text(x->'progress_source'),
+               CASE WHEN api.pt_text(x->'lead_unit') IS NOT NULL THEN now() END,
+               CASE WHEN approved THEN nullif(x->>'due_date', '')::date END
           FROM src ORDER BY n
         RETURNING id, ord)
     SELECT array_agg(id ORDER BY ord) INTO new_ids FROM ins;
@@ -166,9 +196,10 @@ BEGIN
                   AND coalesce(api.pt_text(g->'comparator'), '=') NOT IN ('>=', '<=', '=')) THEN
         PERFORM api.pt_fail422(path || '[].targets[].comparator', 'must be >=, <= or =');
     END IF;
-    INSERT INTO public.targets (task_id, ord, label, value, unit, comparator, current, text)
+    INSERT INTO public.targets (task_id, ord, label, value, unit, comparator, current, baseline, text)
     SELECT new_ids[e.n], g.k, api.pt_text(g.x->'label'), (g.x->>'value')::numeric, api.pt_text(g.x->'unit'),
-           coalesce(api.pt_text(g.x->'comparator'), '='), (g.x->>'current')::numeric, api.pt_text(g.x->'text')
+           coalesce(api.pt_text(g.x->'comparator'), '='), (g.x->>'current')::numeric, (g.x->>'baseline')::numeric,
+           api.pt_text(g.x->'text')
       FROM jsonb_array_elements(list) WITH ORDINALITY AS e(x, n),
            jsonb_array_elements(CASE WHEN jsonb_typeof(e.x->'targets') = 'array' THEN e.x->'targets' ELSE '[]' END)
            WITH ORDINALITY AS g(x, k);
@@ -187,7 +218,7 @@ BEGIN
                 WHERE jsonb_typeof(e.x->'children') = 'array' AND jsonb_array_length(e.x->'children') > 0
                 ORDER BY e.n LOOP
         ids := api.pt_tasks_insert(plan, new_ids[kid.n], kid.code, kid.children, 1, actor,
-                                      path || '[' || (ibase + kid.n - 1) || '].children', ids);
+                                      path || '[' || (ibase + kid.n - 1) || '].children', ids, 0, cfg);
     END LOOP;
 END $$;
 

@@ -53,6 +53,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     w public.webhooks;
 BEGIN
+    PERFORM api.pt_actor_begin(a);
     INSERT INTO public.webhooks (url, secret, event_types, active)
     VALUES (a->>'url', a->>'secret', api.pt_wh_types(a->'event_types'), coalesce((a->>'active')::boolean, true))
     RETURNING * INTO w;
@@ -105,6 +106,7 @@ DECLARE
     w public.webhooks := api.pt_wh_find(a->>'id');
     p jsonb := coalesce(a->'patch', '{}');
 BEGIN
+    PERFORM api.pt_actor_begin(a);
     SELECT * INTO w FROM public.webhooks WHERE id = w.id FOR UPDATE;
     IF jsonb_typeof(a->'if_match') = 'number' AND (a->>'if_match')::int <> w.version THEN
         RAISE EXCEPTION USING ERRCODE = 'PT412', MESSAGE = 'Precondition failed',
@@ -128,6 +130,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     w public.webhooks := api.pt_wh_find(a->>'id');
 BEGIN
+    PERFORM api.pt_actor_begin(a);
     UPDATE public.webhooks SET deleted_at = now(), active = false, updated_at = now(), version = version + 1
      WHERE id = w.id;
     UPDATE public.webhook_deliveries SET status = 'failed', last_error = 'webhook deleted'
@@ -163,7 +166,7 @@ BEGIN
         'next_cursor', CASE WHEN n = lim THEN last_seq::text END);
 END $$;
 
--- Internal (the deliverer): {limit, lease_seconds} -> due pending rows of live
+-- Internal (the deliverer): {limit, lease_seconds, quiet_hours?, tz?} -> due pending rows of live
 -- active webhooks, locked with SKIP LOCKED and leased (next_attempt_at pushed
 -- forward, attempts counted) so no other daemon takes them meanwhile.
 CREATE FUNCTION api.pt_deliveries_claim(a jsonb)
@@ -172,12 +175,29 @@ LANGUAGE plpgsql AS $$
 DECLARE
     lim int := least(greatest(coalesce((a->>'limit')::int, 10), 1), 1000);
     lease interval := make_interval(secs => least(greatest(coalesce((a->>'lease_seconds')::int, 30), 1), 3600));
+    -- reminders wait during the quiet hours ("HH:MM-HH:MM" in time zone tz)
+    quiet text := a->>'quiet_hours';
+    hold boolean := false;
+    t time;
+    f time;
+    u time;
 BEGIN
+    IF quiet ~ '^[0-2][0-9]:[0-5][0-9]-[0-2][0-9]:[0-5][0-9]$' THEN
+        BEGIN
+            t := (now() AT TIME ZONE coalesce(a->>'tz', 'UTC'))::time;
+            f := split_part(quiet, '-', 1)::time;
+            u := split_part(quiet, '-', 2)::time;
+            hold := CASE WHEN f < u THEN t >= f AND t < u WHEN f > u THEN t >= f OR t < u ELSE false END;
+        EXCEPTION WHEN invalid_parameter_value OR data_exception THEN
+            hold := false;  -- an unknown zone never stops deliveries
+        END;
+    END IF;
     RETURN QUERY
     WITH due AS (
         SELECT d.id FROM public.webhook_deliveries d JOIN public.webhooks w ON w.id = d.webhook_id
          WHERE d.status = 'pending' AND d.next_attempt_at <= now()
            AND w.active AND w.deleted_at IS NULL
+           AND NOT (hold AND d.event_type IN ('task.due_soon', 'task.overdue', 'task.report_missing', 'task.unsigned'))
          ORDER BY d.next_attempt_at
          LIMIT lim
          FOR UPDATE OF d SKIP LOCKED

@@ -164,7 +164,7 @@ int main(void)
 			char key[64];
 			if (sscanf(line, "[%63[^]]]", section) == 1)
 				continue;
-			if (sscanf(line, " %63[a-z_] =", key) == 1) {
+			if (sscanf(line, " %63[a-z0-9_] =", key) == 1) {
 				const struct config_key *k = config_key_find(section, key);
 				CHECK(k != NULL);
 				if (k)

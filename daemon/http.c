@@ -325,9 +325,9 @@ enum role http_role_parse(const char *name)
 
 json_t *http_actor(struct req *r)
 {
-	return json_pack("{s:s?,s:s,s:s,s:s?}", "token_id", r->tok.id[0] ? r->tok.id : NULL,
+	return json_pack("{s:s?,s:s,s:s,s:s?,s:s}", "token_id", r->tok.id[0] ? r->tok.id : NULL,
 			 "name", r->tok.name, "role", http_role_name(r->tok.role),
-			 "unit_id", r->tok.unit_id[0] ? r->tok.unit_id : NULL);
+			 "unit_id", r->tok.unit_id[0] ? r->tok.unit_id : NULL, "request_id", r->request_id);
 }
 
 json_t *http_cfg(struct req *r)

@@ -98,7 +98,7 @@ static const struct vfield report_fields[] = {
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
 
-static int stmt_list, stmt_get, stmt_create, stmt_patch, stmt_delete, stmt_report, stmt_updates;
+static int stmt_list, stmt_get, stmt_create, stmt_patch, stmt_delete, stmt_report, stmt_updates, stmt_history;
 
 static void add_filter(struct req *r, json_t *args, json_t *errors, const char *name, enum vtype type,
 		       const char *const *enums)
@@ -227,6 +227,14 @@ static void handle_updates(struct req *r)
 	http_call_page(r, stmt_updates, json_pack("{s:s}", "id", id), NULL);
 }
 
+static void handle_history(struct req *r)
+{
+	const char *id = http_id_param(r, "task");
+	if (!id)
+		return;
+	http_call_page(r, stmt_history, json_pack("{s:s}", "id", id), NULL);
+}
+
 #define SQL_CALL(fn) "SELECT status, body::text FROM " fn "($1::jsonb)"
 /* The third column becomes the ETag (see http_reply_result). */
 #define SQL_CALL_ETAG(fn) "SELECT status, body::text, body->>'version' FROM " fn "($1::jsonb)"
@@ -246,6 +254,7 @@ int tasks_register(struct router *r)
 	stmt_report = db_stmt_register(
 		"SELECT status, body::text, body->'task'->>'version' FROM pt_task_report($1::jsonb)");
 	stmt_updates = db_stmt_register(SQL_CALL("pt_task_updates"));
+	stmt_history = db_stmt_register(SQL_CALL("pt_task_history"));
 	const int rd = ROLE_VIEWER | ROUTE_NEEDS_DB, ed = ROLE_EDITOR | ROUTE_NEEDS_DB | ROUTE_JSON_BODY;
 	int rc = 0;
 	rc |= router_add(r, RM_GET, "/v1/tasks", (void *)handle_list, rd);
@@ -255,5 +264,6 @@ int tasks_register(struct router *r)
 	rc |= router_add(r, RM_DELETE, "/v1/tasks/{id}", (void *)handle_delete, ROLE_ADMIN | ROUTE_NEEDS_DB);
 	rc |= router_add(r, RM_POST, "/v1/tasks/{id}/updates", (void *)handle_report, ed);
 	rc |= router_add(r, RM_GET, "/v1/tasks/{id}/updates", (void *)handle_updates, rd);
+	rc |= router_add(r, RM_GET, "/v1/tasks/{id}/history", (void *)handle_history, rd);
 	return rc;
 }

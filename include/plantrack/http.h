@@ -108,7 +108,7 @@ const char *http_id_param(struct req *r, const char *what);
  * header or with "*"); -1 when it is no ETag (answered 412). */
 int http_if_match(struct req *r, json_t *args);
 
-/* The actor object for SQL ({"token_id","name","role","unit_id"}), new reference. */
+/* The actor object for SQL ({"token_id","name","role","unit_id","request_id"}), new reference. */
 json_t *http_actor(struct req *r);
 /* The light thresholds for SQL ({"lag_points",...}), new reference. */
 json_t *http_cfg(struct req *r);

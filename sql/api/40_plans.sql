@@ -16,6 +16,7 @@ DECLARE
     sha text := lower(api.pt_text(pl->'source_sha256'));
     ids uuid[] := '{}';
 BEGIN
+    PERFORM api.pt_actor_begin(a);
     IF api.pt_text(pl->'title') IS NULL THEN PERFORM api.pt_fail422('title', 'is required'); END IF;
     IF sha IS NOT NULL AND sha !~ '^[0-9a-f]{64}$' THEN
         PERFORM api.pt_fail422('source_sha256', 'must be 64 hex digits');

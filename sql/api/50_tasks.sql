@@ -122,6 +122,7 @@ DECLARE
     i int;
     t public.tasks;
 BEGIN
+    PERFORM api.pt_actor_begin(a);
     SELECT * INTO p FROM public.plans WHERE id = api.pt_uuid(tin->>'plan_id') AND deleted_at IS NULL;
     IF p.id IS NULL THEN PERFORM api.pt_fail422('plan_id', 'is not a plan'); END IF;
     IF tin->>'parent_id' IS NOT NULL THEN
@@ -147,6 +148,7 @@ DECLARE
     par public.tasks;
     ids uuid[] := '{}';
 BEGIN
+    PERFORM api.pt_actor_begin(a);
     SELECT * INTO p FROM public.plans WHERE id = api.pt_uuid(a->>'plan_id') AND deleted_at IS NULL;
     IF p.id IS NULL THEN
         PERFORM api.pt_fail('PT404', 'Plan not found', 'no plan with id ' || coalesce(a->>'plan_id', 'null'));
@@ -179,6 +181,7 @@ DECLARE
     lead uuid := t.lead_unit_id;
     changed text[];
 BEGIN
+    PERFORM api.pt_actor_begin(a);
     PERFORM api.pt_check_scope(actor, t.lead_unit_id);
     PERFORM api.pt_check_version(t, a->'if_match');
     IF pa ? 'title' AND api.pt_text(pa->'title') IS NULL THEN
@@ -226,6 +229,7 @@ DECLARE
     t public.tasks := api.pt_task_find(a->>'id', true);
     n int;
 BEGIN
+    PERFORM api.pt_actor_begin(a);
     PERFORM api.pt_check_scope(a->'actor', t.lead_unit_id);
     PERFORM api.pt_check_version(t, a->'if_match');
     -- the task and its whole live subtree
@@ -261,6 +265,8 @@ DECLARE
     u public.updates;
     seq bigint;
 BEGIN
+    PERFORM api.pt_actor_begin(a);
+    PERFORM api.pt_journal_context('report', r->>'note');
     SELECT * INTO t FROM public.tasks x WHERE x.id = api.pt_uuid(a->>'id') AND x.deleted_at IS NULL FOR UPDATE;
     IF t.id IS NULL THEN
         PERFORM api.pt_fail('PT404', 'Task not found', 'no task with id ' || coalesce(a->>'id', 'null'));

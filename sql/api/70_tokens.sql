@@ -21,6 +21,7 @@ DECLARE
     k public.api_tokens;
     role text := api.pt_text(a->'role');
 BEGIN
+    PERFORM api.pt_actor_begin(a);
     IF api.pt_text(a->'name') IS NULL THEN PERFORM api.pt_fail422('name', 'is required'); END IF;
     IF role IS NULL OR role NOT IN ('viewer', 'editor', 'supervisor', 'admin') THEN
         PERFORM api.pt_fail422('role', 'must be viewer, editor, supervisor or admin');
@@ -75,6 +76,7 @@ END $$;
 CREATE FUNCTION api.pt_token_revoke(a jsonb) RETURNS TABLE(status int, body jsonb)
 LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM api.pt_actor_begin(a);
     UPDATE public.api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = api.pt_uuid(a->>'id');
     IF NOT FOUND THEN
         PERFORM api.pt_fail('PT404', 'Token not found', 'no token with id ' || coalesce(a->>'id', 'null'));

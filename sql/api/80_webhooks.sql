@@ -53,6 +53,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     w public.webhooks;
 BEGIN
+    PERFORM api.pt_actor_begin(a);
     INSERT INTO public.webhooks (url, secret, event_types, active)
     VALUES (a->>'url', a->>'secret', api.pt_wh_types(a->'event_types'), coalesce((a->>'active')::boolean, true))
     RETURNING * INTO w;
@@ -105,6 +106,7 @@ DECLARE
     w public.webhooks := api.pt_wh_find(a->>'id');
     p jsonb := coalesce(a->'patch', '{}');
 BEGIN
+    PERFORM api.pt_actor_begin(a);
     SELECT * INTO w FROM public.webhooks WHERE id = w.id FOR UPDATE;
     IF jsonb_typeof(a->'if_match') = 'number' AND (a->>'if_match')::int <> w.version THEN
         RAISE EXCEPTION USING ERRCODE = 'PT412', MESSAGE = 'Precondition failed',
@@ -128,6 +130,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     w public.webhooks := api.pt_wh_find(a->>'id');
 BEGIN
+    PERFORM api.pt_actor_begin(a);
     UPDATE public.webhooks SET deleted_at = now(), active = false, updated_at = now(), version = version + 1
      WHERE id = w.id;
     UPDATE public.webhook_deliveries SET status = 'failed', last_error = 'webhook deleted'

@@ -429,6 +429,8 @@ def test_progress_report_and_history():
          headers={"Idempotency-Key": "oa-report-1"}, expect=422)
     _, hist = call("GET", "/v1/tasks/{id}/updates", {"id": tid}, {"limit": 10}, token=viewer, expect=200)
     assert [u["id"] for u in hist["items"]] == [res["update"]["id"]] and hist["next_cursor"] is None
+    _, journal = call("GET", "/v1/tasks/{id}/history", {"id": tid}, {"limit": 2}, token=viewer, expect=200)
+    assert len(journal["items"]) == 2 and journal["next_cursor"]
 
 
 def test_invalid_transition_is_409():

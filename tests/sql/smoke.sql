@@ -375,3 +375,12 @@ SELECT pg_temp.ok((SELECT body->>'next_after' = '999999' AND body->'events' = '[
 SELECT pg_temp.ok((SELECT count(*) FROM updates) = (SELECT count(*) FROM events WHERE type = 'task.reported'), 'one event per report');
 
 \echo 'smoke.sql: all assertions passed'
+
+-- the journal: writes are recorded with the actor; append-only for everyone
+SELECT pg_temp.ok((SELECT count(*) FROM journal WHERE entity = 'task' AND action = 'create') > 0, 'task creates journalled');
+SELECT pg_temp.ok((SELECT count(*) FROM journal WHERE entity = 'task' AND action = 'report' AND author IS NOT NULL) > 0, 'reports journalled with author');
+SELECT pg_temp.ok(NOT EXISTS (SELECT 1 FROM journal WHERE action = 'update' AND changes = '{}'), 'no empty updates');
+SELECT pg_temp.err($$UPDATE journal SET note = 'x'$$, '42501');
+SELECT pg_temp.err($$DELETE FROM journal$$, '42501');
+SELECT pg_temp.err($$TRUNCATE journal$$, '42501');
+SELECT pg_temp.ok(api.pt_journal(NULL, NULL, 'calendar', NULL, 'update', '{"x":[1,2]}', NULL, 'smoke') > 0, 'pt_journal');

@@ -6,9 +6,10 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config
-  libevent-dev libjansson-dev libpq-dev uuid-dev libssl-dev
+  libevent-dev libjansson-dev libpq-dev uuid-dev libssl-dev libxlsxwriter-dev
   postgresql-15 postgresql-contrib
   python3 wrk clang libclang-rt-14-dev
+  libreoffice-calc-nogui
   systemd
 )
 

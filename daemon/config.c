@@ -3,6 +3,7 @@
  */
 #include "plantrack/config.h"
 #include "plantrack/log.h"
+#include "plantrack/validate.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -38,6 +39,16 @@ void config_init_defaults(struct config *c)
 	c->due_soon_days = 7;
 	c->due_soon_progress = 80;
 	c->token_cache_ttl = 5;
+	c->max_attachment = 20 * 1024 * 1024;
+	c->create_units = 1;
+	c->sign_days = 3;
+	c->verify_self = 0;
+	c->reminder_days = 3;
+	c->overdue_level2 = 6;
+	c->overdue_level3 = 11;
+	c->reminders_interval = 60;
+	c->quiet_hours = strdup("");
+	c->today = strdup("");
 }
 
 void config_free(struct config *c)
@@ -50,6 +61,8 @@ void config_free(struct config *c)
 	free(c->migrations_dir);
 	free(c->web_dir);
 	free(c->openapi_path);
+	free(c->quiet_hours);
+	free(c->today);
 	memset(c, 0, sizeof *c);
 }
 
@@ -62,6 +75,8 @@ void config_copy(struct config *dst, const struct config *src)
 	dst->migrations_dir = dup_or_null(src->migrations_dir);
 	dst->web_dir = dup_or_null(src->web_dir);
 	dst->openapi_path = dup_or_null(src->openapi_path);
+	dst->quiet_hours = dup_or_null(src->quiet_hours);
+	dst->today = dup_or_null(src->today);
 }
 
 static int parse_long(const char *v, long min, long max, long *out)
@@ -101,7 +116,29 @@ static const struct int_key int_keys[] = {
 	INT_KEY("lights", "due_soon_days", due_soon_days, 0, 366),
 	INT_KEY("lights", "due_soon_progress", due_soon_progress, 0, 100),
 	INT_KEY("auth", "token_cache_ttl", token_cache_ttl, 0, 3600),
+	SIZE_KEY("attachments", "max_size", max_attachment, 1024, 1L << 30),
+	INT_KEY("workflow", "create_units", create_units, 0, 1),
+	INT_KEY("workflow", "sign_days", sign_days, 0, 366),
+	INT_KEY("workflow", "verify_self", verify_self, 0, 1),
+	INT_KEY("reminders", "due_soon_days", reminder_days, 0, 366),
+	INT_KEY("reminders", "overdue_level2", overdue_level2, 1, 3660),
+	INT_KEY("reminders", "overdue_level3", overdue_level3, 1, 3660),
+	INT_KEY("reminders", "interval", reminders_interval, 0, 86400),
 };
+
+int config_parse_quiet_hours(const char *v, int *from, int *to)
+{
+	*from = *to = -1;
+	if (!v || !*v)
+		return 0;
+	int h1, m1, h2, m2, n = 0;
+	if (sscanf(v, "%2d:%2d-%2d:%2d%n", &h1, &m1, &h2, &m2, &n) != 4 || v[n] || h1 > 23 || h2 > 23 ||
+	    m1 > 59 || m2 > 59 || h1 < 0 || h2 < 0 || m1 < 0 || m2 < 0)
+		return -1;
+	*from = h1 * 60 + m1;
+	*to = h2 * 60 + m2;
+	return 0;
+}
 
 static int set_string(char **slot, const char *value)
 {
@@ -143,6 +180,21 @@ int config_set(struct config *c, const char *section, const char *key, const cha
 		slot = &c->web_dir;
 	else if (!strcmp(section, "paths") && !strcmp(key, "openapi"))
 		slot = &c->openapi_path;
+	else if (!strcmp(section, "reminders") && !strcmp(key, "quiet_hours")) {
+		int from, to;
+		if (config_parse_quiet_hours(value, &from, &to)) {
+			snprintf(err, errlen, "reminders.quiet_hours: expected HH:MM-HH:MM (local time) or empty, got \"%s\"",
+				 value);
+			return -1;
+		}
+		slot = &c->quiet_hours;
+	} else if (!strcmp(section, "clock") && !strcmp(key, "today")) {
+		if (*value && !validate_date(value)) {
+			snprintf(err, errlen, "clock.today: expected a date YYYY-MM-DD or empty, got \"%s\"", value);
+			return -1;
+		}
+		slot = &c->today;
+	}
 	if (slot)
 		return set_string(slot, value);
 	if (!strcmp(section, "log") && !strcmp(key, "level")) {
@@ -233,6 +285,8 @@ void config_apply_env(struct config *c)
 		set_string(&c->db, v);
 	if ((v = getenv("PLANTRACK_LISTEN")) && *v)
 		set_string(&c->listen, v);
+	if ((v = getenv("PLANTRACK_TODAY")) && *v && validate_date(v))
+		set_string(&c->today, v);
 	if ((v = getenv("PLANTRACK_MIGRATIONS")) && *v)
 		set_string(&c->migrations_dir, v);
 }
@@ -279,6 +333,10 @@ int config_validate(const struct config *c, char *err, size_t errlen)
 	int port;
 	if (config_parse_listen(c->listen, host, sizeof host, &port)) {
 		snprintf(err, errlen, "listen: expected HOST:PORT, got \"%s\"", c->listen ? c->listen : "");
+		return -1;
+	}
+	if (c->overdue_level3 < c->overdue_level2) {
+		snprintf(err, errlen, "reminders.overdue_level3 must be at least reminders.overdue_level2");
 		return -1;
 	}
 	if (c->max_import_body < c->max_body) {

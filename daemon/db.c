@@ -58,6 +58,9 @@ struct query {
 	int stmt;
 	int nparams;
 	char **values;      /* points into the same allocation */
+	int *lengths;       /* NULL: every value is text; else -1 text, >= 0 binary of that length */
+	int *formats;
+	int result_format;  /* 0 text, 1 binary */
 	db_cb cb;
 	void *arg;
 };
@@ -101,11 +104,15 @@ static void conn_on_event(evutil_socket_t fd, short what, void *arg);
 static void conn_dispatch(struct conn *c);
 static void pool_pump(struct db_pool *p);
 
-static struct query *query_new(int stmt, int nparams, const char *const *values, db_cb cb, void *arg)
+static struct query *query_new(int stmt, int nparams, const char *const *values, const int *lengths,
+			       int result_format, db_cb cb, void *arg)
 {
 	size_t bytes = sizeof(struct query) + (size_t)nparams * sizeof(char *);
+	if (lengths)
+		bytes += 2 * (size_t)nparams * sizeof(int);
 	for (int i = 0; i < nparams; i++)
-		bytes += values[i] ? strlen(values[i]) + 1 : 0;
+		if (values[i])
+			bytes += (lengths && lengths[i] >= 0 ? (size_t)lengths[i] : strlen(values[i])) + 1;
 	struct query *q = malloc(bytes);
 	if (!q)
 		return NULL;
@@ -113,18 +120,32 @@ static struct query *query_new(int stmt, int nparams, const char *const *values,
 	q->stmt = stmt;
 	q->nparams = nparams;
 	q->values = (char **)(q + 1);
+	q->lengths = NULL;
+	q->formats = NULL;
+	q->result_format = result_format;
 	q->cb = cb;
 	q->arg = arg;
 	char *cursor = (char *)(q->values + nparams);
+	if (lengths) {
+		q->lengths = (int *)cursor;
+		q->formats = q->lengths + nparams;
+		cursor = (char *)(q->formats + nparams);
+	}
 	for (int i = 0; i < nparams; i++) {
+		int bin = lengths && lengths[i] >= 0;
+		if (lengths) {
+			q->lengths[i] = bin ? lengths[i] : 0;
+			q->formats[i] = bin;
+		}
 		if (!values[i]) {
 			q->values[i] = NULL;
 			continue;
 		}
-		size_t len = strlen(values[i]) + 1;
+		size_t len = bin ? (size_t)lengths[i] : strlen(values[i]);
 		memcpy(cursor, values[i], len);
+		cursor[len] = 0;
 		q->values[i] = cursor;
-		cursor += len;
+		cursor += len + 1;
 	}
 	return q;
 }
@@ -526,7 +547,8 @@ static void conn_dispatch(struct conn *c)
 	snprintf(name, sizeof name, "pt%d", q->stmt);
 	c->q = q;
 	c->state = C_BUSY;
-	if (!PQsendQueryPrepared(c->pg, name, q->nparams, (const char *const *)q->values, NULL, NULL, 0)) {
+	if (!PQsendQueryPrepared(c->pg, name, q->nparams, (const char *const *)q->values, q->lengths, q->formats,
+				 q->result_format)) {
 		conn_fail(c, PQerrorMessage(c->pg));
 		return;
 	}
@@ -645,6 +667,12 @@ void db_pool_free(struct db_pool *p)
 int db_query(struct db_pool *p, int stmt, int nparams, const char *const *values,
 	     db_cb cb, void *arg)
 {
+	return db_query_ex(p, stmt, nparams, values, NULL, 0, cb, arg);
+}
+
+int db_query_ex(struct db_pool *p, int stmt, int nparams, const char *const *values, const int *lengths,
+		int result_format, db_cb cb, void *arg)
+{
 	struct conn *idle = NULL;
 	int ready = 0;
 	for (int i = 0; i < p->nconns; i++) {
@@ -658,7 +686,7 @@ int db_query(struct db_pool *p, int stmt, int nparams, const char *const *values
 		return DB_UNAVAILABLE;
 	if (!idle && p->waiting >= p->queue_max)
 		return DB_QUEUE_FULL;
-	struct query *q = query_new(stmt, nparams, values, cb, arg);
+	struct query *q = query_new(stmt, nparams, values, lengths, result_format, cb, arg);
 	if (!q)
 		return DB_QUEUE_FULL;
 	if (p->tail)

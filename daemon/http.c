@@ -166,6 +166,24 @@ void http_reply_db_error(struct req *r, PGresult *res)
 			errors = NULL;
 		}
 		const char *slug = problem_slug(status);
+		/* the workflow rules each have their own problem type */
+		static const struct { int status; const char *phrase, *slug; } rules[] = {
+			{ 409, "file a change request", "change-control" },
+			{ 409, "already pending", "change-pending" },
+			{ 409, "is not pending", "change-decided" },
+			{ 409, "only a done task", "not-done" },
+			{ 409, "awaiting signature", "not-assigned" },
+			{ 409, "already approved", "plan-approved" },
+			{ 403, "your own request", "own-request" },
+			{ 403, "second person", "second-person" },
+			{ 403, "co-operating unit", "co-unit-limit" },
+			{ 403, "out of scope", "out-of-scope" },
+		};
+		for (size_t i = 0; msg && i < sizeof rules / sizeof rules[0]; i++)
+			if (rules[i].status == status && strstr(msg, rules[i].phrase)) {
+				slug = rules[i].slug;
+				break;
+			}
 		if (status == 409 && msg && strstr(msg, "transition"))
 			slug = "invalid-transition";
 		if (status == 409 && msg && strstr(msg, "in progress"))
@@ -233,8 +251,14 @@ static void on_call_done(PGresult *res, void *arg)
 
 void http_call_params(struct req *r, int stmt, int n, const char *const *params, http_result_fn done)
 {
+	http_call_bin(r, stmt, n, params, NULL, 0, done);
+}
+
+void http_call_bin(struct req *r, int stmt, int n, const char *const *params, const int *lengths,
+		   int result_format, http_result_fn done)
+{
 	r->pending = done;
-	int rc = db_query(worker_db(r->w), stmt, n, params, on_call_done, r);
+	int rc = db_query_ex(worker_db(r->w), stmt, n, params, lengths, result_format, on_call_done, r);
 	if (rc == DB_OK)
 		return;
 	evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Retry-After", rc == DB_QUEUE_FULL ? "1" : "2");
@@ -330,11 +354,26 @@ json_t *http_actor(struct req *r)
 			 "unit_id", r->tok.unit_id[0] ? r->tok.unit_id : NULL, "request_id", r->request_id);
 }
 
+json_t *http_workflow_cfg(const struct config *c)
+{
+	return json_pack("{s:b,s:i,s:b,s:i,s:[i,i,i]}", "create_units", c->create_units, "sign_days", c->sign_days,
+			 "verify_self", c->verify_self, "reminder_days", c->reminder_days, "overdue_levels", 1,
+			 c->overdue_level2, c->overdue_level3);
+}
+
 json_t *http_cfg(struct req *r)
 {
-	const struct config *c = config_current();
-	return json_pack("{s:i,s:i,s:i,s:n}", "lag_points", c->lag_points, "due_soon_days", c->due_soon_days,
-			 "due_soon_progress", c->due_soon_progress, "today");
+	return http_cfg_of(config_current());
+}
+
+json_t *http_cfg_of(const struct config *c)
+{
+	/* today: [clock] today / PLANTRACK_TODAY, else null (the database's current_date) */
+	json_t *cfg = json_pack("{s:i,s:i,s:i,s:o}", "lag_points", c->lag_points, "due_soon_days", c->due_soon_days,
+				"due_soon_progress", c->due_soon_progress, "today",
+				c->today && *c->today ? json_string(c->today) : json_null());
+	json_object_update_new(cfg, http_workflow_cfg(c));
+	return cfg;
 }
 
 void http_add_page(struct req *r, json_t *args, json_t *errors)

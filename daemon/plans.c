@@ -15,6 +15,7 @@ static const struct vfield plan_fields[] = {
 	{ "title", V_STRING, 1, 0, 0, 500, NULL, NULL },
 	{ "year", V_INT, 0, 1, 2000, 2100, NULL, NULL },
 	{ "org", V_STRING, 0, 1, 0, 200, NULL, NULL },
+	{ "owner", V_STRING, 0, 1, 0, 100, NULL, NULL },
 	{ "tasks", V_OBJECTS, 0, 1, 0, 10000, NULL, tasks_task_fields },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };

@@ -12,6 +12,8 @@
 #include "plantrack/tasks.h"
 #include "plantrack/tokens.h"
 #include "plantrack/webhooks.h"
+#include "plantrack/workflow.h"
+#include "plantrack/reminders.h"
 
 #include <stdlib.h>
 
@@ -29,6 +31,8 @@ struct router *routes_build(void)
 	rc |= imports_register(r);
 	rc |= tokens_register(r);
 	rc |= webhooks_register(r);
+	rc |= workflow_register(r);
+	rc |= reminders_register(r);
 	if (rc) {
 		router_free(r);
 		return NULL;

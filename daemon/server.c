@@ -278,7 +278,9 @@ static int read_body(struct req *r, const struct config *c)
 	int flags = r->m.route->flags;
 	struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
 	r->body_len = evbuffer_get_length(in);
-	size_t limit = (flags & ROUTE_LARGE_BODY) ? c->max_import_body : c->max_body;
+	/* per-route limits: uploads (ROUTE_RAW_BODY) have their own */
+	size_t limit = (flags & ROUTE_RAW_BODY) ? c->max_attachment
+		       : (flags & ROUTE_LARGE_BODY) ? c->max_import_body : c->max_body;
 	if (r->body_len > limit) {
 		char detail[128];
 		snprintf(detail, sizeof detail, "the body is %zu bytes; the limit is %zu", r->body_len, limit);
@@ -393,7 +395,10 @@ static void on_request(struct evhttp_request *ev, void *arg)
 static void worker_apply_limits(struct worker *w)
 {
 	const struct config *c = config_current();
-	evhttp_set_max_body_size(w->http, (ev_ssize_t)(c->max_import_body + 1));
+	/* evhttp's own cap is the largest route limit + 1, so read_body answers a
+	 * body over its route's limit with a problem+json 413 */
+	size_t cap = c->max_import_body > c->max_attachment ? c->max_import_body : c->max_attachment;
+	evhttp_set_max_body_size(w->http, (ev_ssize_t)(cap + 1));
 	evhttp_set_max_headers_size(w->http, (ev_ssize_t)c->max_headers);
 	evhttp_set_timeout(w->http, c->read_timeout > c->write_timeout ? c->read_timeout : c->write_timeout);
 	db_pool_set_size(w->db, c->pool);

@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const statuses[] = { "planned", "in_progress", "blocked", "done", "verified", "cancelled", NULL };
+static const char *const statuses[] = { "assigned", "planned", "in_progress", "blocked", "done", "verified", "cancelled", NULL };
+static const char *const unit_roles[] = { "lead", "co", "any", NULL };
 static const char *const lights[] = { "red", "yellow", "green", "done", "verified", "cancelled", NULL };
 static const char *const cadences[] = { "weekly", "monthly", "quarterly", "yearly", NULL };
 static const char *const comparators[] = { ">=", "<=", "=", NULL };
@@ -82,9 +83,12 @@ static const struct vfield task_patch_fields[] = {
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
 
+/* current: the lead unit's figure; contribution: a co-operating unit's share
+ * (SQL requires the one that fits the reporter). */
 static const struct vfield report_target_fields[] = {
 	{ "id", V_UUID, 1, 0, 0, 0, NULL, NULL },
-	{ "current", V_NUMBER, 1, 0, -1e15, 1e15, NULL, NULL },
+	{ "current", V_NUMBER, 0, 0, -1e15, 1e15, NULL, NULL },
+	{ "contribution", V_NUMBER, 0, 0, -1e15, 1e15, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -95,6 +99,7 @@ static const struct vfield report_fields[] = {
 	{ "note", V_STRING, 0, 1, 0, 5000, NULL, NULL },
 	{ "problems", V_STRING, 0, 1, 0, 5000, NULL, NULL },
 	{ "next_steps", V_STRING, 0, 1, 0, 5000, NULL, NULL },
+	{ "attachments", V_STRINGS, 0, 0, 0, 36, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -132,6 +137,14 @@ static void handle_list(struct req *r)
 	add_filter(r, args, errors, "due_before", V_DATE, NULL);
 	add_filter(r, args, errors, "due_after", V_DATE, NULL);
 	add_filter(r, args, errors, "q", V_STRING, NULL);
+	add_filter(r, args, errors, "role", V_ENUM, unit_roles);
+	const char *unsigned_ = http_query(r, "unsigned");
+	if (unsigned_ && strcmp(unsigned_, "true") && strcmp(unsigned_, "false"))
+		json_array_append_new(errors, json_pack("{s:s,s:s}", "field", "unsigned", "message", "must be true or false"));
+	else if (unsigned_)
+		json_object_set_new(args, "unsigned", json_boolean(!strcmp(unsigned_, "true")));
+	if (http_query(r, "role") && !http_query(r, "unit"))
+		json_array_append_new(errors, json_pack("{s:s,s:s}", "field", "role", "message", "needs unit"));
 	http_call_page(r, stmt_list, args, errors);
 }
 
@@ -200,10 +213,34 @@ static void handle_delete(struct req *r)
 static void handle_report(struct req *r)
 {
 	const char *id = http_id_param(r, "task");
-	if (!id || http_check_body(r, report_fields))
+	if (!id)
 		return;
+	/* the field table, plus: each target carries current (or a co-unit's contribution) */
+	json_t *errors = json_array();
+	char unknown[256] = "";
+	int rc = validate_object(r->json, report_fields, "", errors, unknown, sizeof unknown);
+	if (rc == VALIDATE_UNKNOWN) {
+		http_reply_invalid(r, rc, errors, unknown);
+		return;
+	}
+	json_t *tgs = json_object_get(r->json, "targets"), *tg;
+	size_t i;
+	json_array_foreach(tgs, i, tg) {
+		if (json_is_object(tg) && !json_object_get(tg, "current") && !json_object_get(tg, "contribution")) {
+			char field[48];
+			snprintf(field, sizeof field, "targets[%zu].current", i);
+			json_array_append_new(errors, json_pack("{s:s,s:s}", "field", field, "message",
+				"is required (a co-operating unit sends contribution instead)"));
+		}
+	}
+	if (json_array_size(errors)) {
+		http_reply_invalid(r, 422, errors, NULL);
+		return;
+	}
+	json_decref(errors);
 	if (!json_object_get(r->json, "status") && !json_object_get(r->json, "progress") &&
-	    !json_object_get(r->json, "targets") && !json_is_string(json_object_get(r->json, "note"))) {
+	    !json_object_get(r->json, "targets") && !json_is_string(json_object_get(r->json, "note")) &&
+	    !json_array_size(json_object_get(r->json, "attachments"))) {
 		http_reply_problem(r, 422, "validation-failed", "Validation failed",
 				   "a report needs at least one of status, progress, targets or note",
 				   json_pack("[{s:s,s:s}]", "field", "status", "message",

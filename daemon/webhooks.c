@@ -4,6 +4,7 @@
  * the delivery log and its leases live in migrations/0003_webhooks.sql.
  */
 #include "plantrack/webhooks.h"
+#include "plantrack/reminders.h"
 #include "plantrack/db.h"
 #include "plantrack/http.h"
 #include "plantrack/log.h"
@@ -583,8 +584,10 @@ static void claim(struct deliverer *dl)
 {
 	if (dl->claiming || dl->stopping || dl->inflight >= WH_MAX_INFLIGHT)
 		return;
-	char args[96];
-	snprintf(args, sizeof args, "{\"limit\":%d,\"lease_seconds\":%d}", WH_MAX_INFLIGHT - dl->inflight, WH_LEASE_S);
+	char args[256];
+	/* During the quiet hours reminders wait (their deliveries stay pending). */
+	snprintf(args, sizeof args, "{\"limit\":%d,\"lease_seconds\":%d%s}", WH_MAX_INFLIGHT - dl->inflight, WH_LEASE_S,
+		 reminders_quiet_now() ? ",\"hold\":" REMINDER_TYPES_JSON : "");
 	const char *params[1] = { args };
 	if (db_query(worker_db(dl->w), stmt_claim, 1, params, on_claimed, dl) == DB_OK) {
 		dl->claiming = 1;

@@ -36,6 +36,20 @@ struct config {
 	int due_soon_progress;
 	/* [auth] */
 	int token_cache_ttl;     /* seconds */
+	/* [attachments] */
+	size_t max_attachment;   /* bytes; larger uploads get 413 */
+	/* [workflow] */
+	int create_units;        /* 1: supervisor writes naming an unknown unit create it; 0: 422 */
+	int sign_days;           /* working days an assigned task may stay unsigned */
+	int verify_self;         /* 1: the supervisor who reported done may verify (one-person offices) */
+	/* [reminders] */
+	int reminder_days;       /* task.due_soon this many working days before the due date */
+	int overdue_level2;      /* days overdue from which an overdue reminder is level 2 */
+	int overdue_level3;      /* ... level 3 */
+	int reminders_interval;  /* seconds between scheduler runs; 0 = off */
+	char *quiet_hours;       /* "HH:MM-HH:MM" local time: reminder webhooks wait; "" = none */
+	/* [clock] */
+	char *today;             /* "YYYY-MM-DD" fixes "today" for lights and reminders (tests); "" = the real date */
 	/* [paths] */
 	char *migrations_dir;
 	char *web_dir;
@@ -58,6 +72,9 @@ void config_apply_env(struct config *c);
 void config_resolve_paths(struct config *c);
 /* Checks the values together (listen parses, sizes sane). */
 int config_validate(const struct config *c, char *err, size_t errlen);
+
+/* Parses "HH:MM-HH:MM" into minutes after midnight. 0 ok (also for ""; then from == to == -1). */
+int config_parse_quiet_hours(const char *v, int *from, int *to);
 
 /* Parses "HOST:PORT" (or ":PORT", or "[v6]:PORT"). 0 ok. */
 int config_parse_listen(const char *listen, char *host, size_t hostlen, int *port);

@@ -49,6 +49,11 @@ void db_pool_free(struct db_pool *p);
  * or DB_QUEUE_FULL; on error the callback is not called. */
 int db_query(struct db_pool *p, int stmt, int nparams, const char *const *values,
 	     db_cb cb, void *arg);
+/* The same with binary values: lengths[i] >= 0 sends values[i] as that many
+ * bytes in binary format (e.g. bytea), -1 as text; lengths NULL = all text.
+ * result_format 1 asks for binary results (bytea columns as raw bytes). */
+int db_query_ex(struct db_pool *p, int stmt, int nparams, const char *const *values, const int *lengths,
+		int result_format, db_cb cb, void *arg);
 void db_pool_status(const struct db_pool *p, struct db_status *st);
 void db_pool_set_size(struct db_pool *p, int size);
 /* Opens one extra connection that LISTENs on channel and calls cb per NOTIFY. */

@@ -61,6 +61,7 @@ typedef void (*handler_fn)(struct req *r);
 #define ROUTE_TEXT_BODY 0x40     /* body is text/plain or text/csv (import) */
 #define ROUTE_LARGE_BODY 0x80    /* allowed up to server.max_import_body */
 #define ROUTE_NEEDS_DB 0x100     /* answer 503 when the pool is not ready */
+#define ROUTE_RAW_BODY 0x200     /* any media type, up to attachments.max_size (uploads) */
 
 /* Query parameter value or NULL. */
 const char *http_query(struct req *r, const char *name);
@@ -86,6 +87,9 @@ void http_reply_db_error(struct req *r, PGresult *res);
 void http_call(struct req *r, int stmt, json_t *args, http_result_fn done);
 /* Same with several text parameters (copied). */
 void http_call_params(struct req *r, int stmt, int n, const char *const *params, http_result_fn done);
+/* Same with binary values (lengths as db_query_ex) and result format (1 = binary). */
+void http_call_bin(struct req *r, int stmt, int n, const char *const *params, const int *lengths,
+		   int result_format, http_result_fn done);
 /* For writes: runs pt function fn (statement stmt = "SELECT status, body::text FROM fn($1::jsonb)")
  * through pt_idem when the request carries Idempotency-Key. args stolen. */
 void http_call_write(struct req *r, int stmt, const char *fn, json_t *args, http_result_fn done);
@@ -112,6 +116,11 @@ int http_if_match(struct req *r, json_t *args);
 json_t *http_actor(struct req *r);
 /* The light thresholds for SQL ({"lag_points",...}), new reference. */
 json_t *http_cfg(struct req *r);
+/* The same for a configuration (the scheduler has no request). */
+json_t *http_cfg_of(const struct config *c);
+/* The workflow settings SQL reads from cfg (create_units, sign_days, verify_self,
+ * reminder_days, overdue_levels), new reference; http_cfg includes them. */
+json_t *http_workflow_cfg(const struct config *c);
 const char *http_role_name(enum role role);
 enum role http_role_parse(const char *name);
 

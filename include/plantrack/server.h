@@ -19,7 +19,7 @@ struct db_pool;
 struct event_base;
 
 /* Per-worker storage slots for modules (events waiters, token cache). */
-enum worker_slot { SLOT_EVENTS = 0, SLOT_AUTH = 1, SLOT_WEBHOOKS = 2, SLOT_COUNT = 4 };
+enum worker_slot { SLOT_EVENTS = 0, SLOT_AUTH = 1, SLOT_WEBHOOKS = 2, SLOT_REMINDERS = 3, SLOT_COUNT = 4 };
 
 typedef void (*worker_hook)(struct worker *w);
 

@@ -132,3 +132,58 @@ LANGUAGE sql STABLE AS $$
          WHERE down.depth < 64)
     SELECT coalesce(array_agg(DISTINCT id), '{}') FROM down
 $$;
+
+-- The unit called n for a write by actor (field: where n came from, for a 422).
+-- Known: its id (a root unit preferred). Unknown: an editor gets 422; a
+-- supervisor or admin creates it at the root, unless cfg.create_units is false.
+CREATE FUNCTION api.pt_unit_resolve(n text, actor jsonb, cfg jsonb, field text) RETURNS uuid
+LANGUAGE plpgsql AS $$
+DECLARE u uuid;
+BEGIN
+    n := nullif(btrim(n), '');
+    IF n IS NULL THEN RETURN NULL; END IF;
+    SELECT id INTO u FROM public.units WHERE name = n ORDER BY parent_id IS NOT NULL, created_at, id LIMIT 1;
+    IF u IS NOT NULL THEN RETURN u; END IF;
+    IF actor->>'role' IS NOT DISTINCT FROM 'editor' THEN
+        PERFORM api.pt_fail422(field, 'names an unknown unit "' || n || '" (only a supervisor may create units)');
+    END IF;
+    IF NOT coalesce((cfg->>'create_units')::boolean, true) THEN
+        PERFORM api.pt_fail422(field, 'names an unknown unit "' || n || '" (create it with POST /v1/units first)');
+    END IF;
+    RETURN api.pt_unit_ensure(n);
+END $$;
+
+-- Is one of the units us (a task's co-operating units) the actor's unit or below it?
+CREATE FUNCTION api.pt_in_co_scope(actor jsonb, us uuid[]) RETURNS boolean
+LANGUAGE plpgsql STABLE AS $$
+DECLARE u uuid;
+BEGIN
+    IF actor->>'role' IS DISTINCT FROM 'editor' OR api.pt_uuid(actor->>'unit_id') IS NULL THEN
+        RETURN false;
+    END IF;
+    FOREACH u IN ARRAY coalesce(us, '{}') LOOP
+        IF api.pt_in_scope(actor, u) THEN RETURN true; END IF;
+    END LOOP;
+    RETURN false;
+END $$;
+
+-- Working days in (a, b]: Monday to Friday. (A holiday calendar, when one is
+-- stored, is the place to refine this; see docs/workflow.md.)
+CREATE FUNCTION api.pt_workdays_after(a date, b date) RETURNS int
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN a IS NULL OR b IS NULL OR b <= a THEN 0 ELSE
+        (SELECT count(*)::int FROM generate_series(a + 1, b, interval '1 day') g(d)
+          WHERE extract(isodow FROM g.d) < 6) END
+$$;
+
+-- The working day n working days before d (n >= 0).
+CREATE FUNCTION api.pt_workdays_before(d date, n int) RETURNS date
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE k int := 0;
+BEGIN
+    WHILE k < n LOOP
+        d := d - 1;
+        IF extract(isodow FROM d) < 6 THEN k := k + 1; END IF;
+    END LOOP;
+    RETURN d;
+END $$;

@@ -50,6 +50,7 @@ END $$;
 CREATE FUNCTION api.pt_transition_ok(s_from text, s_to text) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
     SELECT s_from = s_to OR (s_from, s_to) IN (
+        ('assigned', 'cancelled'),
         ('planned', 'in_progress'), ('planned', 'blocked'), ('planned', 'done'), ('planned', 'cancelled'),
         ('in_progress', 'blocked'), ('in_progress', 'done'), ('in_progress', 'cancelled'),
         ('blocked', 'in_progress'), ('blocked', 'done'), ('blocked', 'cancelled'),
@@ -119,7 +120,13 @@ SELECT t.id, t.deleted_at, t.status, t.due_date, t.version, e.progress, e.start,
                          FROM public.milestones m WHERE m.task_id = t.id),
         'version', t.version,
         'created_at', api.pt_ts(t.created_at), 'updated_at', api.pt_ts(t.updated_at),
-        'closed_at', api.pt_ts(t.closed_at)) AS doc
+        'closed_at', api.pt_ts(t.closed_at),
+        'original_due_date', t.original_due_date,
+        'assigned_at', api.pt_ts(t.assigned_at), 'signed_at', api.pt_ts(t.signed_at), 'signed_by', t.signed_by,
+        'returned', CASE WHEN t.returned_at IS NOT NULL THEN jsonb_build_object('at', api.pt_ts(t.returned_at),
+                        'by', t.returned_by, 'unit', (SELECT u.name FROM public.units u WHERE u.id = t.returned_unit_id),
+                        'reason', t.return_reason) END,
+        'done_by', t.done_by) AS doc
   FROM public.tasks t
  CROSS JOIN LATERAL (
         SELECT CASE WHEN t.own_progress_reported OR t.child_count = 0 THEN t.progress
@@ -149,7 +156,8 @@ $$;
 CREATE FUNCTION api.pt_plan_json(p public.plans) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('id', p.id, 'title', p.title, 'year', p.year, 'org', p.org,
-        'source_sha256', p.source_sha256,
+        'source_sha256', p.source_sha256, 'owner', p.owner,
+        'approved_at', api.pt_ts(p.approved_at), 'approved_by', p.approved_by,
         'task_count', (SELECT count(*) FROM public.tasks t WHERE t.plan_id = p.id AND t.deleted_at IS NULL),
         'created_at', api.pt_ts(p.created_at))
 $$;
@@ -161,12 +169,23 @@ LANGUAGE sql STABLE AS $$
            FROM public.tasks t WHERE t.plan_id = p.id AND t.parent_id IS NULL AND t.deleted_at IS NULL))
 $$;
 
+CREATE FUNCTION api.pt_attachment_json(x public.attachments) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('id', x.id, 'task_id', x.task_id, 'update_id', x.update_id,
+        'filename', x.filename, 'content_type', x.content_type, 'size', x.size, 'sha256', x.sha256,
+        'uploaded_by', x.uploaded_by, 'unit', (SELECT n.name FROM public.units n WHERE n.id = x.unit_id),
+        'created_at', api.pt_ts(x.created_at))
+$$;
+
 CREATE FUNCTION api.pt_update_json(u public.updates) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('id', u.id, 'task_id', u.task_id, 'author', u.author, 'at', api.pt_ts(u.at),
         'status_from', u.status_from, 'status_to', u.status_to, 'progress_from', u.progress_from,
         'progress', u.progress, 'targets', u.targets, 'note', u.note, 'problems', u.problems,
-        'next_steps', u.next_steps)
+        'next_steps', u.next_steps, 'kind', u.kind,
+        'unit', (SELECT n.name FROM public.units n WHERE n.id = u.unit_id),
+        'attachments', (SELECT coalesce(jsonb_agg(api.pt_attachment_json(x) ORDER BY x.created_at, x.id), '[]')
+                          FROM public.attachments x WHERE x.update_id = u.id))
 $$;
 
 CREATE FUNCTION api.pt_event_json(e public.events) RETURNS jsonb

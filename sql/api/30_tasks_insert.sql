@@ -72,14 +72,19 @@ END $$;
 -- of plan; positions start at pos. Appends the new ids to ids (each level before
 -- its children). Set-based: a 10 000-row CSV import is a handful of statements.
 -- ibase: the index of list[0] in the client's array (for error paths).
+-- cfg: create_units (see pt_unit_resolve). A task with a lead unit and no
+-- status starts assigned (交办, awaiting 签收); in an approved plan its due
+-- date is also its original one.
 CREATE FUNCTION api.pt_tasks_insert(plan uuid, parent uuid, parent_code text, list jsonb, pos int,
-                                       actor jsonb, path text, INOUT ids uuid[], ibase int DEFAULT 0)
+                                       actor jsonb, path text, INOUT ids uuid[], ibase int DEFAULT 0,
+                                       cfg jsonb DEFAULT NULL)
 LANGUAGE plpgsql AS $$
 DECLARE
     bad record;
     new_ids uuid[];
     kid record;
     u uuid;
+    approved boolean := EXISTS (SELECT 1 FROM public.plans p WHERE p.id = plan AND p.approved_at IS NOT NULL);
 BEGIN
     IF jsonb_typeof(list) IS DISTINCT FROM 'array' OR jsonb_array_length(list) = 0 THEN
         RETURN;
@@ -90,7 +95,7 @@ BEGIN
              WHERE jsonb_typeof(e->'children') = 'array' AND jsonb_array_length(e->'children') > 0) THEN
         FOR kid IN SELECT e.x, e.n FROM jsonb_array_elements(list) WITH ORDINALITY AS e(x, n) ORDER BY e.n LOOP
             ids := api.pt_tasks_insert(plan, parent, parent_code, jsonb_build_array(kid.x), pos + kid.n::int - 1,
-                                          actor, path, ids, ibase + kid.n::int - 1);
+                                          actor, path, ids, ibase + kid.n::int - 1, cfg);
         END LOOP;
         RETURN;
     END IF;
@@ -98,7 +103,7 @@ BEGIN
     SELECT ibase + e.n - 1 AS i,
            CASE WHEN jsonb_typeof(e.x) IS DISTINCT FROM 'object' OR api.pt_text(e.x->'title') IS NULL THEN 'title'
                 WHEN coalesce(api.pt_text(e.x->'status'), 'planned')
-                     NOT IN ('planned', 'in_progress', 'blocked', 'done', 'verified', 'cancelled') THEN 'status'
+                     NOT IN ('assigned', 'planned', 'in_progress', 'blocked', 'done', 'verified', 'cancelled') THEN 'status'
                 WHEN jsonb_typeof(e.x->'progress') = 'number' AND (e.x->>'progress')::numeric NOT BETWEEN 0 AND 100
                      THEN 'progress'
                 WHEN api.pt_text(e.x->'status') = 'verified' THEN 'verified' END AS what
@@ -106,7 +111,7 @@ BEGIN
       FROM jsonb_array_elements(list) WITH ORDINALITY AS e(x, n)
      WHERE jsonb_typeof(e.x) IS DISTINCT FROM 'object' OR api.pt_text(e.x->'title') IS NULL
         OR coalesce(api.pt_text(e.x->'status'), 'planned')
-           NOT IN ('planned', 'in_progress', 'blocked', 'done', 'verified', 'cancelled')
+           NOT IN ('assigned', 'planned', 'in_progress', 'blocked', 'done', 'verified', 'cancelled')
         OR (jsonb_typeof(e.x->'progress') = 'number' AND (e.x->>'progress')::numeric NOT BETWEEN 0 AND 100)
         OR (api.pt_text(e.x->'status') = 'verified' AND coalesce(actor->>'role', '') NOT IN ('supervisor', 'admin'))
      ORDER BY e.n LIMIT 1;
@@ -120,11 +125,17 @@ BEGIN
         PERFORM api.pt_fail('PT403', 'Forbidden', 'only a supervisor may create verified tasks');
     END IF;
     -- units, created on first use; an editor may only name units in its scope
-    FOR u IN SELECT api.pt_unit_ensure(n)
-               FROM (SELECT DISTINCT api.pt_text(e->'lead_unit') AS n FROM jsonb_array_elements(list) e
-                     UNION
-                     SELECT DISTINCT c FROM jsonb_array_elements(list) e, unnest(api.pt_texts(e->'co_units')) c) x
-              WHERE n IS NOT NULL LOOP
+    -- (an editor naming an unknown unit, or anyone when cfg.create_units is false: 422)
+    -- (once per distinct name, named after its first use)
+    FOR u IN SELECT api.pt_unit_resolve(y.n, actor, cfg, path || '[' || (ibase + y.i - 1) || '].' || y.f)
+               FROM (SELECT DISTINCT ON (x.n) x.n, x.i, x.f
+                       FROM (SELECT api.pt_text(e->'lead_unit') AS n, k AS i, 'lead_unit' AS f
+                               FROM jsonb_array_elements(list) WITH ORDINALITY AS q(e, k)
+                             UNION ALL
+                             SELECT c, k, 'co_units' FROM jsonb_array_elements(list) WITH ORDINALITY AS q(e, k),
+                                    unnest(api.pt_texts(e->'co_units')) c) x
+                      WHERE x.n IS NOT NULL ORDER BY x.n, x.i) y
+              ORDER BY y.i LOOP
     END LOOP;
     IF actor->>'role' = 'editor' THEN
         FOR u IN SELECT DISTINCT api.pt_unit_ensure(api.pt_text(e->'lead_unit')) FROM jsonb_array_elements(list) e LOOP
@@ -132,13 +143,14 @@ BEGIN
         END LOOP;
     END IF;
     WITH src AS (
-        SELECT e.x, e.n, coalesce(api.pt_text(e.x->'status'), 'planned') AS st,
+        SELECT e.x, e.n, coalesce(api.pt_text(e.x->'status'),
+                                  CASE WHEN api.pt_text(e.x->'lead_unit') IS NOT NULL THEN 'assigned' ELSE 'planned' END) AS st,
                jsonb_typeof(e.x->'progress') = 'number' AS has_prog
           FROM jsonb_array_elements(list) WITH ORDINALITY AS e(x, n)),
     ins AS (
         INSERT INTO public.tasks (plan_id, parent_id, code, seq, title, body, lead_unit_id, co_unit_ids, owner,
                                   leader, status, progress, own_progress_reported, start_date, due_date, cadence,
-                                  tags, closed_at)
+                                  tags, closed_at, assigned_at, original_due_date)
         SELECT plan, parent,
                coalesce(api.pt_text(x->'code'),
                         CASE WHEN parent_code IS NULL THEN (pos + n - 1)::text ELSE parent_code || '.' || (pos + n - 1) END),
@@ -152,7 +164,9 @@ BEGIN
                st IN ('done', 'verified') OR coalesce(has_prog, false),
                nullif(x->>'start_date', '')::date, nullif(x->>'due_date', '')::date,
                api.pt_text(x->'cadence'), api.pt_texts(x->'tags'),
-               CASE WHEN st IN ('done', 'verified', 'cancelled') THEN now() END
+               CASE WHEN st IN ('done', 'verified', 'cancelled') THEN now() END,
+               CASE WHEN api.pt_text(x->'lead_unit') IS NOT NULL THEN now() END,
+               CASE WHEN approved THEN nullif(x->>'due_date', '')::date END
           FROM src ORDER BY n
         RETURNING id, ord)
     SELECT array_agg(id ORDER BY ord) INTO new_ids FROM ins;
@@ -186,7 +200,7 @@ BEGIN
                 WHERE jsonb_typeof(e.x->'children') = 'array' AND jsonb_array_length(e.x->'children') > 0
                 ORDER BY e.n LOOP
         ids := api.pt_tasks_insert(plan, new_ids[kid.n], kid.code, kid.children, 1, actor,
-                                      path || '[' || (ibase + kid.n - 1) || '].children', ids);
+                                      path || '[' || (ibase + kid.n - 1) || '].children', ids, 0, cfg);
     END LOOP;
 END $$;
 

@@ -29,8 +29,9 @@ BEGIN
         END IF;
     END IF;
     BEGIN
-        INSERT INTO public.plans (title, year, org, source_sha256, source_text)
-        VALUES (api.pt_text(pl->'title'), (pl->>'year')::int, api.pt_text(pl->'org'), sha, pl->>'source_text')
+        INSERT INTO public.plans (title, year, org, source_sha256, source_text, owner)
+        VALUES (api.pt_text(pl->'title'), (pl->>'year')::int, api.pt_text(pl->'org'), sha, pl->>'source_text',
+                api.pt_text(pl->'owner'))
         ON CONFLICT (source_sha256) DO NOTHING
         RETURNING * INTO p;
         IF p.id IS NULL THEN
@@ -39,7 +40,7 @@ BEGIN
             RETURN QUERY SELECT 200, api.pt_plan_tree_json(p, a->'cfg');
             RETURN;
         END IF;
-        ids := api.pt_tasks_insert(p.id, NULL, NULL, pl->'tasks', 1, a->'actor', 'tasks', ids);
+        ids := api.pt_tasks_insert(p.id, NULL, NULL, pl->'tasks', 1, a->'actor', 'tasks', ids, 0, a->'cfg');
     EXCEPTION WHEN data_exception THEN
         PERFORM api.pt_fail('PT422', 'Validation failed', SQLERRM);
     END;

@@ -81,7 +81,16 @@ BEGIN
     IF api.pt_text(a->'unit') IS NOT NULL THEN
         SELECT api.pt_unit_subtree(coalesce(array_agg(id), '{}')) INTO units FROM public.units
          WHERE id = api.pt_uuid(a->>'unit') OR name = btrim(a->>'unit');
-        sql := sql || ' AND t.lead_unit_id = ANY ($4)';
+        -- role: lead (牵头, the default), co (配合) or any
+        sql := sql || CASE coalesce(api.pt_text(a->'role'), 'lead')
+            WHEN 'co' THEN ' AND t.co_unit_ids && $4'
+            WHEN 'any' THEN ' AND (t.lead_unit_id = ANY ($4) OR t.co_unit_ids && $4)'
+            ELSE ' AND t.lead_unit_id = ANY ($4)' END;
+    END IF;
+    -- unsigned: assigned and not signed for within cfg.sign_days working days
+    IF coalesce((a->>'unsigned')::boolean, false) THEN
+        sql := sql || ' AND t.status = ''assigned'' AND api.pt_workdays_after((t.assigned_at AT TIME ZONE ''UTC'')::date,'
+                   || ' api.pt_today($10)) >= coalesce(($10->>''sign_days'')::int, 3)';
     END IF;
     BEGIN
         dbefore := nullif(a->>'due_before', '')::date;
@@ -132,7 +141,7 @@ BEGIN
     END IF;
     BEGIN
         ids := api.pt_tasks_insert(p.id, par.id, par.code, jsonb_build_array(tin - 'plan_id' - 'parent_id'),
-                                      api.pt_next_pos(p.id, par.id), a->'actor', 'task', ids);
+                                      api.pt_next_pos(p.id, par.id), a->'actor', 'task', ids, 0, a->'cfg');
     EXCEPTION WHEN data_exception THEN
         PERFORM api.pt_fail('PT422', 'Validation failed', SQLERRM);
     END;
@@ -161,7 +170,7 @@ BEGIN
     END IF;
     BEGIN
         ids := api.pt_tasks_insert(p.id, par.id, par.code, a->'tasks', api.pt_next_pos(p.id, par.id),
-                                      a->'actor', 'tasks', ids);
+                                      a->'actor', 'tasks', ids, 0, a->'cfg');
     EXCEPTION WHEN data_exception THEN
         PERFORM api.pt_fail('PT422', 'Validation failed', SQLERRM);
     END;
@@ -172,24 +181,26 @@ BEGIN
                     FROM public.tasks t WHERE t.id = ANY (ids)));
 END $$;
 
-CREATE FUNCTION api.pt_task_patch(a jsonb) RETURNS TABLE(status int, body jsonb)
+-- Applies a patch (keys as in pt_task_patch) to task t: the one UPDATE shared by
+-- PATCH and an approved change request. Returns the keys changed. A new lead
+-- unit on a task not yet under way makes it assigned again (交办, to be signed).
+CREATE FUNCTION api.pt_task_apply(t public.tasks, pa jsonb, actor jsonb, cfg jsonb) RETURNS text[]
 LANGUAGE plpgsql AS $$
 DECLARE
-    t public.tasks := api.pt_task_find(a->>'id', true);
-    pa jsonb := coalesce(a->'patch', '{}');
-    actor jsonb := a->'actor';
     lead uuid := t.lead_unit_id;
     changed text[];
+    reassigned boolean := false;
 BEGIN
-    PERFORM api.pt_actor_begin(a);
-    PERFORM api.pt_check_scope(actor, t.lead_unit_id);
-    PERFORM api.pt_check_version(t, a->'if_match');
     IF pa ? 'title' AND api.pt_text(pa->'title') IS NULL THEN
         PERFORM api.pt_fail422('title', 'must not be empty');
     END IF;
     IF pa ? 'lead_unit' THEN
-        lead := api.pt_unit_ensure(api.pt_text(pa->'lead_unit'));
+        lead := api.pt_unit_resolve(api.pt_text(pa->'lead_unit'), actor, cfg, 'lead_unit');
         IF actor->>'role' = 'editor' THEN PERFORM api.pt_check_scope(actor, lead); END IF;
+        reassigned := lead IS DISTINCT FROM t.lead_unit_id AND t.status IN ('planned', 'assigned');
+    END IF;
+    IF pa ? 'co_units' THEN
+        PERFORM api.pt_unit_resolve(n, actor, cfg, 'co_units') FROM unnest(api.pt_texts(pa->'co_units')) n;
     END IF;
     SELECT coalesce(array_agg(k ORDER BY k), '{}') INTO changed FROM jsonb_object_keys(pa) k
      WHERE k IN ('title', 'body', 'lead_unit', 'co_units', 'owner', 'leader', 'start_date', 'due_date', 'tags',
@@ -209,6 +220,15 @@ BEGIN
             due_date = CASE WHEN pa ? 'due_date' THEN nullif(pa->>'due_date', '')::date ELSE tasks.due_date END,
             tags = CASE WHEN pa ? 'tags' THEN api.pt_texts(pa->'tags') ELSE tasks.tags END,
             cadence = CASE WHEN pa ? 'cadence' THEN api.pt_text(pa->'cadence') ELSE tasks.cadence END,
+            status = CASE WHEN reassigned THEN CASE WHEN lead IS NULL THEN 'planned' ELSE 'assigned' END
+                          ELSE tasks.status END,
+            assigned_at = CASE WHEN reassigned THEN CASE WHEN lead IS NOT NULL THEN now() END ELSE tasks.assigned_at END,
+            signed_at = CASE WHEN reassigned THEN NULL ELSE tasks.signed_at END,
+            signed_by = CASE WHEN reassigned THEN NULL ELSE tasks.signed_by END,
+            returned_at = CASE WHEN reassigned AND lead IS NOT NULL THEN NULL ELSE tasks.returned_at END,
+            returned_by = CASE WHEN reassigned AND lead IS NOT NULL THEN NULL ELSE tasks.returned_by END,
+            returned_unit_id = CASE WHEN reassigned AND lead IS NOT NULL THEN NULL ELSE tasks.returned_unit_id END,
+            return_reason = CASE WHEN reassigned AND lead IS NOT NULL THEN NULL ELSE tasks.return_reason END,
             version = tasks.version + 1,
             updated_at = now()
          WHERE tasks.id = t.id;
@@ -217,6 +237,42 @@ BEGIN
     EXCEPTION WHEN data_exception OR check_violation THEN
         PERFORM api.pt_fail('PT422', 'Validation failed', SQLERRM);
     END;
+    RETURN changed;
+END $$;
+
+-- The fields an approved plan fixes: they change only through a change request.
+CREATE FUNCTION api.pt_controlled_fields() RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT ARRAY['due_date', 'milestones', 'targets', 'title']
+$$;
+
+CREATE FUNCTION api.pt_task_patch(a jsonb) RETURNS TABLE(status int, body jsonb)
+LANGUAGE plpgsql AS $$
+DECLARE
+    t public.tasks;
+    pa jsonb := coalesce(a->'patch', '{}');
+    actor jsonb := a->'actor';
+    changed text[];
+    fixed text[];
+    approved timestamptz;
+BEGIN
+    PERFORM api.pt_actor_begin(a);
+    t := api.pt_task_find(a->>'id', true);
+    PERFORM api.pt_check_scope(actor, t.lead_unit_id);
+    PERFORM api.pt_check_version(t, a->'if_match');
+    -- change control: once the plan is approved an editor asks, a supervisor decides
+    IF actor->>'role' = 'editor' THEN
+        SELECT p.approved_at INTO approved FROM public.plans p WHERE p.id = t.plan_id;
+        SELECT array_agg(k ORDER BY k) INTO fixed FROM jsonb_object_keys(pa) k
+         WHERE k = ANY (api.pt_controlled_fields());
+        IF approved IS NOT NULL AND fixed IS NOT NULL THEN
+            PERFORM api.pt_fail('PT409', 'plan is approved: file a change request',
+                format('the plan was approved on %s; %s of its tasks change only through an approved request '
+                       '(POST /v1/tasks/%s/changes, 延期申请/调整申请)',
+                       (approved AT TIME ZONE 'UTC')::date, array_to_string(fixed, ', '), t.id));
+        END IF;
+    END IF;
+    changed := api.pt_task_apply(t, pa, actor, a->'cfg');
     SELECT * INTO t FROM public.tasks WHERE id = t.id;
     PERFORM api.pt_emit('task.updated', t.plan_id, t.id,
         jsonb_build_object('changed', to_jsonb(changed), 'version', t.version, 'by', actor->>'name'));
@@ -226,10 +282,11 @@ END $$;
 CREATE FUNCTION api.pt_task_delete(a jsonb) RETURNS TABLE(status int, body jsonb)
 LANGUAGE plpgsql AS $$
 DECLARE
-    t public.tasks := api.pt_task_find(a->>'id', true);
+    t public.tasks;
     n int;
 BEGIN
     PERFORM api.pt_actor_begin(a);
+    t := api.pt_task_find(a->>'id', true);
     PERFORM api.pt_check_scope(a->'actor', t.lead_unit_id);
     PERFORM api.pt_check_version(t, a->'if_match');
     -- the task and its whole live subtree
@@ -245,6 +302,99 @@ BEGIN
     RETURN QUERY SELECT 204, NULL::jsonb;
 END $$;
 
+-- 签收: an assigned task becomes planned (signed for). passing: as part of a
+-- progress report (the history shows the signature as its own row first).
+CREATE FUNCTION api.pt_task_sign_step(t public.tasks, actor jsonb, note text, passing boolean)
+RETURNS public.tasks
+LANGUAGE plpgsql AS $$
+DECLARE u public.updates;
+BEGIN
+    PERFORM api.pt_journal_context('sign', coalesce(note, CASE WHEN passing THEN 'signed by a progress report' END));
+    UPDATE public.tasks x SET status = 'planned', signed_at = now(), signed_by = coalesce(actor->>'name', 'unknown'),
+           version = x.version + 1, updated_at = now()
+     WHERE x.id = t.id
+    RETURNING * INTO t;
+    INSERT INTO public.updates (task_id, author, token_id, status_from, status_to, progress_from, progress, note,
+                                kind, unit_id)
+    VALUES (t.id, coalesce(actor->>'name', 'unknown'), api.pt_uuid(actor->>'token_id'), 'assigned', 'planned',
+            t.progress, t.progress, note, 'sign', coalesce(api.pt_uuid(actor->>'unit_id'), t.lead_unit_id))
+    RETURNING * INTO u;
+    PERFORM api.pt_emit('task.signed', t.plan_id, t.id,
+        jsonb_build_object('update_id', u.id, 'lead_unit', api.pt_unit_name(t.lead_unit_id), 'version', t.version,
+                           'by', u.author, 'in_report', passing));
+    RETURN t;
+END $$;
+
+-- Links the attachments named in list (uuids) to update u of task t; 422 unless
+-- each is an attachment of t not yet linked to a report.
+CREATE FUNCTION api.pt_link_attachments(t public.tasks, u public.updates, list jsonb) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    x jsonb;
+    i int := 0;
+BEGIN
+    IF jsonb_typeof(list) IS DISTINCT FROM 'array' THEN RETURN; END IF;
+    FOR x IN SELECT e FROM jsonb_array_elements(list) e LOOP
+        UPDATE public.attachments g SET update_id = u.id
+         WHERE g.id = api.pt_uuid(x #>> '{}') AND g.task_id = t.id AND g.update_id IS NULL;
+        IF NOT FOUND THEN
+            PERFORM api.pt_fail422('attachments[' || i || ']',
+                'is not an attachment of this task that no report carries yet (upload it with POST /v1/tasks/{id}/attachments)');
+        END IF;
+        i := i + 1;
+    END LOOP;
+END $$;
+
+-- 协办反馈: a co-operating unit's note, contributions and evidence. It moves
+-- nothing on the task: no status, no progress, not the lead unit's numbers.
+CREATE FUNCTION api.pt_task_co_report(t public.tasks, a jsonb) RETURNS public.updates
+LANGUAGE plpgsql AS $$
+DECLARE
+    r jsonb := coalesce(a->'report', '{}');
+    actor jsonb := a->'actor';
+    tg jsonb;
+    i int := 0;
+    p int;
+    u public.updates;
+BEGIN
+    IF r ? 'status' OR r ? 'progress' THEN
+        PERFORM api.pt_fail('PT403', 'a co-operating unit cannot move the task',
+            'your unit co-operates on this task (配合单位): it files notes, contributions and evidence (协办反馈); '
+            'status and progress are the lead unit''s');
+    END IF;
+    IF jsonb_typeof(r->'targets') = 'array' THEN
+        FOR tg IN SELECT e FROM jsonb_array_elements(r->'targets') e LOOP
+            IF tg ? 'current' THEN
+                PERFORM api.pt_fail('PT403', 'a co-operating unit cannot change the lead unit''s numbers',
+                    'send your own share as targets[].contribution; targets[].current is the lead unit''s');
+            END IF;
+            IF NOT EXISTS (SELECT 1 FROM public.targets g WHERE g.id = api.pt_uuid(tg->>'id') AND g.task_id = t.id) THEN
+                PERFORM api.pt_fail422('targets[' || i || '].id', 'is not a target of this task');
+            END IF;
+            IF tg->'contribution' IS NULL OR jsonb_typeof(tg->'contribution') <> 'number' THEN
+                PERFORM api.pt_fail422('targets[' || i || '].contribution', 'is required');
+            END IF;
+            i := i + 1;
+        END LOOP;
+    END IF;
+    p := CASE WHEN t.own_progress_reported OR t.child_count = 0 THEN t.progress
+              ELSE api.pt_eff_progress(t.id, false, t.progress) END;
+    INSERT INTO public.updates (task_id, author, token_id, status_from, status_to, progress_from, progress,
+                                targets, note, problems, next_steps, idempotency_key, kind, unit_id)
+    VALUES (t.id, coalesce(actor->>'name', 'unknown'), api.pt_uuid(actor->>'token_id'), t.status, t.status, p, p,
+            CASE WHEN jsonb_typeof(r->'targets') = 'array' THEN r->'targets' ELSE '[]' END,
+            r->>'note', r->>'problems', r->>'next_steps', a->>'idempotency_key', 'co', api.pt_uuid(actor->>'unit_id'))
+    RETURNING * INTO u;
+    PERFORM api.pt_link_attachments(t, u, r->'attachments');
+    PERFORM api.pt_emit('task.reported', t.plan_id, t.id,
+        jsonb_build_object('update_id', u.id, 'kind', 'co', 'unit', api.pt_unit_name(u.unit_id),
+                           'status_from', u.status_from, 'status_to', u.status_to,
+                           'progress_from', u.progress_from, 'progress', u.progress, 'version', t.version,
+                           'by', u.author));
+    PERFORM api.pt_journal(t.plan_id, t.id, 'report', u.id, 'co_report', NULL, api.pt_update_json(u), u.note);
+    RETURN u;
+END $$;
+
 -- Hot path: checks as plain expressions, then four statements (update task,
 -- history row, event, render); target values add one statement each.
 CREATE FUNCTION api.pt_task_report(a jsonb, OUT status int, OUT body jsonb) RETURNS SETOF record
@@ -254,6 +404,7 @@ DECLARE
     r jsonb := coalesce(a->'report', '{}');
     actor jsonb := a->'actor';
     role text := actor->>'role';
+    cfg jsonb := a->'cfg';
     s_from text;
     s_to text;
     prog int;
@@ -264,6 +415,8 @@ DECLARE
     i int := 0;
     u public.updates;
     seq bigint;
+    v_done_by text;
+    done_tok uuid;
 BEGIN
     PERFORM api.pt_actor_begin(a);
     PERFORM api.pt_journal_context('report', r->>'note');
@@ -273,28 +426,74 @@ BEGIN
     END IF;
     IF role IS NULL OR role NOT IN ('supervisor', 'admin') THEN
         IF NOT api.pt_in_scope(actor, t.lead_unit_id) THEN
+            IF api.pt_in_co_scope(actor, t.co_unit_ids) THEN
+                PERFORM api.pt_check_version(t, a->'if_match');
+                u := api.pt_task_co_report(t, a);
+                status := 201;
+                body := jsonb_build_object('update', api.pt_update_json(u), 'task', api.pt_task_json(t, cfg));
+                RETURN NEXT;
+                RETURN;
+            END IF;
             PERFORM api.pt_check_scope(actor, t.lead_unit_id);
         END IF;
     END IF;
     IF jsonb_typeof(a->'if_match') = 'number' AND (a->>'if_match')::numeric <> t.version THEN
         PERFORM api.pt_check_version(t, a->'if_match');
     END IF;
-    s_from := t.status;
     s_to := coalesce(api.pt_text(r->'status'), t.status);
+    IF s_to NOT IN ('assigned', 'planned', 'in_progress', 'blocked', 'done', 'verified', 'cancelled') THEN
+        PERFORM api.pt_fail422('status', 'is not a status');
+    END IF;
+    -- a report on an unsigned task signs it in passing (existing clients keep working)
+    IF t.status = 'assigned' AND s_to <> 'cancelled' THEN
+        t := api.pt_task_sign_step(t, actor, NULL, true);
+        IF s_to = 'assigned' THEN s_to := 'planned'; END IF;
+    END IF;
+    s_from := t.status;
     prog := t.progress;
     own := t.own_progress_reported;
     closed := t.closed_at;
-    IF s_to NOT IN ('planned', 'in_progress', 'blocked', 'done', 'verified', 'cancelled') THEN
-        PERFORM api.pt_fail422('status', 'is not a status');
-    END IF;
+    v_done_by := t.done_by;
+    done_tok := t.done_by_token;
     IF s_to <> s_from THEN
-        IF s_to = 'verified' AND (role IS NULL OR role NOT IN ('supervisor', 'admin')) THEN
-            PERFORM api.pt_fail('PT403', 'Forbidden', 'only a supervisor may verify (销号) a task');
+        IF s_to = 'verified' THEN
+            IF role IS NULL OR role NOT IN ('supervisor', 'admin') THEN
+                PERFORM api.pt_fail('PT403', 'Forbidden', 'only a supervisor may verify (销号) a task');
+            END IF;
+            IF s_from <> 'done' THEN
+                PERFORM api.pt_fail('PT409', 'only a done task can be verified',
+                    format('销号 checks a task reported done (办结); this task is %s', s_from));
+            END IF;
+            IF NOT coalesce((cfg->>'verify_self')::boolean, false)
+               AND (api.pt_uuid(actor->>'token_id') = t.done_by_token
+                    OR (t.done_by_token IS NULL AND api.pt_uuid(actor->>'token_id') IS NULL
+                        AND t.done_by = actor->>'name')) THEN
+                PERFORM api.pt_fail('PT403', 'verification needs a second person',
+                    format('%s reported this task done; 销号 must be done by another supervisor '
+                           '(setting workflow.verify_self allows it in one-person offices)', t.done_by));
+            END IF;
         END IF;
         IF NOT api.pt_transition_ok(s_from, s_to) THEN
             PERFORM api.pt_fail('PT409', 'invalid status transition', s_from || ' -> ' || s_to || ' is not allowed');
         END IF;
+        IF s_to = 'done' AND api.pt_text(r->'note') IS NULL THEN
+            PERFORM api.pt_fail422('note', 'is required when reporting done (办结: a closing note)');
+        END IF;
+        IF s_from = 'done' AND s_to = 'in_progress' AND api.pt_text(r->'note') IS NULL THEN
+            PERFORM api.pt_fail422('note', 'is required when sending a done task back (退回: the reason)');
+        END IF;
+        IF s_to = 'done' THEN
+            v_done_by := coalesce(actor->>'name', 'unknown');
+            done_tok := api.pt_uuid(actor->>'token_id');
+        ELSIF s_to <> 'verified' THEN
+            v_done_by := NULL;
+            done_tok := NULL;
+        END IF;
     END IF;
+    -- the journal records this report's changes as report, done (办结), verify (销号) or reject (退回)
+    PERFORM api.pt_journal_context(CASE WHEN s_to = s_from THEN 'report' WHEN s_to = 'done' THEN 'done'
+                                        WHEN s_to = 'verified' THEN 'verify'
+                                        WHEN s_from = 'done' THEN 'reject' ELSE 'report' END, r->>'note');
     p_from := CASE WHEN own OR t.child_count = 0 THEN t.progress
                    ELSE api.pt_eff_progress(t.id, false, t.progress) END;
     IF jsonb_typeof(r->'progress') = 'number' THEN
@@ -320,6 +519,9 @@ BEGIN
     END IF;
     IF jsonb_typeof(r->'targets') = 'array' THEN
         FOR tg IN SELECT e FROM jsonb_array_elements(r->'targets') e LOOP
+            IF tg->'current' IS NULL OR jsonb_typeof(tg->'current') <> 'number' THEN
+                PERFORM api.pt_fail422('targets[' || i || '].current', 'is required');
+            END IF;
             UPDATE public.targets g SET current = (tg->>'current')::numeric
              WHERE g.id = api.pt_uuid(tg->>'id') AND g.task_id = t.id;
             IF NOT FOUND THEN
@@ -329,22 +531,29 @@ BEGIN
         END LOOP;
     END IF;
     UPDATE public.tasks x SET status = s_to, progress = prog, own_progress_reported = own, closed_at = closed,
+           done_by = v_done_by, done_by_token = done_tok,
            version = x.version + 1, updated_at = now()
      WHERE x.id = t.id
     RETURNING * INTO t;
     INSERT INTO public.updates (task_id, author, token_id, status_from, status_to, progress_from, progress,
-                                targets, note, problems, next_steps, idempotency_key)
+                                targets, note, problems, next_steps, idempotency_key, kind, unit_id)
     VALUES (t.id, coalesce(actor->>'name', 'unknown'), api.pt_uuid(actor->>'token_id'),
             s_from, s_to, p_from, CASE WHEN own THEN prog ELSE p_from END,
             CASE WHEN jsonb_typeof(r->'targets') = 'array' THEN r->'targets' ELSE '[]' END,
-            r->>'note', r->>'problems', r->>'next_steps', a->>'idempotency_key')
+            r->>'note', r->>'problems', r->>'next_steps', a->>'idempotency_key', 'report',
+            api.pt_uuid(actor->>'unit_id'))
     RETURNING * INTO u;
+    PERFORM api.pt_link_attachments(t, u, r->'attachments');
     seq := api.pt_emit('task.reported', t.plan_id, t.id,
         jsonb_build_object('update_id', u.id, 'status_from', u.status_from, 'status_to', u.status_to,
                            'progress_from', u.progress_from, 'progress', u.progress, 'version', t.version,
                            'by', u.author));
+    IF s_to = 'verified' AND s_from <> 'verified' THEN
+        PERFORM api.pt_emit('task.verified', t.plan_id, t.id,
+            jsonb_build_object('update_id', u.id, 'done_by', t.done_by, 'by', u.author));
+    END IF;
     status := 201;
-    body := jsonb_build_object('update', api.pt_update_json(u), 'task', api.pt_task_json(t, a->'cfg'));
+    body := jsonb_build_object('update', api.pt_update_json(u), 'task', api.pt_task_json(t, cfg));
     RETURN NEXT;
 END $$;
 

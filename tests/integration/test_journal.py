@@ -56,8 +56,11 @@ def test_patch_and_report_record_old_and_new():
     assert patch[0]["changes"] == {"due_date": ["2025-06-30", "2025-09-30"], "owner": [None, "王芳"]}, patch
     assert patch[0]["author"] == "督查室" and patch[0]["role"] == "supervisor"
     rep = [i for i in items if i["request_id"] == "req-report-1"]
-    assert {(i["entity"], i["action"]) for i in rep} == {("task", "report"), ("target", "report")}, rep
-    task_rep = [i for i in rep if i["entity"] == "task"][0]
+    # the task was assigned (交办): the report signed it in passing (签收), then reported
+    assert {(i["entity"], i["action"]) for i in rep} == {("task", "sign"), ("task", "report"), ("target", "report")}, rep
+    sign = [i for i in rep if i["action"] == "sign"][0]
+    assert sign["changes"]["status"] == ["assigned", "planned"] and sign["id"] < min(i["id"] for i in rep if i["action"] == "report")
+    task_rep = [i for i in rep if i["entity"] == "task" and i["action"] == "report"][0]
     assert task_rep["changes"]["status"] == ["planned", "in_progress"], task_rep
     assert task_rep["changes"]["progress"] == [0, 30], task_rep
     assert "version" not in task_rep["changes"] and "updated_at" not in task_rep["changes"]

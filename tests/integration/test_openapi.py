@@ -394,7 +394,7 @@ def test_task_list_page_and_filters():
     assert page2["items"][0]["id"] not in {t["id"] for t in page["items"]}
     _, red = call("GET", "/v1/tasks", query={"plan": state["plan"], "light": "red"}, token=viewer, expect=200)
     assert [t["title"] for t in red["items"]] == ["逾期事项"], red
-    _, rest = call("GET", "/v1/tasks", query={"plan": state["plan"], "status": "planned", "unit": "社会事务办",
+    _, rest = call("GET", "/v1/tasks", query={"plan": state["plan"], "status": "assigned", "unit": "社会事务办",
                                               "due_before": day(365), "due_after": day(-365), "q": "民生"},
                    token=viewer, expect=200)
     assert [t["title"] for t in rest["items"]] == ["推进民生实事项目"], rest
@@ -428,7 +428,9 @@ def test_progress_report_and_history():
     call("POST", "/v1/tasks/{id}/updates", {"id": tid}, body={"note": "另一份"}, token=editor,
          headers={"Idempotency-Key": "oa-report-1"}, expect=422)
     _, hist = call("GET", "/v1/tasks/{id}/updates", {"id": tid}, {"limit": 10}, token=viewer, expect=200)
-    assert [u["id"] for u in hist["items"]] == [res["update"]["id"]] and hist["next_cursor"] is None
+    # the report signed the assigned task in passing: the 签收 row comes first
+    assert [u["id"] for u in hist["items"]][:1] == [res["update"]["id"]] and hist["next_cursor"] is None
+    assert [u["kind"] for u in hist["items"]] == ["report", "sign"], hist
     _, journal = call("GET", "/v1/tasks/{id}/history", {"id": tid}, {"limit": 2}, token=viewer, expect=200)
     assert len(journal["items"]) == 2 and journal["next_cursor"]
 
@@ -564,6 +566,88 @@ def test_webhook_delivery_log_shape():
         time.sleep(0.1)
     assert len(page["items"]) == 1 and page["items"][0]["event_type"] == "task.reported", page
     call("DELETE", "/v1/webhooks/{id}", {"id": wh["id"]}, token=admin, expect=204)
+
+
+# ---------------------------------------------------------------- accountability (issue 11)
+
+def test_units():
+    _, units = call("GET", "/v1/units", token=viewer, expect=200)
+    assert "社会事务办" in {u["name"] for u in units["items"]}
+    r, unit = call("POST", "/v1/units", body={"name": "文明实践站", "parent": "社会事务办", "kind": "专班",
+                                              "leader": "李明"}, token=admin, expect=201)
+    assert unit["path"] == "社会事务办/文明实践站" and unit["leader"] == "李明"
+    call("POST", "/v1/units", body={"name": "文明实践站", "parent": "社会事务办"}, token=admin, expect=409)
+    call("POST", "/v1/units", body={"name": "x"}, token=supervisor, expect=403)
+    r, got = call("GET", "/v1/units/{id}", {"id": unit["id"]}, token=viewer, expect=200)
+    _, patched = call("PATCH", "/v1/units/{id}", {"id": unit["id"]}, body={"kind": "科室"}, token=admin,
+                      headers={"If-Match": r.headers["ETag"]}, expect=200)
+    assert patched["kind"] == "科室" and patched["version"] == got["version"] + 1
+    social = next(u for u in units["items"] if u["name"] == "社会事务办")
+    call("PATCH", "/v1/units/{id}", {"id": social["id"]}, body={"parent_id": unit["id"]}, token=admin, expect=422)
+
+
+def test_sign_return_and_list_filters():
+    body = {"plan_id": state["plan"], "parent_id": state["拓宽民生实事实施路径"], "title": "签收测试",
+            "lead_unit": "社会事务办", "co_units": ["城管办"], "due_date": day(90)}
+    _, a = call("POST", "/v1/tasks", body=body, token=supervisor, expect=201)
+    _, b = call("POST", "/v1/tasks", body=dict(body, title="退回测试"), token=supervisor, expect=201)
+    assert a["status"] == "assigned" and a["assigned_at"]
+    _, page = call("GET", "/v1/tasks", query={"plan": state["plan"], "unsigned": "false", "unit": "城管办",
+                                              "role": "co"}, token=viewer, expect=200)
+    assert {a["id"], b["id"]} <= {t["id"] for t in page["items"]}
+    r, signed = call("POST", "/v1/tasks/{id}/sign", {"id": a["id"]}, body={"note": "已签收"}, token=editor,
+                     expect=200)
+    assert signed["status"] == "planned" and signed["signed_by"]
+    call("POST", "/v1/tasks/{id}/sign", {"id": a["id"]}, body={}, token=editor, expect=409)
+    call("POST", "/v1/tasks/{id}/return", {"id": b["id"]}, body={"reason": ""}, token=editor, expect=422,
+         check_body=False)
+    _, ret = call("POST", "/v1/tasks/{id}/return", {"id": b["id"]}, body={"reason": "不属于本单位职责"},
+                  token=editor, expect=200)
+    assert ret["lead_unit"] is None and ret["returned"]["reason"] == "不属于本单位职责"
+
+
+def test_approve_and_change_requests():
+    tid = state["推进民生实事项目"]
+    _, plan = call("POST", "/v1/plans/{id}/approve", {"id": state["plan"]}, body={"owner": "张书记"},
+                   token=supervisor, expect=200)
+    assert plan["approved_at"] and plan["owner"] == "张书记"
+    call("POST", "/v1/plans/{id}/approve", {"id": state["plan"]}, body={}, token=supervisor, expect=409)
+    _, p = call("PATCH", "/v1/tasks/{id}", {"id": tid}, body={"due_date": day(130)}, token=editor, expect=409)
+    assert p["type"].endswith("change-control"), p
+    _, ch = call("POST", "/v1/tasks/{id}/changes", {"id": tid},
+                 body={"changes": {"due_date": day(130)}, "reason": "资金晚到"}, token=editor, expect=201)
+    assert ch["state"] == "pending" and ch["changes"]["due_date"] == [day(100), day(130)]
+    call("POST", "/v1/tasks/{id}/changes", {"id": tid}, body={"changes": {"due_date": day(140)}, "reason": "再延"},
+         token=editor, expect=409)
+    _, q = call("GET", "/v1/changes", query={"state": "pending", "plan": state["plan"]}, token=viewer, expect=200)
+    assert [c["id"] for c in q["items"]] == [ch["id"]]
+    _, done = call("POST", "/v1/changes/{id}/approve", {"id": ch["id"]}, body={"comment": "同意"},
+                   token=supervisor, expect=200)
+    assert done["state"] == "approved"
+    _, t = call("GET", "/v1/tasks/{id}", {"id": tid}, token=viewer, expect=200)
+    assert t["due_date"] == day(130) and t["original_due_date"] == day(100)
+    _, ch2 = call("POST", "/v1/tasks/{id}/changes", {"id": tid}, body={"changes": {"title": "推进民生实事"},
+                  "reason": "简化"}, token=editor, expect=201)
+    call("POST", "/v1/changes/{id}/reject", {"id": ch2["id"]}, body={}, token=supervisor, expect=422)
+    _, rej = call("POST", "/v1/changes/{id}/reject", {"id": ch2["id"]}, body={"comment": "不改"},
+                  token=supervisor, expect=200)
+    assert rej["state"] == "rejected"
+
+
+def test_attachments():
+    tid = state["推进民生实事项目"]
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    _, att = call("POST", "/v1/tasks/{id}/attachments", {"id": tid}, {"filename": "现场照片.png"}, body=png,
+                  ctype="image/png", token=editor, expect=201)
+    assert att["size"] == len(png) and att["update_id"] is None
+    r, raw = call("GET", "/v1/attachments/{id}", {"id": att["id"]}, token=viewer, expect=200)
+    assert raw == png and r.headers["X-Content-Type-Options"] == "nosniff"
+    assert "filename*=UTF-8''" in r.headers["Content-Disposition"]
+    call("POST", "/v1/tasks/{id}/attachments", {"id": tid}, {"filename": "x.pdf"}, body=png,
+         ctype="application/pdf", token=editor, expect=415)
+    _, res = call("POST", "/v1/tasks/{id}/updates", {"id": tid}, body={"note": "附照片", "attachments": [att["id"]]},
+                  token=editor, expect=201)
+    assert [x["id"] for x in res["update"]["attachments"]] == [att["id"]]
 
 
 # ---------------------------------------------------------------- errors

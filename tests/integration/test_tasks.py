@@ -109,7 +109,8 @@ def test_get_task_with_etag():
                 "lead_unit", "owner", "start_date", "due_date", "targets", "milestones", "version",
                 "created_at", "updated_at"):
         assert key in t, key
-    assert t["status"] == "planned" and t["light"] in ("green", "yellow")
+    # a task with a lead unit starts assigned (交办), awaiting 签收
+    assert t["status"] == "assigned" and t["light"] in ("green", "yellow")
     assert api("GET", "/v1/tasks/00000000-0000-0000-0000-000000000000").status == 404
     assert api("GET", "/v1/tasks/not-a-uuid").status == 404
 
@@ -127,7 +128,9 @@ def test_filters():
     r = api("GET", "/v1/tasks?plan=%s&due_after=%s&parent=%s" % (plan, day(0), state["聚力做好党建文章"]))
     assert [t["title"] for t in r.json()["items"]] == ["增设网格驿站"]
     r = api("GET", "/v1/tasks?plan=%s&status=planned" % plan)
-    assert len(r.json()["items"]) == 5
+    assert len(r.json()["items"]) == 2
+    r = api("GET", "/v1/tasks?plan=%s&status=assigned" % plan)
+    assert len(r.json()["items"]) == 3
     r = api("GET", "/v1/tasks?status=late&due_before=2025-13-01&limit=0")
     assert r.status == 422
     assert {e["field"] for e in r.json()["errors"]} == {"status", "due_before", "limit"}
@@ -163,13 +166,16 @@ def test_report_progress_and_history():
     assert r.status == 201, r.body
     body = r.json()
     assert body["task"]["status"] == "in_progress" and body["task"]["progress"] == 40
-    assert body["task"]["version"] == t["version"] + 1
+    # the report signed the assigned task in passing: one version for 签收, one for the report
+    assert body["task"]["version"] == t["version"] + 2 and body["task"]["signed_at"]
     assert body["task"]["targets"][0]["current"] == 4
     u = body["update"]
     assert u["status_from"] == "planned" and u["status_to"] == "in_progress" and u["note"] == "本月新增4处"
     r = api("GET", "/v1/tasks/%s/updates" % tid, token=viewer)
     items = r.json()["items"]
     assert items[0]["id"] == u["id"] and items[0]["problems"] == "选址难" and items[0]["author"]
+    assert items[1]["kind"] == "sign" and items[1]["status_from"] == "assigned"
+    assert items[1]["status_to"] == "planned"
 
 
 def test_stale_if_match_is_412():
@@ -184,14 +190,18 @@ def test_invalid_transition_is_409():
     tid = state["老旧小区改造"]
     r = api("POST", "/v1/tasks/%s/updates" % tid, {"status": "verified"}, token=supervisor)
     assert r.status == 409, r.body
-    assert api("GET", "/v1/tasks/" + tid).json()["status"] == "planned"
+    assert api("GET", "/v1/tasks/" + tid).json()["status"] == "assigned", "nothing written, not even the 签收"
 
 
 def test_state_machine_walk():
     tid = state["老旧小区改造"]
-    for status, code in (("in_progress", 201), ("blocked", 201), ("in_progress", 201), ("done", 201),
-                         ("in_progress", 201), ("done", 201), ("verified", 201), ("in_progress", 409)):
-        r = api("POST", "/v1/tasks/%s/updates" % tid, {"status": status}, token=supervisor)
+    # 办结 needs a closing note, 退回 a reason, and 销号 a second supervisor
+    other = daemon.token("supervisor")
+    for status, code, who in (("in_progress", 201, supervisor), ("blocked", 201, supervisor),
+                              ("in_progress", 201, supervisor), ("done", 201, supervisor),
+                              ("in_progress", 201, supervisor), ("done", 201, supervisor),
+                              ("verified", 201, other), ("in_progress", 409, supervisor)):
+        r = api("POST", "/v1/tasks/%s/updates" % tid, {"status": status, "note": "第%s步" % status}, token=who)
         assert r.status == code, (status, r.body)
     t = api("GET", "/v1/tasks/" + tid).json()
     assert t["status"] == "verified" and t["light"] == "verified" and t["progress"] == 100
@@ -204,7 +214,8 @@ def test_editor_scope_and_verified_role():
             token=editor_social)
     assert r.status == 201, r.body
     tid = state["增设网格驿站"]
-    assert api("POST", "/v1/tasks/%s/updates" % tid, {"status": "done"}, token=editor_social).status == 201
+    assert api("POST", "/v1/tasks/%s/updates" % tid, {"status": "done", "note": "已办结"},
+               token=editor_social).status == 201
     r = api("POST", "/v1/tasks/%s/updates" % tid, {"status": "verified"}, token=editor_social)
     assert r.status == 403, r.body
     r = api("POST", "/v1/tasks/%s/updates" % tid, {"note": "x"}, token=viewer)

@@ -69,21 +69,22 @@ SELECT pg_temp.err($$SELECT * FROM pt_token_revoke('{"id":"00000000-0000-0000-00
 SELECT pg_temp.err($$SELECT * FROM pt_tokens_list('{"cursor":"garbage"}')$$, 'PT422');
 \set editor '{"token_id":"':editor_tok'","name":"社会事务办填报","role":"editor","unit_id":"':social'"}'
 
--- a plan with a nested tree
+-- a plan with a nested tree (its leaves say status planned: signed for already,
+-- so the state machine below starts where it always did; see test_workflow for 交办)
 SELECT pg_temp.call('pt_plan_create', jsonb_build_object('actor', :'sup'::jsonb, 'cfg', :'cfg'::jsonb, 'plan', $j$
 {"title":"城东街道2025年工作谋划","year":2025,"org":"城东街道","source_sha256":"0000000000000000000000000000000000000000000000000000000000000abc",
  "source_text":"（一）聚力做好党建文章……",
  "tasks":[
   {"title":"聚力做好党建文章","children":[
-    {"title":"增设网格驿站","lead_unit":"社会事务办","owner":"王芳","start_date":"2025-01-01","due_date":"2025-12-31",
+    {"title":"增设网格驿站","status":"planned","lead_unit":"社会事务办","owner":"王芳","start_date":"2025-01-01","due_date":"2025-12-31",
      "co_units":["城管办","民生科"],"tags":["党建","网格"],"cadence":"monthly",
      "targets":[{"label":"网格驿站","value":10,"unit":"处","comparator":">=","text":"新增网格驿站10处"}],
      "milestones":[{"title":"选址完成","due_date":"2025-07-15"}]},
-    {"title":"孵化志愿服务团队","body":"孵化30支以上志愿服务团队_100%","lead_unit":"民生科","start_date":"2025-01-01","due_date":"2025-06-10"}]},
+    {"title":"孵化志愿服务团队","status":"planned","body":"孵化30支以上志愿服务团队_100%","lead_unit":"民生科","start_date":"2025-01-01","due_date":"2025-06-10"}]},
   {"title":"提升城市品质","code":"二","children":[
-    {"title":"老旧小区改造","lead_unit":"城管办","start_date":"2025-06-01","due_date":"2025-12-31",
+    {"title":"老旧小区改造","status":"planned","lead_unit":"城管办","start_date":"2025-06-01","due_date":"2025-12-31",
      "targets":[{"label":"改造面积","value":8.5,"unit":"万平方米","comparator":">="}]},
-    {"title":"背街小巷整治","lead_unit":"城管办","due_date":"2025-06-20","progress":50}]}]}
+    {"title":"背街小巷整治","status":"planned","lead_unit":"城管办","due_date":"2025-06-20","progress":50}]}]}
 $j$::jsonb)) AS r \gset
 SELECT pg_temp.ok((:'r'::jsonb)->>'status' = '201', 'plan 201');
 SELECT (:'r'::jsonb)#>>'{body,id}' AS plan \gset
@@ -122,7 +123,7 @@ SELECT pg_temp.ok((SELECT array_agg(x->>'code') FROM jsonb_array_elements((:'r':
 -- the task shape
 SELECT pg_temp.call('pt_task_get', jsonb_build_object('cfg', :'cfg'::jsonb, 'id', :'station')) AS r \gset
 SELECT pg_temp.ok((SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys((:'r'::jsonb)->'body') k)
-    = '{body,cadence,closed_at,co_units,code,created_at,due_date,id,lead_unit,leader,light,milestones,owner,parent_id,plan_id,progress,seq,start_date,status,tags,targets,title,updated_at,version}',
+    = '{assigned_at,body,cadence,closed_at,co_units,code,created_at,done_by,due_date,id,lead_unit,leader,light,milestones,original_due_date,owner,parent_id,plan_id,progress,returned,seq,signed_at,signed_by,start_date,status,tags,targets,title,updated_at,version}',
     'task keys');
 SELECT pg_temp.ok((:'r'::jsonb)#>'{body,co_units}' = '["城管办","民生科"]' AND (:'r'::jsonb)#>>'{body,lead_unit}' = '社会事务办'
                   AND (:'r'::jsonb)#>'{body,tags}' = '["党建","网格"]' AND (:'r'::jsonb)#>>'{body,milestones,0,due_date}' = '2025-07-15'
@@ -208,7 +209,7 @@ SELECT pg_temp.ok((:'r'::jsonb)->>'status' = '201' AND (:'r'::jsonb)#>>'{body,ta
                   AND (:'r'::jsonb)#>>'{body,update,progress_from}' = '0' AND (:'r'::jsonb)#>>'{body,update,author}' = '社会事务办填报',
                   'report 201');
 SELECT pg_temp.ok((SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys((:'r'::jsonb)#>'{body,update}') k)
-    = '{at,author,id,next_steps,note,problems,progress,progress_from,status_from,status_to,targets,task_id}', 'update keys');
+    = '{at,attachments,author,id,kind,next_steps,note,problems,progress,progress_from,status_from,status_to,targets,task_id,unit}', 'update keys');
 -- stale if_match
 SELECT pg_temp.err(format('SELECT * FROM pt_task_report(%L)', jsonb_build_object('actor', :'sup'::jsonb, 'id', :'station', 'if_match', 1,
        'report', '{"progress":50}'::jsonb)), 'PT412');
@@ -229,8 +230,11 @@ BEGIN
                                          ('in_progress','201'),('done','201'),('verified','201'),('in_progress','PT409'),
                                          ('cancelled','PT409')) v LOOP
         BEGIN
-            SELECT status::text INTO got FROM pt_task_report(jsonb_build_object('actor', '{"name":"督查室","role":"supervisor"}'::jsonb,
-                'id', tid, 'report', jsonb_build_object('status', s)));
+            -- 办结 and 退回 carry a note; 销号 is somebody else's
+            SELECT status::text INTO got FROM pt_task_report(jsonb_build_object('actor',
+                CASE WHEN s = 'verified' THEN '{"name":"督查室复核","role":"supervisor"}'::jsonb
+                     ELSE '{"name":"督查室","role":"supervisor"}'::jsonb END,
+                'id', tid, 'report', jsonb_build_object('status', s, 'note', '步骤 ' || s)));
         EXCEPTION WHEN OTHERS THEN got := SQLSTATE;
         END;
         PERFORM pg_temp.ok(got = want, format('walk to %s: %s, wanted %s', s, got, want));
@@ -242,16 +246,16 @@ SELECT pg_temp.call('pt_task_get', jsonb_build_object('cfg', :'cfg'::jsonb, 'id'
 SELECT pg_temp.ok((:'r'::jsonb)#>>'{body,light}' = 'verified', 'light verified');
 -- reopen clears closed_at
 SELECT pg_temp.ok((SELECT (body->'task'->>'closed_at') IS NOT NULL FROM pt_task_report(jsonb_build_object('actor', :'sup'::jsonb,
-       'id', :'alleys', 'report', '{"status":"done"}'::jsonb))), 'done sets closed_at');
+       'id', :'alleys', 'report', '{"status":"done","note":"已办结"}'::jsonb))), 'done sets closed_at');
 SELECT pg_temp.ok((SELECT (body->'task'->>'closed_at') IS NULL AND (body->'task'->>'status') = 'in_progress' FROM pt_task_report(jsonb_build_object('actor', :'sup'::jsonb,
-       'id', :'alleys', 'report', '{"status":"in_progress","progress":60}'::jsonb))), 'reopen clears closed_at');
+       'id', :'alleys', 'report', '{"status":"in_progress","progress":60,"note":"退回补充"}'::jsonb))), 'reopen clears closed_at');
 -- scope: editor of 社会事务办 may not touch 城管办 tasks, may touch 民生科 ones
 SELECT pg_temp.err(format('SELECT * FROM pt_task_report(%L)', jsonb_build_object('actor', :'editor'::jsonb, 'id', :'alleys',
        'report', '{"note":"越权"}'::jsonb)), 'PT403');
 SELECT pg_temp.ok((SELECT status = 201 FROM pt_task_report(jsonb_build_object('actor', :'editor'::jsonb, 'cfg', :'cfg'::jsonb,
        'id', :'volunteers', 'report', '{"progress":10,"note":"下级单位"}'::jsonb))), 'editor below');
 SELECT pg_temp.ok((SELECT status = 201 FROM pt_task_report(jsonb_build_object('actor', :'editor'::jsonb, 'id', :'station',
-       'report', '{"status":"done"}'::jsonb))), 'editor done');
+       'report', '{"status":"done","note":"已办结"}'::jsonb))), 'editor done');
 SELECT pg_temp.err(format('SELECT * FROM pt_task_report(%L)', jsonb_build_object('actor', :'editor'::jsonb, 'id', :'station',
        'report', '{"status":"verified"}'::jsonb)), 'PT403');
 SELECT pg_temp.err(format('SELECT * FROM pt_task_report(%L)', jsonb_build_object('actor', :'viewer'::jsonb, 'id', :'station',
@@ -366,13 +370,13 @@ SELECT pg_temp.ok(pt_events_publish() = (SELECT count(*) FROM events), 'publish 
 SELECT pg_temp.ok(pt_events_publish() IS NULL, 'publish again: nothing pending');
 SELECT pg_temp.call('pt_events_after', '{"after":0,"limit":500}') AS r \gset
 SELECT pg_temp.ok((SELECT array_agg(DISTINCT x->>'type' ORDER BY x->>'type') FROM jsonb_array_elements((:'r'::jsonb)#>'{body,events}') x)
-                  = '{plan.created,task.created,task.deleted,task.reported,task.updated}', 'every event type');
+                  = '{plan.created,task.created,task.deleted,task.reported,task.updated,task.verified}', 'every event type');
 SELECT pg_temp.ok(((:'r'::jsonb)#>>'{body,next_after}')::bigint = (SELECT max(seq) FROM events), 'next_after');
 SELECT pg_temp.ok((SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys((:'r'::jsonb)#>'{body,events,0}') k) = '{at,data,plan_id,seq,task_id,type}', 'event keys');
 SELECT pg_temp.call('pt_events_after', '{"after":2,"limit":3}') AS r \gset
 SELECT pg_temp.ok((:'r'::jsonb)#>>'{body,events,0,seq}' = '3' AND (:'r'::jsonb)#>>'{body,next_after}' = '5', 'events page');
 SELECT pg_temp.ok((SELECT body->>'next_after' = '999999' AND body->'events' = '[]' FROM pt_events_after('{"after":999999,"limit":5}')), 'none after');
-SELECT pg_temp.ok((SELECT count(*) FROM updates) = (SELECT count(*) FROM events WHERE type = 'task.reported'), 'one event per report');
+SELECT pg_temp.ok((SELECT count(*) FROM updates WHERE kind IN ('report', 'co')) = (SELECT count(*) FROM events WHERE type = 'task.reported'), 'one event per report');
 
 \echo 'smoke.sql: all assertions passed'
 

@@ -230,6 +230,13 @@ static int check_operation(const struct route *rt, json_t *path_item, json_t *op
 				m, rt->pattern);
 			bad++;
 		}
+	} else if (rt->flags & ROUTE_RAW_BODY) {
+		if (!content || !json_object_get(content, "application/octet-stream") ||
+		    !json_is_true(json_object_get(body, "required"))) {
+			fprintf(stderr, "%s %s: reads raw bytes but documents no required application/octet-stream "
+				"requestBody (the other accepted types may be listed too)\n", m, rt->pattern);
+			bad++;
+		}
 	} else if (body) {
 		fprintf(stderr, "%s %s: documents a requestBody the route does not read\n", m, rt->pattern);
 		bad++;

@@ -40,7 +40,10 @@
 #define WH_MAX_RESPONSE (1 << 20) /* response headers/body read at most (ignored) */
 
 static const char *const event_types[] = { "plan.created", "task.created", "task.updated", "task.deleted",
-					   "task.reported", NULL };
+					   "task.reported", "plan.approved", "task.signed", "task.returned",
+					   "task.verified", "change.requested", "change.approved", "change.rejected",
+					   "attachment.added", "unit.created", "unit.updated", "task.due_soon",
+					   "task.overdue", "task.report_missing", "task.unsigned", NULL };
 static const char *const delivery_statuses[] = { "pending", "delivered", "failed", NULL };
 
 static const struct vfield create_fields[] = {

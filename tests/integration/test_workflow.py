@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import random
+import signal
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -397,6 +398,41 @@ def test_reminders_reach_the_webhook_exactly_once():
     # x was extended and is done: no reminder for it
     assert not receiver.matching("task.overdue", state["x"]) or \
         all(e["data"]["due_date"] == "2025-06-20" for e in receiver.matching("task.overdue", state["x"]))
+
+
+
+def test_quiet_hours_hold_reminder_webhooks():
+    # a daemon of its own whose quiet hours cover now (local time)
+    now = time.localtime()
+    m = now.tm_hour * 60 + now.tm_min
+    window = "%02d:%02d-%02d:%02d" % (((m - 60) % 1440) // 60, (m - 60) % 60, ((m + 60) % 1440) // 60, (m + 60) % 60)
+    quiet_db = Database()
+    d3 = Daemon(quiet_db, config_text=CONFIG + "quiet_hours = %s\n" % window)
+    d3.start()
+    tok = d3.token("admin")
+    rec = Receiver()
+    r = http("POST", d3.url + "/v1/webhooks", body={"url": "http://127.0.0.1:%d/q" % rec.port,
+                                                    "event_types": ["task.overdue", "task.created"]}, token=tok)
+    assert r.status == 201, r.body
+    r = http("POST", d3.url + "/v1/plans", body={"title": "静默时段", "year": 2025, "tasks": [
+        {"title": "逾期事项", "lead_unit": "城管办", "due_date": "2025-06-01"}]}, token=tok)
+    assert r.status == 201, r.body
+    task = r.json()["tasks"][0]["id"]
+    r = http("POST", d3.url + "/v1/tasks", body={"plan_id": r.json()["id"], "title": "普通事件"}, token=tok)
+    assert r.status == 201, r.body
+    # other events go out; the reminder is written and waits
+    assert wait_for(lambda: rec.matching("task.created", r.json()["id"]))
+    assert wait_for(lambda: quiet_db.scalar("SELECT count(*) FROM webhook_deliveries WHERE event_type = 'task.overdue' "
+                                             "AND status = 'pending'") == "1")
+    time.sleep(2)
+    assert rec.matching("task.overdue", task) == []
+    # the quiet hours end (here: a reload without them): it is delivered, once
+    d3.write_config(CONFIG)
+    d3.signal(signal.SIGHUP)
+    assert wait_for(lambda: rec.matching("task.overdue", task)), rec.events
+    time.sleep(1)
+    assert len(rec.matching("task.overdue", task)) == 1
+    d3.stop()
 
 
 run(globals())

@@ -388,3 +388,40 @@ SELECT pg_temp.err($$UPDATE journal SET note = 'x'$$, '42501');
 SELECT pg_temp.err($$DELETE FROM journal$$, '42501');
 SELECT pg_temp.err($$TRUNCATE journal$$, '42501');
 SELECT pg_temp.ok(api.pt_journal(NULL, NULL, 'calendar', NULL, 'update', '{"x":[1,2]}', NULL, 'smoke') > 0, 'pt_journal');
+
+-- accountability (issue 11): unknown units, reminders once per occasion
+SELECT pg_temp.call('pt_plan_create', jsonb_build_object('actor', :'sup'::jsonb, 'cfg', :'cfg'::jsonb, 'plan', $j$
+{"title":"提醒","year":2025,"owner":"党工委书记","tasks":[
+  {"title":"将到期","lead_unit":"城管办","due_date":"2025-03-07"},
+  {"title":"逾期三级","lead_unit":"城管办","leader":"王副主任","due_date":"2025-02-10"},
+  {"title":"月报","lead_unit":"城管办","status":"in_progress","cadence":"monthly","due_date":"2025-12-31"},
+  {"title":"待签收","lead_unit":"城管办","due_date":"2025-12-31"}]}
+$j$::jsonb)) AS r \gset
+SELECT (:'r'::jsonb)#>>'{body,id}' AS rplan \gset
+UPDATE tasks SET created_at = '2025-01-02', assigned_at = '2025-02-24' WHERE plan_id = :'rplan';
+-- 2025-03-04 is a Tuesday: 将到期 is 3 working days ahead, 逾期三级 22 days late, February had no report,
+-- 待签收 has waited 6 working days
+\set rcfg '{"today":"2025-03-04","reminder_days":3,"sign_days":3,"overdue_levels":[1,6,11]}'
+SELECT pt_reminders_run(:'rcfg') AS sent \gset
+SELECT pg_temp.ok((SELECT array_agg(e.type || ':' || t.title ORDER BY e.type, t.title) FROM events e JOIN tasks t ON t.id = e.task_id
+                    WHERE e.type IN ('task.due_soon', 'task.overdue', 'task.report_missing', 'task.unsigned'))
+                  = '{task.due_soon:将到期,task.overdue:逾期三级,task.report_missing:月报,task.unsigned:将到期,task.unsigned:待签收,task.unsigned:逾期三级}'
+                  AND :sent = 6, 'the reminders sent: ' || :sent);
+SELECT pg_temp.ok((SELECT payload->>'level' = '3' AND payload->>'leader' = '王副主任' AND payload->>'plan_owner' = '党工委书记'
+                     FROM events WHERE type = 'task.overdue' AND payload->>'title' = '逾期三级'), 'level 3 names the leader and the plan owner');
+SELECT pg_temp.ok((SELECT payload->>'period_start' = '2025-02-01' FROM events WHERE type = 'task.report_missing'), 'the missing month');
+SELECT pg_temp.ok(pt_reminders_run(:'rcfg') = 0, 'reminders: never twice for the same occasion');
+SELECT pg_temp.ok(pt_reminders_run('{"today":"2025-03-05","overdue_levels":[1,6,11]}') = 0, 'the next day: nothing new');
+SELECT pg_temp.ok((SELECT count(*) FROM tasks WHERE plan_id = :'rplan' AND status = 'assigned') = 3, 'lead units make tasks assigned');
+SELECT pg_temp.ok((SELECT count(*) FROM pt_tasks_list(jsonb_build_object('cfg', :'rcfg'::jsonb, 'plan', :'rplan', 'unsigned', true, 'limit', 50)) x,
+                    jsonb_array_elements(x.body->'items') i) = 3, 'unsigned list');
+-- a supervisor naming an unknown unit creates it unless create_units is false; an editor never does
+SELECT pg_temp.err(format('SELECT * FROM pt_task_patch(%L)', jsonb_build_object('actor', :'sup'::jsonb,
+       'cfg', '{"create_units":false}'::jsonb, 'id', (SELECT id FROM tasks WHERE title = '月报'),
+       'patch', '{"lead_unit":"新设专班"}'::jsonb)), 'PT422');
+SELECT pg_temp.err(format('SELECT * FROM pt_task_patch(%L)', jsonb_build_object('actor', :'editor'::jsonb,
+       'cfg', '{}'::jsonb, 'id', :'station', 'patch', '{"co_units":["新设专班"]}'::jsonb)), 'PT422');
+SELECT pg_temp.ok(NOT EXISTS (SELECT 1 FROM units WHERE name = '新设专班'), 'no unit created');
+SELECT pg_temp.ok((SELECT status = 200 FROM pt_task_patch(jsonb_build_object('actor', :'sup'::jsonb, 'cfg', '{}'::jsonb,
+       'id', (SELECT id FROM tasks WHERE title = '月报'), 'patch', '{"co_units":["新设专班"]}'::jsonb))), 'supervisor creates it');
+\echo 'smoke.sql: accountability assertions passed'

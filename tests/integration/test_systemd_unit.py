@@ -127,6 +127,10 @@ KNOWN = {
     "lights": {"lag_points", "due_soon_days", "due_soon_progress"},
     "auth": {"token_cache_ttl"},
     "paths": {"migrations", "web", "openapi"},
+    "attachments": {"max_size"},
+    "workflow": {"create_units", "sign_days", "verify_self"},
+    "reminders": {"interval", "due_soon_days", "overdue_level2", "overdue_level3", "quiet_hours"},
+    "clock": {"today"},
 }
 
 

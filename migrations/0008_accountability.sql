@@ -1,4 +1,4 @@
--- 0006_accountability.sql - issue 11: units as a tree with kind and 分管领导,
+-- 0008_accountability.sql - issue 11: units as a tree with kind and 分管领导,
 -- 交办/签收/退回 (status assigned), plan approval and change requests,
 -- 办结 evidence (attachments kept in PostgreSQL), 销号 by a second person,
 -- reminders sent once per task and occasion. Functions: sql/api/55_accountability.sql.

@@ -2,6 +2,7 @@
  * config.c - defaults, ini parsing, environment and the published snapshot.
  */
 #include "plantrack/config.h"
+#include "plantrack/period.h"
 #include "plantrack/log.h"
 
 #include <ctype.h>
@@ -37,6 +38,13 @@ void config_init_defaults(struct config *c)
 	c->lag_points = 20;
 	c->due_soon_days = 7;
 	c->due_soon_progress = 80;
+	c->red_lag_points = -1;
+	c->timezone = strdup("Asia/Shanghai");
+	c->today = strdup("");
+	c->ranking_on_time = 40;
+	c->ranking_progress = 40;
+	c->ranking_red = 20;
+	c->ranking_list_size = 3;
 	c->token_cache_ttl = 5;
 }
 
@@ -50,6 +58,8 @@ void config_free(struct config *c)
 	free(c->migrations_dir);
 	free(c->web_dir);
 	free(c->openapi_path);
+	free(c->timezone);
+	free(c->today);
 	memset(c, 0, sizeof *c);
 }
 
@@ -62,6 +72,8 @@ void config_copy(struct config *dst, const struct config *src)
 	dst->migrations_dir = dup_or_null(src->migrations_dir);
 	dst->web_dir = dup_or_null(src->web_dir);
 	dst->openapi_path = dup_or_null(src->openapi_path);
+	dst->timezone = dup_or_null(src->timezone);
+	dst->today = dup_or_null(src->today);
 }
 
 static int parse_long(const char *v, long min, long max, long *out)
@@ -100,6 +112,11 @@ static const struct int_key int_keys[] = {
 	INT_KEY("lights", "lag_points", lag_points, 0, 100),
 	INT_KEY("lights", "due_soon_days", due_soon_days, 0, 366),
 	INT_KEY("lights", "due_soon_progress", due_soon_progress, 0, 100),
+	INT_KEY("lights", "red_lag_points", red_lag_points, 0, 100),
+	INT_KEY("ranking", "on_time_weight", ranking_on_time, 0, 1000),
+	INT_KEY("ranking", "progress_weight", ranking_progress, 0, 1000),
+	INT_KEY("ranking", "red_weight", ranking_red, 0, 1000),
+	INT_KEY("ranking", "list_size", ranking_list_size, 0, 100),
 	INT_KEY("auth", "token_cache_ttl", token_cache_ttl, 0, 3600),
 };
 
@@ -145,6 +162,24 @@ int config_set(struct config *c, const char *section, const char *key, const cha
 		slot = &c->openapi_path;
 	if (slot)
 		return set_string(slot, value);
+	if (!strcmp(section, "lights") && !strcmp(key, "red_lag_points") && !strcmp(value, "off")) {
+		c->red_lag_points = -1;
+		return 0;
+	}
+	if (!strcmp(section, "clock") && !strcmp(key, "today")) {
+		if (*value && period_as_of("clock.today", value, (char[11]){ 0 }, err, errlen))
+			return -1;
+		return set_string(&c->today, value);
+	}
+	if (!strcmp(section, "clock") && !strcmp(key, "timezone")) {
+		size_t n = strlen(value);
+		if (n == 0 || n > 64 || strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-") != n) {
+			snprintf(err, errlen, "clock.timezone: expected an IANA time zone name such as Asia/Shanghai, got \"%s\"",
+				 value);
+			return -1;
+		}
+		return set_string(&c->timezone, value);
+	}
 	if (!strcmp(section, "log") && !strcmp(key, "level")) {
 		int lvl = log_parse_level(value);
 		if (lvl < 0) {
@@ -235,6 +270,9 @@ void config_apply_env(struct config *c)
 		set_string(&c->listen, v);
 	if ((v = getenv("PLANTRACK_MIGRATIONS")) && *v)
 		set_string(&c->migrations_dir, v);
+	char day[11];
+	if ((v = getenv("PLANTRACK_TODAY")) && *v && !period_as_of("PLANTRACK_TODAY", v, day, NULL, 0))
+		set_string(&c->today, day);
 }
 
 /* Empty paths mean the copies compiled into the binary (embed.h): the

@@ -34,6 +34,15 @@ struct config {
 	int lag_points;
 	int due_soon_days;
 	int due_soon_progress;
+	int red_lag_points;      /* -1 = off (default) */
+	/* [clock] */
+	char *timezone;          /* IANA name, default Asia/Shanghai */
+	char *today;             /* "YYYY-MM-DD" pins today (tests), "" = the real day */
+	/* [ranking] (季度赛马) */
+	int ranking_on_time;     /* weights of the three components */
+	int ranking_progress;
+	int ranking_red;
+	int ranking_list_size;   /* red list / black list length */
 	/* [auth] */
 	int token_cache_ttl;     /* seconds */
 	/* [paths] */
@@ -52,7 +61,7 @@ int config_set(struct config *c, const char *section, const char *key, const cha
 	       char *err, size_t errlen);
 /* Reads an ini file over c. 0 ok; -1 with "FILE:LINE: message" in err. */
 int config_load_file(struct config *c, const char *path, char *err, size_t errlen);
-/* PLANTRACK_DB, PLANTRACK_LISTEN over c. */
+/* PLANTRACK_DB, PLANTRACK_LISTEN, PLANTRACK_TODAY over c. */
 void config_apply_env(struct config *c);
 /* Paths left empty mean the embedded copies (embed.h); nothing to fill in. */
 void config_resolve_paths(struct config *c);

@@ -37,9 +37,12 @@ LANGUAGE sql AS $$
                           jsonb_build_array(jsonb_build_object('field', field, 'message', message)))
 $$;
 
+-- The day lights are measured on: cfg.as_of, else cfg.today (the [clock]
+-- setting that pins "today" for tests), else today in cfg.tz (Asia/Shanghai).
 CREATE FUNCTION api.pt_today(cfg jsonb) RETURNS date
 LANGUAGE sql STABLE AS $$
-    SELECT coalesce(nullif(cfg->>'today', '')::date, current_date)
+    SELECT coalesce(nullif(cfg->>'as_of', '')::date, nullif(cfg->>'today', '')::date,
+                    (now() AT TIME ZONE coalesce(nullif(cfg->>'tz', ''), 'Asia/Shanghai'))::date)
 $$;
 
 -- A jsonb string/null as text: empty strings count as absent.

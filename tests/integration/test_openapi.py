@@ -393,7 +393,7 @@ def test_task_list_page_and_filters():
                     token=viewer, expect=200)
     assert page2["items"][0]["id"] not in {t["id"] for t in page["items"]}
     _, red = call("GET", "/v1/tasks", query={"plan": state["plan"], "light": "red"}, token=viewer, expect=200)
-    assert [t["title"] for t in red["items"]] == ["逾期事项"], red
+    assert [t["title"] for t in red["items"]] == ["拓宽民生实事实施路径", "逾期事项"], red
     _, rest = call("GET", "/v1/tasks", query={"plan": state["plan"], "status": "planned", "unit": "社会事务办",
                                               "due_before": day(365), "due_after": day(-365), "q": "民生"},
                    token=viewer, expect=200)
@@ -446,6 +446,10 @@ def test_summary():
     assert s["plan_id"] == state["plan"]
     assert [o["title"] for o in s["overdue"]] == ["逾期事项"], s["overdue"]
     assert any(u["unit"] == "社会事务办" for u in s["units"]), s["units"]
+    _, rk = call("GET", "/v1/plans/{id}/ranking", {"id": state["plan"]}, {"period": "%dQ%d" % (today.year, (today.month + 2) // 3)},
+                 token=viewer, expect=200)
+    assert any(u["unit"] == "社会事务办" for u in rk["units"]), rk
+    call("GET", "/v1/plans/{id}/ranking", {"id": state["plan"]}, {"period": "2025Q5"}, token=viewer, expect=422)
 
 
 def test_events_page():

@@ -70,38 +70,60 @@ BEGIN
     END IF;
 END $$;
 
--- The plan's live tasks at cut (NULL: now).
-CREATE FUNCTION api.pt_tasks_at(plan uuid, cut timestamptz) RETURNS SETOF public.tasks
+-- The plan's live tasks at cut (NULL: now). With root (and no cut), only what
+-- evaluating root needs: its ancestors and its subtree.
+CREATE FUNCTION api.pt_tasks_at(plan uuid, cut timestamptz, root uuid DEFAULT NULL) RETURNS SETOF public.tasks
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    IF cut IS NULL THEN
+    IF cut IS NULL AND root IS NOT NULL THEN
+        RETURN QUERY
+        WITH RECURSIVE up AS (
+            SELECT t.* FROM public.tasks t WHERE t.id = root AND t.plan_id = plan AND t.deleted_at IS NULL
+            UNION ALL
+            SELECT t.* FROM public.tasks t JOIN up ON t.id = up.parent_id WHERE t.deleted_at IS NULL),
+        down AS (
+            SELECT t.* FROM public.tasks t WHERE t.parent_id = root AND t.deleted_at IS NULL
+            UNION ALL
+            SELECT t.* FROM public.tasks t JOIN down ON t.parent_id = down.id WHERE t.deleted_at IS NULL)
+        SELECT * FROM up UNION ALL SELECT * FROM down;
+    ELSIF cut IS NULL THEN
         RETURN QUERY SELECT * FROM public.tasks t WHERE t.plan_id = plan AND t.deleted_at IS NULL;
     ELSE
-        RETURN QUERY SELECT (jsonb_populate_record(NULL::public.tasks, e.snapshot)).*
-          FROM api.pt_state_entries(plan, 'task', cut) e
+        RETURN QUERY SELECT r.*
+          FROM api.pt_state_entries(plan, 'task', cut) e,
+               LATERAL jsonb_populate_record(NULL::public.tasks, e.snapshot) r
          WHERE e.action <> 'delete' AND e.snapshot->>'deleted_at' IS NULL;
     END IF;
 END $$;
 
-CREATE FUNCTION api.pt_targets_at(plan uuid, cut timestamptz) RETURNS SETOF public.targets
+-- Targets and milestones at cut; ids: only those of these tasks (NULL: the plan's).
+CREATE FUNCTION api.pt_targets_at(plan uuid, cut timestamptz, ids uuid[] DEFAULT NULL) RETURNS SETOF public.targets
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    IF cut IS NULL THEN
+    IF cut IS NULL AND ids IS NOT NULL THEN
+        RETURN QUERY SELECT g.* FROM public.targets g JOIN unnest(ids) AS i(id) ON g.task_id = i.id;
+    ELSIF cut IS NULL THEN
         RETURN QUERY SELECT g.* FROM public.targets g JOIN public.tasks t ON t.id = g.task_id WHERE t.plan_id = plan;
     ELSE
-        RETURN QUERY SELECT (jsonb_populate_record(NULL::public.targets, e.snapshot)).*
-          FROM api.pt_state_entries(plan, 'target', cut) e WHERE e.action <> 'delete';
+        RETURN QUERY SELECT r.*
+          FROM api.pt_state_entries(plan, 'target', cut) e,
+               LATERAL jsonb_populate_record(NULL::public.targets, e.snapshot) r
+         WHERE e.action <> 'delete';
     END IF;
 END $$;
 
-CREATE FUNCTION api.pt_milestones_at(plan uuid, cut timestamptz) RETURNS SETOF public.milestones
+CREATE FUNCTION api.pt_milestones_at(plan uuid, cut timestamptz, ids uuid[] DEFAULT NULL) RETURNS SETOF public.milestones
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-    IF cut IS NULL THEN
+    IF cut IS NULL AND ids IS NOT NULL THEN
+        RETURN QUERY SELECT m.* FROM public.milestones m JOIN unnest(ids) AS i(id) ON m.task_id = i.id;
+    ELSIF cut IS NULL THEN
         RETURN QUERY SELECT m.* FROM public.milestones m JOIN public.tasks t ON t.id = m.task_id WHERE t.plan_id = plan;
     ELSE
-        RETURN QUERY SELECT (jsonb_populate_record(NULL::public.milestones, e.snapshot)).*
-          FROM api.pt_state_entries(plan, 'milestone', cut) e WHERE e.action <> 'delete';
+        RETURN QUERY SELECT r.*
+          FROM api.pt_state_entries(plan, 'milestone', cut) e,
+               LATERAL jsonb_populate_record(NULL::public.milestones, e.snapshot) r
+         WHERE e.action <> 'delete';
     END IF;
 END $$;
 
@@ -282,7 +304,7 @@ BEGIN
     SELECT * INTO p FROM public.plans WHERE id = plan;
     yr := coalesce(p.year, extract(year FROM p.created_at AT TIME ZONE tz)::int);
     WITH RECURSIVE s AS MATERIALIZED (SELECT x AS r, x.id, x.parent_id, x.ord, x.due_date
-                                        FROM api.pt_tasks_at(plan, cut) x),
+                                        FROM api.pt_tasks_at(plan, cut, root) x),
     tr AS (
         SELECT x.r AS t, 0 AS depth, ARRAY[x.ord] AS path, coalesce(x.due_date, make_date(yr, 12, 31)) AS eff_due,
                CASE WHEN x.due_date IS NOT NULL THEN 'own' ELSE 'plan' END AS due_source
@@ -294,14 +316,15 @@ BEGIN
     sel AS (
         SELECT * FROM tr
          WHERE root IS NULL OR tr.path @> ARRAY[(SELECT x.ord FROM s x WHERE x.id = root)]),
+    ids AS (SELECT CASE WHEN root IS NOT NULL THEN array_agg((sel.t).id) END AS a FROM sel),
     tg AS (
         SELECT g.task_id, count(*)::int AS n, count(*) FILTER (WHERE g.current IS NOT NULL)::int AS reported,
                avg(api.pt_target_score(g)) AS score
-          FROM api.pt_targets_at(plan, cut) g WHERE g.value IS NOT NULL GROUP BY g.task_id),
+          FROM ids, api.pt_targets_at(plan, cut, ids.a) g WHERE g.value IS NOT NULL GROUP BY g.task_id),
     ms AS (
         SELECT m.task_id, count(*)::int AS n,
                count(*) FILTER (WHERE m.done_at IS NOT NULL AND (m.done_at AT TIME ZONE tz)::date <= d)::int AS done
-          FROM api.pt_milestones_at(plan, cut) m GROUP BY m.task_id)
+          FROM ids, api.pt_milestones_at(plan, cut, ids.a) m GROUP BY m.task_id)
     SELECT array_agg(ROW(sel.t, sel.depth, sel.path, sel.eff_due, sel.due_source,
                          coalesce((sel.t).start_date, make_date(yr, 1, 1)),
                          coalesce(tg.n, 0), coalesce(tg.reported, 0), tg.score, coalesce(ms.n, 0), coalesce(ms.done, 0),
@@ -340,13 +363,14 @@ CREATE FUNCTION api.pt_eval_docs(plan uuid, cfg jsonb, root uuid DEFAULT NULL)
 RETURNS TABLE(ev api.pt_ev, doc jsonb)
 LANGUAGE sql STABLE AS $$
     WITH e AS MATERIALIZED (SELECT x FROM api.pt_eval(plan, cfg, root) x),
+    ids AS (SELECT CASE WHEN root IS NOT NULL THEN array_agg((e.x).t.id) END AS a FROM e),
     g AS (SELECT g.task_id, jsonb_agg(jsonb_build_object('id', g.id, 'label', g.label, 'value', g.value,
                    'unit', g.unit, 'comparator', g.comparator, 'current', g.current, 'baseline', g.baseline,
                    'text', g.text) ORDER BY g.ord, g.id) AS list
-            FROM api.pt_targets_at(plan, api.pt_cutoff(cfg)) g GROUP BY g.task_id),
+            FROM ids, api.pt_targets_at(plan, api.pt_cutoff(cfg), ids.a) g GROUP BY g.task_id),
     m AS (SELECT m.task_id, jsonb_agg(jsonb_build_object('id', m.id, 'title', m.title,
                    'due_date', m.due_date, 'done_at', api.pt_ts(m.done_at)) ORDER BY m.ord, m.id) AS list
-            FROM api.pt_milestones_at(plan, api.pt_cutoff(cfg)) m GROUP BY m.task_id)
+            FROM ids, api.pt_milestones_at(plan, api.pt_cutoff(cfg), ids.a) m GROUP BY m.task_id)
     SELECT e.x, jsonb_build_object(
         'id', (e.x).t.id, 'plan_id', (e.x).t.plan_id, 'parent_id', (e.x).t.parent_id, 'code', (e.x).t.code,
         'seq', (e.x).t.seq, 'title', (e.x).t.title, 'body', (e.x).t.body, 'status', (e.x).t.status,

@@ -162,6 +162,14 @@ int config_set(struct config *c, const char *section, const char *key, const cha
 		slot = &c->openapi_path;
 	if (slot)
 		return set_string(slot, value);
+	if (!strcmp(section, "lights") && !strcmp(key, "working_days")) {
+		if (strcmp(value, "on") && strcmp(value, "off")) {
+			snprintf(err, errlen, "lights.working_days: expected on or off, got \"%s\"", value);
+			return -1;
+		}
+		c->working_days = !strcmp(value, "on");
+		return 0;
+	}
 	if (!strcmp(section, "lights") && !strcmp(key, "red_lag_points") && !strcmp(value, "off")) {
 		c->red_lag_points = -1;
 		return 0;

@@ -342,6 +342,7 @@ json_t *http_cfg(struct req *r)
 				"red", c->ranking_red, "list_size", c->ranking_list_size);
 	json_object_set_new(cfg, "red_lag_points", c->red_lag_points >= 0 ? json_integer(c->red_lag_points) : json_null());
 	json_object_set_new(cfg, "today", c->today && *c->today ? json_string(c->today) : json_null());
+	json_object_set_new(cfg, "working_days", json_boolean(c->working_days));
 	return cfg;
 }
 

@@ -3,6 +3,7 @@
  */
 #include "plantrack/routes.h"
 #include "plantrack/auth.h"
+#include "plantrack/calendar.h"
 #include "plantrack/events.h"
 #include "plantrack/health.h"
 #include "plantrack/imports.h"
@@ -29,6 +30,7 @@ struct router *routes_build(void)
 	rc |= imports_register(r);
 	rc |= tokens_register(r);
 	rc |= webhooks_register(r);
+	rc |= calendar_register(r);
 	if (rc) {
 		router_free(r);
 		return NULL;

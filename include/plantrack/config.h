@@ -35,6 +35,7 @@ struct config {
 	int due_soon_days;
 	int due_soon_progress;
 	int red_lag_points;      /* -1 = off (default) */
+	int working_days;        /* 1: 序时进度 counts working days (calendar) */
 	/* [clock] */
 	char *timezone;          /* IANA name, default Asia/Shanghai */
 	char *today;             /* "YYYY-MM-DD" pins today (tests), "" = the real day */

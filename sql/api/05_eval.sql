@@ -208,27 +208,21 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE l WHEN 'red' THEN 2 WHEN 'yellow' THEN 1 ELSE 0 END
 $$;
 
--- 序时进度: the share (0..100) of [start, due] elapsed at the end of day d.
--- With cal (a {date: working} object of the year's working-day calendar) days
--- count only when they are working days.
-CREATE FUNCTION api.pt_expected(start date, due date, d date, cal jsonb DEFAULT NULL) RETURNS float8
+-- 序时进度: the share (0..100) of [start, due] (calendar days, both included)
+-- elapsed at the end of day d. In working days: api.pt_expected_workdays
+-- (sql/api/90_calendar.sql), used by pt_eval when cfg.working_days.
+CREATE FUNCTION api.pt_expected(start date, due date, d date) RETURNS float8
 LANGUAGE plpgsql IMMUTABLE AS $$
-DECLARE done_days float8; all_days float8;
 BEGIN
     IF d < start THEN RETURN 0; END IF;
     IF d >= due THEN RETURN 100; END IF;
-    IF cal IS NULL OR cal = '{}' THEN
-        RETURN 100.0 * (d - start + 1) / (due - start + 1);
-    END IF;
-    SELECT count(*) FILTER (WHERE x <= d), count(*) INTO done_days, all_days
-      FROM generate_series(start, due, interval '1 day') g(x)
-     WHERE coalesce((cal->>(x::date)::text)::boolean, extract(isodow FROM x) < 6);
-    RETURN CASE WHEN all_days = 0 THEN 100 ELSE 100.0 * done_days / all_days END;
+    RETURN 100.0 * (d - start + 1) / (due - start + 1);
 END $$;
 
 -- One node, given the aggregates of its live children (agg: {w, wp, n, worst,
 -- counts} or NULL) and the day d. See docs/sql-api.md "Progress and lights".
-CREATE FUNCTION api.pt_eval_node(e api.pt_ev, agg jsonb, d date, cfg jsonb, tz text) RETURNS api.pt_ev
+CREATE FUNCTION api.pt_eval_node(e api.pt_ev, agg jsonb, d date, cfg jsonb, tz text, expected float8 DEFAULT NULL)
+RETURNS api.pt_ev
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     st text := (e.t).status;
@@ -241,7 +235,7 @@ DECLARE
     worst int := coalesce((agg->>'worst')::int, 0);
     finished boolean := st IN ('done', 'verified');
 BEGIN
-    e.expected := api.pt_expected(e.start_on, e.eff_due, d, cfg->'calendar');
+    e.expected := coalesce(expected, api.pt_expected(e.start_on, e.eff_due, d));
     -- progress and its source
     IF finished THEN
         p := 100; src := 'reported';
@@ -299,7 +293,7 @@ DECLARE
     lvl api.pt_ev[];
     agg jsonb := '{}';
     maxd int;
-    rootpath bigint[];
+    wd jsonb;
 BEGIN
     SELECT * INTO p FROM public.plans WHERE id = plan;
     yr := coalesce(p.year, extract(year FROM p.created_at AT TIME ZONE tz)::int);
@@ -333,8 +327,15 @@ BEGIN
       INTO evs, maxd
       FROM sel LEFT JOIN tg ON tg.task_id = (sel.t).id LEFT JOIN ms ON ms.task_id = (sel.t).id;
     IF evs IS NULL THEN RETURN; END IF;
+    IF coalesce((cfg->>'working_days')::boolean, false) THEN
+        -- working-day 序时进度, once per distinct (start, due)
+        SELECT jsonb_object_agg(x.k, api.pt_expected_workdays(x.s, x.e, d)) INTO wd
+          FROM (SELECT DISTINCT u.start_on || '/' || u.eff_due AS k, u.start_on AS s, u.eff_due AS e
+                  FROM unnest(evs) u) x;
+    END IF;
     FOR lv IN REVERSE maxd..0 LOOP
-        lvl := ARRAY(SELECT api.pt_eval_node(e, agg->((e.t).id::text), d, cfg, tz)
+        lvl := ARRAY(SELECT api.pt_eval_node(e, agg->((e.t).id::text), d, cfg, tz,
+                                             (wd->>(e.start_on || '/' || e.eff_due))::float8)
                        FROM unnest(evs) e WHERE e.depth = lv);
         RETURN QUERY SELECT * FROM unnest(lvl);
         SELECT coalesce(jsonb_object_agg(k.parent_id, jsonb_build_object(

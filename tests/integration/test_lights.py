@@ -305,4 +305,27 @@ def test_today_is_the_pinned_clock():
     assert get("/v1/plans/%s/summary" % p["id"])["today"] == "2026-12-01"
 
 
+def test_working_day_calendar_drives_expected_progress():
+    with open(os.path.join(ROOT, "docs", "examples", "calendar-2025.json"), encoding="utf-8") as f:
+        cal = json.load(f)
+    r = api("PUT", "/v1/calendar/2025", cal, token=supervisor)
+    assert r.status == 201 and r.json()["workdays"] == 248, r.body
+    n = db.scalar("SELECT count(*) FROM calendar_days")
+    bad = dict(cal, workdays=[{"date": "2025-01-27", "name": "周一"}])
+    r = api("PUT", "/v1/calendar/2025", bad, token=supervisor)
+    assert r.status == 422 and r.json()["errors"][0]["field"].startswith("workdays"), r.body
+    assert db.scalar("SELECT count(*) FROM calendar_days") == n
+    assert api("PUT", "/v1/calendar/2025", dict(cal, year=2026), token=supervisor).status == 422
+    assert api("GET", "/v1/calendar/2024").status == 404
+    # 1/20..2/14: 26 calendar days, 16 working days (春节); as of 1/31: 12 of 26 days, 7 of 16 working days
+    p = plan_with([{"title": "春节前后", "lead_unit": "甲", "start_date": "2025-01-20", "due_date": "2025-02-14"}])
+    tid = p["tasks"][0]["id"]
+    assert get("/v1/tasks/%s?as_of=2025-01-31" % tid)["expected_progress"] == round(100 * 12 / 26, 1)
+    wd = Daemon(db, config_text="[lights]\nworking_days = on\n")
+    wd.start()
+    t = http("GET", wd.url + "/v1/tasks/%s?as_of=2025-01-31" % tid, token=admin).json()
+    assert t["expected_progress"] == round(100 * 7 / 16, 1), t  # 1/20-24, 1/26 (调休), 1/27
+    wd.stop()
+
+
 run(globals())

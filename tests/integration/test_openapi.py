@@ -570,6 +570,21 @@ def test_webhook_delivery_log_shape():
     call("DELETE", "/v1/webhooks/{id}", {"id": wh["id"]}, token=admin, expect=204)
 
 
+def test_calendar():
+    with open(os.path.join(os.environ["PLANTRACK_SOURCE_DIR"], "docs", "examples", "calendar-2025.json"), encoding="utf-8") as f:
+        cal = json.load(f)
+    _, c = call("PUT", "/v1/calendar/{year}", {"year": 2025}, body=cal, token=supervisor, expect=201)
+    assert c["year"] == 2025 and c["workdays"] == 248, c
+    with open(os.path.join(os.environ["PLANTRACK_SOURCE_DIR"], "docs", "examples", "calendar-2025.csv"), "rb") as f:
+        csv = f.read()
+    call("PUT", "/v1/calendar/{year}", {"year": 2025}, body=csv, ctype="text/csv; charset=utf-8", token=supervisor,
+         expect=200)
+    _, c = call("GET", "/v1/calendar/{year}", {"year": 2025}, token=viewer, expect=200)
+    assert c["workdays"] == 248
+    call("PUT", "/v1/calendar/{year}", {"year": 2025}, body={"holidays": ["2025-02-30"]}, token=supervisor,
+         expect=422, check_body=False)
+
+
 # ---------------------------------------------------------------- errors
 
 def test_problems():

@@ -124,7 +124,7 @@ KNOWN = {
                "write_timeout", "max_connections", "drain_timeout"},
     "database": {"conninfo", "pool", "queue", "statement_timeout_ms"},
     "log": {"level"},
-    "lights": {"lag_points", "due_soon_days", "due_soon_progress", "red_lag_points"},
+    "lights": {"lag_points", "due_soon_days", "due_soon_progress", "red_lag_points", "working_days"},
     "clock": {"timezone", "today"},
     "ranking": {"on_time_weight", "progress_weight", "red_weight", "list_size"},
     "auth": {"token_cache_ttl"},

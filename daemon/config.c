@@ -2,8 +2,8 @@
  * config.c - defaults, ini parsing, environment and the published snapshot.
  */
 #include "plantrack/config.h"
+#include "plantrack/period.h"
 #include "plantrack/log.h"
-#include "plantrack/validate.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -38,6 +38,13 @@ void config_init_defaults(struct config *c)
 	c->lag_points = 20;
 	c->due_soon_days = 7;
 	c->due_soon_progress = 80;
+	c->red_lag_points = -1;
+	c->timezone = strdup("Asia/Shanghai");
+	c->today = strdup("");
+	c->ranking_on_time = 40;
+	c->ranking_progress = 40;
+	c->ranking_red = 20;
+	c->ranking_list_size = 3;
 	c->token_cache_ttl = 5;
 	c->max_attachment = 20 * 1024 * 1024;
 	c->create_units = 1;
@@ -48,7 +55,6 @@ void config_init_defaults(struct config *c)
 	c->overdue_level3 = 11;
 	c->reminders_interval = 60;
 	c->quiet_hours = strdup("");
-	c->today = strdup("");
 }
 
 void config_free(struct config *c)
@@ -62,6 +68,7 @@ void config_free(struct config *c)
 	free(c->web_dir);
 	free(c->openapi_path);
 	free(c->quiet_hours);
+	free(c->timezone);
 	free(c->today);
 	memset(c, 0, sizeof *c);
 }
@@ -76,6 +83,7 @@ void config_copy(struct config *dst, const struct config *src)
 	dst->web_dir = dup_or_null(src->web_dir);
 	dst->openapi_path = dup_or_null(src->openapi_path);
 	dst->quiet_hours = dup_or_null(src->quiet_hours);
+	dst->timezone = dup_or_null(src->timezone);
 	dst->today = dup_or_null(src->today);
 }
 
@@ -115,6 +123,11 @@ static const struct int_key int_keys[] = {
 	INT_KEY("lights", "lag_points", lag_points, 0, 100),
 	INT_KEY("lights", "due_soon_days", due_soon_days, 0, 366),
 	INT_KEY("lights", "due_soon_progress", due_soon_progress, 0, 100),
+	INT_KEY("lights", "red_lag_points", red_lag_points, 0, 100),
+	INT_KEY("ranking", "on_time_weight", ranking_on_time, 0, 1000),
+	INT_KEY("ranking", "progress_weight", ranking_progress, 0, 1000),
+	INT_KEY("ranking", "red_weight", ranking_red, 0, 1000),
+	INT_KEY("ranking", "list_size", ranking_list_size, 0, 100),
 	INT_KEY("auth", "token_cache_ttl", token_cache_ttl, 0, 3600),
 	SIZE_KEY("attachments", "max_size", max_attachment, 1024, 1L << 30),
 	INT_KEY("workflow", "create_units", create_units, 0, 1),
@@ -188,15 +201,35 @@ int config_set(struct config *c, const char *section, const char *key, const cha
 			return -1;
 		}
 		slot = &c->quiet_hours;
-	} else if (!strcmp(section, "clock") && !strcmp(key, "today")) {
-		if (*value && !validate_date(value)) {
-			snprintf(err, errlen, "clock.today: expected a date YYYY-MM-DD or empty, got \"%s\"", value);
-			return -1;
-		}
-		slot = &c->today;
 	}
 	if (slot)
 		return set_string(slot, value);
+	if (!strcmp(section, "lights") && !strcmp(key, "working_days")) {
+		if (strcmp(value, "on") && strcmp(value, "off")) {
+			snprintf(err, errlen, "lights.working_days: expected on or off, got \"%s\"", value);
+			return -1;
+		}
+		c->working_days = !strcmp(value, "on");
+		return 0;
+	}
+	if (!strcmp(section, "lights") && !strcmp(key, "red_lag_points") && !strcmp(value, "off")) {
+		c->red_lag_points = -1;
+		return 0;
+	}
+	if (!strcmp(section, "clock") && !strcmp(key, "today")) {
+		if (*value && period_as_of("clock.today", value, (char[11]){ 0 }, err, errlen))
+			return -1;
+		return set_string(&c->today, value);
+	}
+	if (!strcmp(section, "clock") && !strcmp(key, "timezone")) {
+		size_t n = strlen(value);
+		if (n == 0 || n > 64 || strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-") != n) {
+			snprintf(err, errlen, "clock.timezone: expected an IANA time zone name such as Asia/Shanghai, got \"%s\"",
+				 value);
+			return -1;
+		}
+		return set_string(&c->timezone, value);
+	}
 	if (!strcmp(section, "log") && !strcmp(key, "level")) {
 		int lvl = log_parse_level(value);
 		if (lvl < 0) {
@@ -285,10 +318,11 @@ void config_apply_env(struct config *c)
 		set_string(&c->db, v);
 	if ((v = getenv("PLANTRACK_LISTEN")) && *v)
 		set_string(&c->listen, v);
-	if ((v = getenv("PLANTRACK_TODAY")) && *v && validate_date(v))
-		set_string(&c->today, v);
 	if ((v = getenv("PLANTRACK_MIGRATIONS")) && *v)
 		set_string(&c->migrations_dir, v);
+	char day[11];
+	if ((v = getenv("PLANTRACK_TODAY")) && *v && !period_as_of("PLANTRACK_TODAY", v, day, NULL, 0))
+		set_string(&c->today, day);
 }
 
 /* Empty paths mean the copies compiled into the binary (embed.h): the

@@ -7,6 +7,7 @@
 #include "plantrack/config.h"
 #include "plantrack/db.h"
 #include "plantrack/log.h"
+#include "plantrack/period.h"
 #include "plantrack/server.h"
 
 #include <event2/buffer.h>
@@ -363,18 +364,78 @@ json_t *http_workflow_cfg(const struct config *c)
 
 json_t *http_cfg(struct req *r)
 {
+	(void)r;
 	return http_cfg_of(config_current());
 }
 
 json_t *http_cfg_of(const struct config *c)
 {
-	/* today: [clock] today / PLANTRACK_TODAY, else null (the database's current_date) */
-	json_t *cfg = json_pack("{s:i,s:i,s:i,s:o}", "lag_points", c->lag_points, "due_soon_days", c->due_soon_days,
-				"due_soon_progress", c->due_soon_progress, "today",
-				c->today && *c->today ? json_string(c->today) : json_null());
+	json_t *cfg = json_pack("{s:i,s:i,s:i,s:s,s:{s:i,s:i,s:i,s:i}}", "lag_points", c->lag_points,
+				"due_soon_days", c->due_soon_days, "due_soon_progress", c->due_soon_progress,
+				"tz", c->timezone && *c->timezone ? c->timezone : "Asia/Shanghai",
+				"ranking", "on_time", c->ranking_on_time, "progress", c->ranking_progress,
+				"red", c->ranking_red, "list_size", c->ranking_list_size);
+	json_object_set_new(cfg, "red_lag_points", c->red_lag_points >= 0 ? json_integer(c->red_lag_points) : json_null());
+	json_object_set_new(cfg, "today", c->today && *c->today ? json_string(c->today) : json_null());
+	json_object_set_new(cfg, "working_days", json_boolean(c->working_days));
 	json_object_update_new(cfg, http_workflow_cfg(c));
 	return cfg;
 }
+
+int http_check_query(struct req *r, const char *const *allowed)
+{
+	for (struct evkeyval *kv = r->query.tqh_first; kv; kv = kv->next.tqe_next) {
+		int ok = 0;
+		for (const char *const *a = allowed; a && *a; a++)
+			if (!strcmp(*a, kv->key)) {
+				ok = 1;
+				break;
+			}
+		if (ok)
+			continue;
+		json_t *name = json_string(kv->key);
+		if (!name)
+			name = json_string("(not UTF-8)");
+		char detail[300];
+		snprintf(detail, sizeof detail, "unknown query parameter \"%s\"", json_string_value(name));
+		json_t *errors = json_pack("[{s:o,s:s}]", "field", name, "message", "unknown query parameter");
+		http_reply_problem(r, 400, "unknown-parameter", "Unknown query parameter", detail, errors);
+		return -1;
+	}
+	return 0;
+}
+
+int http_as_of(struct req *r, json_t *cfg)
+{
+	const char *v = http_query(r, "as_of");
+	if (!v)
+		return 0;
+	char day[11], err[200];
+	if (period_as_of("as_of", v, day, err, sizeof err)) {
+		json_t *e = json_pack("[{s:s,s:s}]", "field", "as_of", "message", err);
+		http_reply_problem(r, 422, "validation-failed", "Validation failed", err, e);
+		return -1;
+	}
+	json_object_set_new(cfg, "as_of", json_string(day));
+	return 0;
+}
+
+int http_period(struct req *r, json_t *args)
+{
+	const char *v = http_query(r, "period");
+	char err[200];
+	struct period p;
+	if (!v || period_parse("period", v, &p, err, sizeof err)) {
+		if (!v)
+			snprintf(err, sizeof err, "period is required (YYYY, YYYYH1, YYYYQ1..Q4, YYYY-MM or YYYYWnn)");
+		json_t *e = json_pack("[{s:s,s:s}]", "field", "period", "message", err);
+		http_reply_problem(r, 422, "validation-failed", "Validation failed", err, e);
+		return -1;
+	}
+	json_object_set_new(args, "period", json_pack("{s:s,s:s,s:s}", "label", p.label, "from", p.from, "to", p.to));
+	return 0;
+}
+
 
 void http_add_page(struct req *r, json_t *args, json_t *errors)
 {

@@ -248,9 +248,17 @@ static void handle_export(struct req *r)
 				   json_pack("[{s:s,s:s}]", "field", "encoding", "message", "must be utf-8 or gb18030"));
 		return;
 	}
+	static const char *const allowed[] = { "encoding", "as_of", NULL };
+	if (http_check_query(r, allowed))
+		return;
+	json_t *cfg = http_cfg(r);
+	if (http_as_of(r, cfg)) {
+		json_decref(cfg);
+		return;
+	}
 	if (enc && !strcmp(enc, "gb18030"))
 		r->handler_data = strdup("gb18030");
-	http_call(r, stmt_export, json_pack("{s:o,s:s}", "cfg", http_cfg(r), "id", plan), on_export);
+	http_call(r, stmt_export, json_pack("{s:o,s:s}", "cfg", cfg, "id", plan), on_export);
 }
 
 int imports_register(struct router *r)

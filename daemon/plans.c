@@ -20,7 +20,12 @@ static const struct vfield plan_fields[] = {
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
 
-static int stmt_create, stmt_list, stmt_get, stmt_summary;
+static int stmt_create, stmt_list, stmt_get, stmt_summary, stmt_ranking;
+
+static const char *const q_get[] = { "include", "as_of", NULL };
+static const char *const q_summary[] = { "as_of", NULL };
+static const char *const q_ranking[] = { "period", NULL };
+static const char *const q_list[] = { "limit", "cursor", NULL };
 
 static void handle_create(struct req *r)
 {
@@ -32,13 +37,15 @@ static void handle_create(struct req *r)
 
 static void handle_list(struct req *r)
 {
+	if (http_check_query(r, q_list))
+		return;
 	http_call_page(r, stmt_list, json_object(), NULL);
 }
 
 static void handle_get(struct req *r)
 {
 	const char *id = http_id_param(r, "plan");
-	if (!id)
+	if (!id || http_check_query(r, q_get))
 		return;
 	const char *include = http_query(r, "include");
 	if (include && strcmp(include, "tree")) {
@@ -46,16 +53,40 @@ static void handle_get(struct req *r)
 				   json_pack("[{s:s,s:s}]", "field", "include", "message", "must be tree"));
 		return;
 	}
-	json_t *args = json_pack("{s:o,s:s,s:b}", "cfg", http_cfg(r), "id", id, "tree", include != NULL);
+	json_t *cfg = http_cfg(r);
+	if (http_as_of(r, cfg)) {
+		json_decref(cfg);
+		return;
+	}
+	json_t *args = json_pack("{s:o,s:s,s:b}", "cfg", cfg, "id", id, "tree", include != NULL);
 	http_call(r, stmt_get, args, NULL);
 }
 
 static void handle_summary(struct req *r)
 {
 	const char *id = http_id_param(r, "plan");
-	if (!id)
+	if (!id || http_check_query(r, q_summary))
 		return;
-	http_call(r, stmt_summary, json_pack("{s:o,s:s}", "cfg", http_cfg(r), "id", id), NULL);
+	json_t *cfg = http_cfg(r);
+	if (http_as_of(r, cfg)) {
+		json_decref(cfg);
+		return;
+	}
+	http_call(r, stmt_summary, json_pack("{s:o,s:s}", "cfg", cfg, "id", id), NULL);
+}
+
+/* 季度赛马: GET /v1/plans/{id}/ranking?period=2025Q2 */
+static void handle_ranking(struct req *r)
+{
+	const char *id = http_id_param(r, "plan");
+	if (!id || http_check_query(r, q_ranking))
+		return;
+	json_t *args = json_pack("{s:o,s:s}", "cfg", http_cfg(r), "id", id);
+	if (http_period(r, args)) {
+		json_decref(args);
+		return;
+	}
+	http_call(r, stmt_ranking, args, NULL);
 }
 
 int plans_register(struct router *r)
@@ -64,6 +95,7 @@ int plans_register(struct router *r)
 	stmt_list = db_stmt_register("SELECT status, body::text FROM pt_plans_list($1::jsonb)");
 	stmt_get = db_stmt_register("SELECT status, body::text FROM pt_plan_get($1::jsonb)");
 	stmt_summary = db_stmt_register("SELECT status, body::text FROM pt_plan_summary($1::jsonb)");
+	stmt_ranking = db_stmt_register("SELECT status, body::text FROM pt_plan_ranking($1::jsonb)");
 	const int rd = ROLE_VIEWER | ROUTE_NEEDS_DB;
 	int rc = 0;
 	rc |= router_add(r, RM_POST, "/v1/plans", (void *)handle_create,
@@ -71,5 +103,6 @@ int plans_register(struct router *r)
 	rc |= router_add(r, RM_GET, "/v1/plans", (void *)handle_list, rd);
 	rc |= router_add(r, RM_GET, "/v1/plans/{id}", (void *)handle_get, rd);
 	rc |= router_add(r, RM_GET, "/v1/plans/{id}/summary", (void *)handle_summary, rd);
+	rc |= router_add(r, RM_GET, "/v1/plans/{id}/ranking", (void *)handle_ranking, rd);
 	return rc;
 }

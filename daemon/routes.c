@@ -3,6 +3,7 @@
  */
 #include "plantrack/routes.h"
 #include "plantrack/auth.h"
+#include "plantrack/calendar.h"
 #include "plantrack/events.h"
 #include "plantrack/health.h"
 #include "plantrack/imports.h"
@@ -33,6 +34,7 @@ struct router *routes_build(void)
 	rc |= webhooks_register(r);
 	rc |= workflow_register(r);
 	rc |= reminders_register(r);
+	rc |= calendar_register(r);
 	if (rc) {
 		router_free(r);
 		return NULL;

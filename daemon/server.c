@@ -292,7 +292,10 @@ static int read_body(struct req *r, const struct config *c)
 		return 0;
 	const char *ct = http_header(r, "Content-Type");
 	parse_charset(r, ct);
-	if (flags & ROUTE_JSON_BODY) {
+	/* ROUTE_JSON_BODY | ROUTE_TEXT_BODY: JSON, or text when sent as text */
+	int as_text = (flags & ROUTE_TEXT_BODY) &&
+		      (!(flags & ROUTE_JSON_BODY) || content_type_is(ct, "text/plain") || content_type_is(ct, "text/csv"));
+	if ((flags & ROUTE_JSON_BODY) && !as_text) {
 		if (r->body_len == 0) {
 			r->json = json_object();
 			return 0;
@@ -315,7 +318,7 @@ static int read_body(struct req *r, const struct config *c)
 					   "the body must be a JSON object", NULL);
 			return -1;
 		}
-	} else if (flags & ROUTE_TEXT_BODY) {
+	} else if (as_text) {
 		if (!content_type_is(ct, "text/plain") && !content_type_is(ct, "text/csv")) {
 			http_reply_problem(r, 415, "unsupported-media-type", "Unsupported media type",
 					   "send the body as text/plain or text/csv (charset utf-8 or gb18030)", NULL);

@@ -17,6 +17,13 @@ static const char *const unit_roles[] = { "lead", "co", "any", NULL };
 static const char *const lights[] = { "red", "yellow", "green", "done", "verified", "cancelled", NULL };
 static const char *const cadences[] = { "weekly", "monthly", "quarterly", "yearly", NULL };
 static const char *const comparators[] = { ">=", "<=", "=", NULL };
+static const char *const sources[] = { "reported", "targets", "milestones", "children", NULL };
+
+static const char *const q_list[] = { "plan", "parent", "status", "light", "unit", "role", "unsigned",
+				       "due_before", "due_after", "q",
+				       "limit", "cursor", "as_of", NULL };
+static const char *const q_get[] = { "as_of", NULL };
+static const char *const q_page[] = { "limit", "cursor", NULL };
 
 static const struct vfield target_fields[] = {
 	{ "label", V_STRING, 0, 1, 0, 200, NULL, NULL },
@@ -25,6 +32,7 @@ static const struct vfield target_fields[] = {
 	{ "comparator", V_ENUM, 0, 0, 0, 0, comparators, NULL },
 	{ "text", V_STRING, 0, 1, 0, 500, NULL, NULL },
 	{ "current", V_NUMBER, 0, 1, -1e15, 1e15, NULL, NULL },
+	{ "baseline", V_NUMBER, 0, 1, -1e15, 1e15, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -49,7 +57,9 @@ static const struct vfield milestone_fields[] = {
 	{ "cadence", V_ENUM, 0, 1, 0, 0, cadences, NULL }, \
 	{ "tags", V_STRINGS, 0, 1, 0, 100, NULL, NULL }, \
 	{ "targets", V_OBJECTS, 0, 1, 0, 200, NULL, target_fields }, \
-	{ "milestones", V_OBJECTS, 0, 1, 0, 200, NULL, milestone_fields }
+	{ "milestones", V_OBJECTS, 0, 1, 0, 200, NULL, milestone_fields }, \
+	{ "weight", V_NUMBER, 0, 1, -1e9, 1e9, NULL, NULL }, \
+	{ "progress_source", V_ENUM, 0, 1, 0, 0, sources, NULL }
 
 const struct vfield tasks_task_fields[] = {
 	{ "title", V_STRING, 1, 0, 0, 500, NULL, NULL },
@@ -80,6 +90,8 @@ static const struct vfield task_patch_fields[] = {
 	{ "tags", V_STRINGS, 0, 1, 0, 100, NULL, NULL },
 	{ "targets", V_OBJECTS, 0, 1, 0, 200, NULL, target_fields },
 	{ "milestones", V_OBJECTS, 0, 1, 0, 200, NULL, milestone_fields },
+	{ "weight", V_NUMBER, 0, 1, -1e9, 1e9, NULL, NULL },
+	{ "progress_source", V_ENUM, 0, 1, 0, 0, sources, NULL },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -127,7 +139,14 @@ static void add_filter(struct req *r, json_t *args, json_t *errors, const char *
 
 static void handle_list(struct req *r)
 {
-	json_t *args = json_pack("{s:o}", "cfg", http_cfg(r));
+	if (http_check_query(r, q_list))
+		return;
+	json_t *cfg = http_cfg(r);
+	if (http_as_of(r, cfg)) {
+		json_decref(cfg);
+		return;
+	}
+	json_t *args = json_pack("{s:o}", "cfg", cfg);
 	json_t *errors = json_array();
 	add_filter(r, args, errors, "plan", V_UUID, NULL);
 	add_filter(r, args, errors, "parent", V_UUID, NULL);
@@ -160,14 +179,14 @@ static void on_get(struct req *r, PGresult *res)
 static void handle_get(struct req *r)
 {
 	const char *id = http_id_param(r, "task");
-	if (!id)
+	if (!id || http_check_query(r, q_get))
 		return;
-	json_t *cfgj = http_cfg(r);
-	char *cfg = json_dumps(cfgj, JSON_COMPACT);
-	json_decref(cfgj);
-	const char *params[2] = { id, cfg };
-	http_call_params(r, stmt_get, 2, params, on_get);
-	free(cfg);
+	json_t *cfg = http_cfg(r);
+	if (http_as_of(r, cfg)) {
+		json_decref(cfg);
+		return;
+	}
+	http_call(r, stmt_get, json_pack("{s:o,s:s}", "cfg", cfg, "id", id), on_get);
 }
 
 static void handle_create(struct req *r)
@@ -259,7 +278,7 @@ static void handle_report(struct req *r)
 static void handle_updates(struct req *r)
 {
 	const char *id = http_id_param(r, "task");
-	if (!id)
+	if (!id || http_check_query(r, q_page))
 		return;
 	http_call_page(r, stmt_updates, json_pack("{s:s}", "id", id), NULL);
 }
@@ -267,7 +286,7 @@ static void handle_updates(struct req *r)
 static void handle_history(struct req *r)
 {
 	const char *id = http_id_param(r, "task");
-	if (!id)
+	if (!id || http_check_query(r, q_page))
 		return;
 	http_call_page(r, stmt_history, json_pack("{s:s}", "id", id), NULL);
 }
@@ -279,12 +298,9 @@ static void handle_history(struct req *r)
 int tasks_register(struct router *r)
 {
 	stmt_list = db_stmt_register(SQL_CALL("pt_tasks_list"));
-	/* The hot read: one prepared statement over the task_docs view (which the
-	 * planner inlines) instead of a call to pt_task_get. */
-	stmt_get = db_stmt_register(
-		"SELECT 200, (d.doc || jsonb_build_object('light', pt_light(d.status, d.progress, d.start, "
-		"d.due_date, $2::jsonb)))::text, d.version FROM task_docs d "
-		"WHERE d.id = $1::uuid AND d.deleted_at IS NULL");
+	/* Lights and progress depend on the task's subtree and ancestors (and
+	 * as_of on the journal): one pt_task_get call. */
+	stmt_get = db_stmt_register(SQL_CALL_ETAG("pt_task_get"));
 	stmt_create = db_stmt_register(SQL_CALL_ETAG("pt_task_create"));
 	stmt_patch = db_stmt_register(SQL_CALL_ETAG("pt_task_patch"));
 	stmt_delete = db_stmt_register(SQL_CALL("pt_task_delete"));

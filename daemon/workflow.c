@@ -16,6 +16,10 @@
 #include <string.h>
 #include <strings.h>
 
+static const char *const q_none[] = { NULL };
+static const char *const q_changes[] = { "state", "task", "plan", "limit", "cursor", NULL };
+static const char *const q_upload[] = { "filename", NULL };
+
 static int stmt_units, stmt_unit_get, stmt_unit_create, stmt_unit_patch;
 static int stmt_sign, stmt_return, stmt_approve;
 static int stmt_change_create, stmt_change_decide, stmt_changes;
@@ -46,13 +50,15 @@ static const struct vfield unit_patch_fields[] = {
 
 static void handle_units(struct req *r)
 {
+	if (http_check_query(r, q_none))
+		return;
 	http_call(r, stmt_units, json_object(), NULL);
 }
 
 static void handle_unit_get(struct req *r)
 {
 	const char *id = http_id_param(r, "unit");
-	if (id)
+	if (id && !http_check_query(r, q_none))
 		http_call(r, stmt_unit_get, json_pack("{s:s}", "id", id), NULL);
 }
 
@@ -201,6 +207,8 @@ static void handle_change_reject(struct req *r)
 static void handle_changes(struct req *r)
 {
 	static const char *const states[] = { "pending", "approved", "rejected", NULL };
+	if (http_check_query(r, q_changes))
+		return;
 	json_t *args = json_object(), *errors = json_array();
 	const char *state = http_query(r, "state"), *task = http_query(r, "task"), *plan = http_query(r, "plan");
 	int ok = !state;
@@ -336,7 +344,7 @@ char *attachment_disposition(const char *filename, char *out, size_t outlen)
 static void handle_attachment_add(struct req *r)
 {
 	const char *id = http_id_param(r, "task");
-	if (!id)
+	if (!id || http_check_query(r, q_upload))
 		return;
 	const char *ct = http_header(r, "Content-Type");
 	const char *filename = http_query(r, "filename");
@@ -412,7 +420,7 @@ static void on_attachment(struct req *r, PGresult *res)
 static void handle_attachment_get(struct req *r)
 {
 	const char *id = http_id_param(r, "attachment");
-	if (!id)
+	if (!id || http_check_query(r, q_none))
 		return;
 	const char *params[1] = { id };
 	http_call_bin(r, stmt_att_get, 1, params, NULL, 1, on_attachment);

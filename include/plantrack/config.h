@@ -34,6 +34,16 @@ struct config {
 	int lag_points;
 	int due_soon_days;
 	int due_soon_progress;
+	int red_lag_points;      /* -1 = off (default) */
+	int working_days;        /* 1: 序时进度 counts working days (calendar) */
+	/* [clock] */
+	char *timezone;          /* IANA name, default Asia/Shanghai */
+	char *today;             /* "YYYY-MM-DD" pins today (tests), "" = the real day */
+	/* [ranking] (季度赛马) */
+	int ranking_on_time;     /* weights of the three components */
+	int ranking_progress;
+	int ranking_red;
+	int ranking_list_size;   /* red list / black list length */
 	/* [auth] */
 	int token_cache_ttl;     /* seconds */
 	/* [attachments] */
@@ -48,8 +58,6 @@ struct config {
 	int overdue_level3;      /* ... level 3 */
 	int reminders_interval;  /* seconds between scheduler runs; 0 = off */
 	char *quiet_hours;       /* "HH:MM-HH:MM" local time: reminder webhooks wait; "" = none */
-	/* [clock] */
-	char *today;             /* "YYYY-MM-DD" fixes "today" for lights and reminders (tests); "" = the real date */
 	/* [paths] */
 	char *migrations_dir;
 	char *web_dir;
@@ -66,7 +74,7 @@ int config_set(struct config *c, const char *section, const char *key, const cha
 	       char *err, size_t errlen);
 /* Reads an ini file over c. 0 ok; -1 with "FILE:LINE: message" in err. */
 int config_load_file(struct config *c, const char *path, char *err, size_t errlen);
-/* PLANTRACK_DB, PLANTRACK_LISTEN over c. */
+/* PLANTRACK_DB, PLANTRACK_LISTEN, PLANTRACK_TODAY over c. */
 void config_apply_env(struct config *c);
 /* Paths left empty mean the embedded copies (embed.h); nothing to fill in. */
 void config_resolve_paths(struct config *c);

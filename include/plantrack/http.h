@@ -114,13 +114,21 @@ int http_if_match(struct req *r, json_t *args);
 
 /* The actor object for SQL ({"token_id","name","role","unit_id","request_id"}), new reference. */
 json_t *http_actor(struct req *r);
-/* The light thresholds for SQL ({"lag_points",...}), new reference. */
+/* The light thresholds, clock and ranking settings for SQL ({"lag_points",
+ * "red_lag_points","due_soon_days","due_soon_progress","today","tz","ranking"}), new reference. */
 json_t *http_cfg(struct req *r);
 /* The same for a configuration (the scheduler has no request). */
 json_t *http_cfg_of(const struct config *c);
 /* The workflow settings SQL reads from cfg (create_units, sign_days, verify_self,
  * reminder_days, overdue_levels), new reference; http_cfg includes them. */
 json_t *http_workflow_cfg(const struct config *c);
+/* Answers 400 naming the first query parameter not in allowed (NULL-terminated); -1 when answered. */
+int http_check_query(struct req *r, const char *const *allowed);
+/* ?as_of=YYYY-MM-DD into cfg as "as_of"; -1 when malformed (answered 422 naming as_of). */
+int http_as_of(struct req *r, json_t *cfg);
+/* ?period= (2025, 2025H1, 2025Q2, 2025-06, 2025W27) into args as {"label","from","to"};
+ * -1 when missing or malformed (answered 422 naming period). */
+int http_period(struct req *r, json_t *args);
 const char *http_role_name(enum role role);
 enum role http_role_parse(const char *name);
 

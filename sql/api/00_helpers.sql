@@ -37,9 +37,12 @@ LANGUAGE sql AS $$
                           jsonb_build_array(jsonb_build_object('field', field, 'message', message)))
 $$;
 
+-- The day lights are measured on: cfg.as_of, else cfg.today (the [clock]
+-- setting that pins "today" for tests), else today in cfg.tz (Asia/Shanghai).
 CREATE FUNCTION api.pt_today(cfg jsonb) RETURNS date
 LANGUAGE sql STABLE AS $$
-    SELECT coalesce(nullif(cfg->>'today', '')::date, current_date)
+    SELECT coalesce(nullif(cfg->>'as_of', '')::date, nullif(cfg->>'today', '')::date,
+                    (now() AT TIME ZONE coalesce(nullif(cfg->>'tz', ''), 'Asia/Shanghai'))::date)
 $$;
 
 -- A jsonb string/null as text: empty strings count as absent.
@@ -167,23 +170,24 @@ BEGIN
     RETURN false;
 END $$;
 
--- Working days in (a, b]: Monday to Friday. (A holiday calendar, when one is
--- stored, is the place to refine this; see docs/workflow.md.)
+-- Working days in (a, b]: the calendar's (sql/api/90_calendar.sql: a loaded
+-- year's holidays and 调休 workdays), else Monday to Friday. plpgsql, so the
+-- calendar functions defined later in the api set resolve at run time.
 CREATE FUNCTION api.pt_workdays_after(a date, b date) RETURNS int
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN a IS NULL OR b IS NULL OR b <= a THEN 0 ELSE
-        (SELECT count(*)::int FROM generate_series(a + 1, b, interval '1 day') g(d)
-          WHERE extract(isodow FROM g.d) < 6) END
-$$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF a IS NULL OR b IS NULL OR b <= a THEN RETURN 0; END IF;
+    RETURN api.pt_workdays_between(a + 1, b);
+END $$;
 
--- The working day n working days before d (n >= 0).
+-- The working day n working days before d (n >= 0; d itself when n = 0).
 CREATE FUNCTION api.pt_workdays_before(d date, n int) RETURNS date
-LANGUAGE plpgsql IMMUTABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
 DECLARE k int := 0;
 BEGIN
     WHILE k < n LOOP
         d := d - 1;
-        IF extract(isodow FROM d) < 6 THEN k := k + 1; END IF;
+        IF api.pt_is_workday(d) THEN k := k + 1; END IF;
     END LOOP;
     RETURN d;
 END $$;

@@ -1,4 +1,4 @@
--- sql/api/10_render.sql - child counts, progress, lights, the task_docs view and the JSON shapes.
+-- sql/api/10_render.sql - child counts, lights, the task and plan JSON shapes.
 -- Part of the repeatable API set (docs/sql-api.md): migrate drops the api schema
 -- and re-creates it from every sql/api/*.sql file, in name order, in one
 -- transaction. Tables are public.*, API objects api.*: nothing depends on
@@ -31,21 +31,8 @@ CREATE TRIGGER tasks_child_count AFTER DELETE OR UPDATE OF parent_id, deleted_at
     FOR EACH ROW EXECUTE FUNCTION api.pt_tasks_child_count();
 
 ---------------------------------------------------------------------------
--- progress, lights, rendering
+-- progress, lights, rendering (the rules: sql/api/05_eval.sql, docs/sql-api.md)
 ---------------------------------------------------------------------------
-
--- Effective progress: own when reported (or no children), else the rounded
--- average of the children's effective progress, recursively.
--- own: the task has its own report or no children (then no query runs).
-CREATE FUNCTION api.pt_eff_progress(tid uuid, own boolean, progress int) RETURNS int
-LANGUAGE plpgsql STABLE AS $$
-DECLARE avgp numeric;
-BEGIN
-    IF own THEN RETURN progress; END IF;
-    SELECT avg(api.pt_eff_progress(c.id, c.own_progress_reported OR c.child_count = 0, c.progress)) INTO avgp
-      FROM public.tasks c WHERE c.parent_id = tid AND c.deleted_at IS NULL;
-    RETURN coalesce(round(avgp)::int, progress);
-END $$;
 
 CREATE FUNCTION api.pt_transition_ok(s_from text, s_to text) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
@@ -57,100 +44,83 @@ LANGUAGE sql IMMUTABLE AS $$
         ('done', 'verified'), ('done', 'in_progress'))
 $$;
 
--- The light of a task with effective progress `progress`; start: the task's
--- start (already defaulted). plpgsql, so its expression is planned once per
--- session wherever it is called from (a SQL function whose arguments come
--- from a sub-select is not inlined, and is then planned on every call).
+-- The own light of a task from its status, effective progress, start and
+-- effective due on the day of cfg (no roll-up; pt_eval_node has the full rule).
 CREATE FUNCTION api.pt_light(status text, progress int, start date, due date, cfg jsonb) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
-DECLARE today date := api.pt_today(cfg);
+DECLARE
+    today date := api.pt_today(cfg);
+    behind float8;
 BEGIN
+    IF status IN ('done', 'verified', 'cancelled') THEN RETURN status; END IF;
+    IF due IS NULL THEN RETURN 'green'; END IF;
+    IF today > due THEN RETURN 'red'; END IF;
+    behind := api.pt_expected(coalesce(start, due), due, today) - progress;
     RETURN CASE
-        WHEN status IN ('done', 'verified', 'cancelled') THEN status
-        WHEN due IS NULL THEN 'green'
-        WHEN today > due THEN 'red'
+        WHEN (cfg->>'red_lag_points') IS NOT NULL AND behind > (cfg->>'red_lag_points')::float8 THEN 'red'
         WHEN due - today <= coalesce((cfg->>'due_soon_days')::int, 7)
              AND progress < coalesce((cfg->>'due_soon_progress')::int, 80) THEN 'yellow'
-        WHEN start IS NOT NULL AND due > start AND today > start
-             AND 100.0 * (today - start) / (due - start) - progress
-                 > coalesce((cfg->>'lag_points')::int, 20) THEN 'yellow'
+        WHEN start IS NOT NULL AND behind > coalesce((cfg->>'lag_points')::float8, 20) THEN 'yellow'
         ELSE 'green' END;
 END $$;
 
--- progress and light of a task row, in one go (lists, summary).
+-- A task as evaluated on the day of cfg (its subtree and ancestors' dues).
+CREATE FUNCTION api.pt_task_eval(t public.tasks, cfg jsonb) RETURNS api.pt_ev
+LANGUAGE sql STABLE AS $$
+    SELECT x FROM api.pt_eval(t.plan_id, cfg, t.id) x WHERE (x.t).id = t.id
+$$;
+
+-- progress and light of a task row, in one go.
 CREATE FUNCTION api.pt_task_state(t public.tasks, cfg jsonb, OUT progress int, OUT light text)
 LANGUAGE plpgsql STABLE AS $$
-DECLARE start date;
+DECLARE e api.pt_ev := api.pt_task_eval(t, cfg);
 BEGIN
-    progress := api.pt_eff_progress(t.id, t.own_progress_reported OR t.child_count = 0, t.progress);
-    start := t.start_date;
-    IF start IS NULL AND t.due_date IS NOT NULL AND t.status NOT IN ('done', 'verified', 'cancelled') THEN
-        SELECT make_date(p.year, 1, 1) INTO start FROM public.plans p WHERE p.id = t.plan_id AND p.year IS NOT NULL;
-        start := coalesce(start, (t.created_at AT TIME ZONE 'UTC')::date);
-    END IF;
-    light := api.pt_light(t.status, progress, start, t.due_date, cfg);
+    progress := e.progress;
+    light := e.light;
 END $$;
 
 CREATE FUNCTION api.pt_task_light(t public.tasks, cfg jsonb) RETURNS text
 LANGUAGE sql STABLE AS $$
-    SELECT (api.pt_task_state(t, cfg)).light
+    SELECT (api.pt_task_eval(t, cfg)).light
 $$;
 
--- The task shape of docs/sql-api.md without its light (the light depends on the
--- caller's thresholds), with the effective progress and the date the light
--- measures elapsed time from. GET /v1/tasks/{id} reads it in one prepared
--- statement (the view inlines there) and adds the light; pt_task_json reads
--- it for everything else.
-CREATE VIEW api.task_docs AS
-SELECT t.id, t.deleted_at, t.status, t.due_date, t.version, e.progress, e.start,
-       jsonb_build_object(
-        'id', t.id, 'plan_id', t.plan_id, 'parent_id', t.parent_id, 'code', t.code, 'seq', t.seq,
-        'title', t.title, 'body', t.body, 'status', t.status, 'progress', e.progress,
-        'lead_unit', (SELECT u.name FROM public.units u WHERE u.id = t.lead_unit_id),
-        'co_units', (SELECT coalesce(jsonb_agg(u.name ORDER BY x.n), '[]')
-                       FROM unnest(t.co_unit_ids) WITH ORDINALITY AS x(id, n) JOIN public.units u ON u.id = x.id),
-        'owner', t.owner, 'leader', t.leader,
-        'start_date', t.start_date, 'due_date', t.due_date, 'cadence', t.cadence, 'tags', to_jsonb(t.tags),
-        'targets', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', g.id, 'label', g.label, 'value', g.value,
-                        'unit', g.unit, 'comparator', g.comparator, 'current', g.current, 'text', g.text)
-                        ORDER BY g.ord, g.id), '[]')
-                      FROM public.targets g WHERE g.task_id = t.id),
-        'milestones', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', m.id, 'title', m.title,
-                           'due_date', m.due_date, 'done_at', api.pt_ts(m.done_at)) ORDER BY m.ord, m.id), '[]')
-                         FROM public.milestones m WHERE m.task_id = t.id),
-        'version', t.version,
-        'created_at', api.pt_ts(t.created_at), 'updated_at', api.pt_ts(t.updated_at),
-        'closed_at', api.pt_ts(t.closed_at),
-        'original_due_date', t.original_due_date,
-        'assigned_at', api.pt_ts(t.assigned_at), 'signed_at', api.pt_ts(t.signed_at), 'signed_by', t.signed_by,
-        'returned', CASE WHEN t.returned_at IS NOT NULL THEN jsonb_build_object('at', api.pt_ts(t.returned_at),
-                        'by', t.returned_by, 'unit', (SELECT u.name FROM public.units u WHERE u.id = t.returned_unit_id),
-                        'reason', t.return_reason) END,
-        'done_by', t.done_by) AS doc
-  FROM public.tasks t
- CROSS JOIN LATERAL (
-        SELECT CASE WHEN t.own_progress_reported OR t.child_count = 0 THEN t.progress
-                    ELSE api.pt_eff_progress(t.id, false, t.progress) END AS progress,
-               coalesce(t.start_date,
-                        (SELECT make_date(p.year, 1, 1) FROM public.plans p
-                          WHERE p.id = t.plan_id AND p.year IS NOT NULL),
-                        (t.created_at AT TIME ZONE 'UTC')::date) AS start) e;
-
--- The task shape of docs/sql-api.md: task_docs plus the light.
+-- The task shape of docs/sql-api.md, evaluated on the day of cfg.
 CREATE FUNCTION api.pt_task_json(t public.tasks, cfg jsonb) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT x.doc FROM api.pt_eval_docs(t.plan_id, cfg, t.id) x WHERE ((x.ev).t).id = t.id
+$$;
+
+-- A plan's task tree (document order), children nested, from one evaluation;
+-- root: only that task and its subtree (a one-element array).
+CREATE FUNCTION api.pt_tree_json(plan uuid, cfg jsonb, root uuid DEFAULT NULL) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
-DECLARE d record;
+DECLARE
+    docs jsonb[];
+    evs api.pt_ev[];
+    kids jsonb := '{}';
+    maxd int;
+    mind int;
 BEGIN
-    SELECT x.doc, x.status, x.progress, x.start, x.due_date INTO d FROM api.task_docs x WHERE x.id = t.id;
-    RETURN d.doc || jsonb_build_object('light', api.pt_light(d.status, d.progress, d.start, d.due_date, cfg));
+    SELECT array_agg(x.doc), array_agg(x.ev), max((x.ev).depth), min((x.ev).depth) INTO docs, evs, maxd, mind
+      FROM api.pt_eval_docs(plan, cfg, root) x;
+    IF maxd IS NULL THEN RETURN '[]'; END IF;
+    -- level by level from the leaves: kids maps a parent id to its children's nodes
+    FOR lv IN REVERSE maxd..mind LOOP
+        WITH n AS (
+            SELECT (u.t).parent_id AS parent, (u.t).ord AS ord,
+                   docs[u.ordinality] || jsonb_build_object('children', coalesce(kids->((u.t).id::text), '[]')) AS node
+              FROM unnest(evs) WITH ORDINALITY AS u WHERE u.depth = lv)
+        SELECT coalesce(jsonb_object_agg(coalesce(g.parent::text, ''), g.list), '{}') INTO kids
+          FROM (SELECT n.parent, jsonb_agg(n.node ORDER BY n.ord) AS list FROM n GROUP BY n.parent) g;
+    END LOOP;
+    -- the top level: one list (the plan's top-level tasks, or the root)
+    RETURN coalesce((SELECT k.value FROM jsonb_each(kids) k LIMIT 1), '[]');
 END $$;
 
 -- A task with its live children nested (document order).
 CREATE FUNCTION api.pt_task_tree_json(t public.tasks, cfg jsonb) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-    SELECT api.pt_task_json(t, cfg) || jsonb_build_object('children',
-        (SELECT coalesce(jsonb_agg(api.pt_task_tree_json(c, cfg) ORDER BY c.ord), '[]')
-           FROM public.tasks c WHERE c.parent_id = t.id AND c.deleted_at IS NULL))
+    SELECT api.pt_tree_json(t.plan_id, cfg, t.id)->0
 $$;
 
 CREATE FUNCTION api.pt_plan_json(p public.plans) RETURNS jsonb
@@ -164,9 +134,7 @@ $$;
 
 CREATE FUNCTION api.pt_plan_tree_json(p public.plans, cfg jsonb) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-    SELECT api.pt_plan_json(p) || jsonb_build_object('tasks',
-        (SELECT coalesce(jsonb_agg(api.pt_task_tree_json(t, cfg) ORDER BY t.ord), '[]')
-           FROM public.tasks t WHERE t.plan_id = p.id AND t.parent_id IS NULL AND t.deleted_at IS NULL))
+    SELECT api.pt_plan_json(p) || jsonb_build_object('tasks', api.pt_tree_json(p.id, cfg))
 $$;
 
 CREATE FUNCTION api.pt_attachment_json(x public.attachments) RETURNS jsonb

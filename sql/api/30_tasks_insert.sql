@@ -28,12 +28,13 @@ BEGIN
             UPDATE public.targets SET ord = i, label = api.pt_text(x->'label'), value = (x->>'value')::numeric,
                    unit = api.pt_text(x->'unit'), comparator = cmp,
                    current = CASE WHEN x ? 'current' THEN (x->>'current')::numeric ELSE current END,
+                   baseline = CASE WHEN x ? 'baseline' THEN (x->>'baseline')::numeric ELSE baseline END,
                    text = api.pt_text(x->'text')
              WHERE id = old[i];
         ELSE
-            INSERT INTO public.targets (task_id, ord, label, value, unit, comparator, current, text)
+            INSERT INTO public.targets (task_id, ord, label, value, unit, comparator, current, baseline, text)
             VALUES (tid, i, api.pt_text(x->'label'), (x->>'value')::numeric, api.pt_text(x->'unit'), cmp,
-                    (x->>'current')::numeric, api.pt_text(x->'text'));
+                    (x->>'current')::numeric, (x->>'baseline')::numeric, api.pt_text(x->'text'));
         END IF;
     END LOOP;
     IF cardinality(old) > i THEN
@@ -106,6 +107,9 @@ BEGIN
                      NOT IN ('assigned', 'planned', 'in_progress', 'blocked', 'done', 'verified', 'cancelled') THEN 'status'
                 WHEN jsonb_typeof(e.x->'progress') = 'number' AND (e.x->>'progress')::numeric NOT BETWEEN 0 AND 100
                      THEN 'progress'
+                WHEN jsonb_typeof(e.x->'weight') = 'number' AND (e.x->>'weight')::numeric <= 0 THEN 'weight'
+                WHEN coalesce(api.pt_text(e.x->'progress_source'), 'reported')
+                     NOT IN ('reported', 'targets', 'milestones', 'children') THEN 'progress_source'
                 WHEN api.pt_text(e.x->'status') = 'verified' THEN 'verified' END AS what
       INTO bad
       FROM jsonb_array_elements(list) WITH ORDINALITY AS e(x, n)
@@ -113,6 +117,8 @@ BEGIN
         OR coalesce(api.pt_text(e.x->'status'), 'planned')
            NOT IN ('assigned', 'planned', 'in_progress', 'blocked', 'done', 'verified', 'cancelled')
         OR (jsonb_typeof(e.x->'progress') = 'number' AND (e.x->>'progress')::numeric NOT BETWEEN 0 AND 100)
+        OR (jsonb_typeof(e.x->'weight') = 'number' AND (e.x->>'weight')::numeric <= 0)
+        OR coalesce(api.pt_text(e.x->'progress_source'), 'reported') NOT IN ('reported', 'targets', 'milestones', 'children')
         OR (api.pt_text(e.x->'status') = 'verified' AND coalesce(actor->>'role', '') NOT IN ('supervisor', 'admin'))
      ORDER BY e.n LIMIT 1;
     IF bad.what = 'title' THEN
@@ -121,6 +127,10 @@ BEGIN
         PERFORM api.pt_fail422(path || '[' || bad.i || '].status', 'is not a status');
     ELSIF bad.what = 'progress' THEN
         PERFORM api.pt_fail422(path || '[' || bad.i || '].progress', 'must be from 0 to 100');
+    ELSIF bad.what = 'weight' THEN
+        PERFORM api.pt_fail422(path || '[' || bad.i || '].weight', 'must be greater than 0');
+    ELSIF bad.what = 'progress_source' THEN
+        PERFORM api.pt_fail422(path || '[' || bad.i || '].progress_source', 'must be reported, targets, milestones or children');
     ELSIF bad.what = 'verified' THEN
         PERFORM api.pt_fail('PT403', 'Forbidden', 'only a supervisor may create verified tasks');
     END IF;
@@ -150,7 +160,7 @@ BEGIN
     ins AS (
         INSERT INTO public.tasks (plan_id, parent_id, code, seq, title, body, lead_unit_id, co_unit_ids, owner,
                                   leader, status, progress, own_progress_reported, start_date, due_date, cadence,
-                                  tags, closed_at, assigned_at, original_due_date)
+                                  tags, closed_at, weight, progress_source, assigned_at, original_due_date)
         SELECT plan, parent,
                coalesce(api.pt_text(x->'code'),
                         CASE WHEN parent_code IS NULL THEN (pos + n - 1)::text ELSE parent_code || '.' || (pos + n - 1) END),
@@ -165,6 +175,7 @@ BEGIN
                nullif(x->>'start_date', '')::date, nullif(x->>'due_date', '')::date,
                api.pt_text(x->'cadence'), api.pt_texts(x->'tags'),
                CASE WHEN st IN ('done', 'verified', 'cancelled') THEN now() END,
+               (x->>'weight')::numeric, api.pt_text(x->'progress_source'),
                CASE WHEN api.pt_text(x->'lead_unit') IS NOT NULL THEN now() END,
                CASE WHEN approved THEN nullif(x->>'due_date', '')::date END
           FROM src ORDER BY n
@@ -179,9 +190,10 @@ BEGIN
                   AND coalesce(api.pt_text(g->'comparator'), '=') NOT IN ('>=', '<=', '=')) THEN
         PERFORM api.pt_fail422(path || '[].targets[].comparator', 'must be >=, <= or =');
     END IF;
-    INSERT INTO public.targets (task_id, ord, label, value, unit, comparator, current, text)
+    INSERT INTO public.targets (task_id, ord, label, value, unit, comparator, current, baseline, text)
     SELECT new_ids[e.n], g.k, api.pt_text(g.x->'label'), (g.x->>'value')::numeric, api.pt_text(g.x->'unit'),
-           coalesce(api.pt_text(g.x->'comparator'), '='), (g.x->>'current')::numeric, api.pt_text(g.x->'text')
+           coalesce(api.pt_text(g.x->'comparator'), '='), (g.x->>'current')::numeric, (g.x->>'baseline')::numeric,
+           api.pt_text(g.x->'text')
       FROM jsonb_array_elements(list) WITH ORDINALITY AS e(x, n),
            jsonb_array_elements(CASE WHEN jsonb_typeof(e.x->'targets') = 'array' THEN e.x->'targets' ELSE '[]' END)
            WITH ORDINALITY AS g(x, k);

@@ -62,6 +62,7 @@ CREATE FUNCTION api.pt_plan_get(a jsonb) RETURNS TABLE(status int, body jsonb)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE p public.plans := api.pt_plan_find(a->>'id');
 BEGIN
+    PERFORM api.pt_check_as_of(p, a->'cfg');
     IF coalesce((a->>'tree')::boolean, false) THEN
         RETURN QUERY SELECT 200, api.pt_plan_tree_json(p, a->'cfg');
     ELSE
@@ -124,11 +125,23 @@ CREATE FUNCTION api.pt_plan_export(a jsonb) RETURNS TABLE(status int, body jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE p public.plans := api.pt_plan_find(a->>'id');
 BEGIN
-    RETURN QUERY SELECT 200, jsonb_build_object('plan', api.pt_plan_json(p),
-        'rows', (SELECT coalesce(jsonb_agg(api.pt_task_json(x.task, a->'cfg') ORDER BY x.path), '[]')
-                   FROM api.pt_plan_tasks(p.id) x));
+    PERFORM api.pt_check_as_of(p, a->'cfg');
+    RETURN QUERY SELECT 200, jsonb_build_object('plan', api.pt_plan_json(p), 'as_of', api.pt_today(a->'cfg'),
+        'rows', (SELECT coalesce(jsonb_agg(x.doc ORDER BY (x.ev).path), '[]')
+                   FROM api.pt_eval_docs(p.id, a->'cfg') x));
 END $$;
 
+-- Leaf items (no live child) of an evaluation, not cancelled, with a lead unit.
+CREATE FUNCTION api.pt_eval_items(plan uuid, cfg jsonb) RETURNS SETOF api.pt_ev
+LANGUAGE sql STABLE AS $$
+    WITH e AS MATERIALIZED (SELECT * FROM api.pt_eval(plan, cfg))
+    SELECT e.* FROM e
+     WHERE (e.t).status <> 'cancelled'
+       AND NOT EXISTS (SELECT 1 FROM e c WHERE (c.t).parent_id = (e.t).id)
+$$;
+
+-- on time: finished no later than the effective due; the rate is on time /
+-- (finished + overdue), a fraction 0..1, 1 when nothing is finished or overdue.
 CREATE FUNCTION api.pt_plan_summary(a jsonb) RETURNS TABLE(status int, body jsonb)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -137,42 +150,108 @@ DECLARE
     today date := api.pt_today(cfg);
     res jsonb;
 BEGIN
-    WITH s AS (
-        SELECT t.id, t.code, t.title, t.status, t.due_date, t.closed_at, t.lead_unit_id, t.parent_id,
-               x.progress, x.light, t.child_count = 0 AS leaf, t.ord
-          FROM public.tasks t CROSS JOIN LATERAL api.pt_task_state(t, cfg) x
-         WHERE t.plan_id = p.id AND t.deleted_at IS NULL),
+    PERFORM api.pt_check_as_of(p, cfg);
+    WITH s AS MATERIALIZED (
+        SELECT (e.t).id, (e.t).code, (e.t).title, (e.t).status, (e.t).lead_unit_id, (e.t).parent_id, (e.t).ord,
+               e.eff_due, e.progress, e.light, e.late, e.path
+          FROM api.pt_eval(p.id, cfg) e),
+    leaf AS (SELECT * FROM s WHERE NOT EXISTS (SELECT 1 FROM s c WHERE c.parent_id = s.id) AND s.status <> 'cancelled'),
     u AS (
         SELECT un.name AS unit, count(*) AS tasks,
-               count(*) FILTER (WHERE s.status IN ('done', 'verified')) AS done,
-               count(*) FILTER (WHERE s.light = 'red') AS red,
-               round(avg(s.progress), 1) AS avg_progress,
-               -- closed on time / (closed + overdue); 100 when nothing is due yet
-               coalesce(round(100.0 * count(*) FILTER (WHERE s.status IN ('done', 'verified')
-                                           AND (s.due_date IS NULL OR (s.closed_at AT TIME ZONE 'UTC')::date <= s.due_date))
-                              / nullif(count(*) FILTER (WHERE s.status IN ('done', 'verified') OR s.light = 'red'), 0), 1),
-                        100) AS on_time_rate
-          FROM s JOIN public.units un ON un.id = s.lead_unit_id
-         WHERE s.leaf AND s.status <> 'cancelled'
+               count(*) FILTER (WHERE leaf.status IN ('done', 'verified')) AS done,
+               count(*) FILTER (WHERE leaf.light = 'red') AS red,
+               round(avg(leaf.progress), 1) AS avg_progress,
+               coalesce(round(count(*) FILTER (WHERE leaf.status IN ('done', 'verified') AND NOT leaf.late)::numeric
+                              / nullif(count(*) FILTER (WHERE leaf.status IN ('done', 'verified') OR leaf.late), 0), 4),
+                        1) AS on_time_rate
+          FROM leaf JOIN public.units un ON un.id = leaf.lead_unit_id
          GROUP BY un.name)
     SELECT jsonb_build_object(
         'plan_id', p.id,
+        'as_of', today,
         'tasks', (SELECT count(*) FROM s),
         'by_status', (SELECT coalesce(jsonb_object_agg(x.status, x.n), '{}')
                         FROM (SELECT s.status, count(*) AS n FROM s GROUP BY s.status) x),
         'by_light', (SELECT coalesce(jsonb_object_agg(x.light, x.n), '{}')
                        FROM (SELECT s.light, count(*) AS n FROM s GROUP BY s.light) x),
-        'progress', (SELECT coalesce(round(avg(s.progress))::int, 0) FROM s WHERE s.parent_id IS NULL),
+        'progress', (SELECT coalesce(round(avg(s.progress))::int, 0) FROM s WHERE s.parent_id IS NULL AND s.status <> 'cancelled'),
         'overdue', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', s.id, 'code', s.code, 'title', s.title,
-                                   'due_date', s.due_date, 'lead_unit', api.pt_unit_name(s.lead_unit_id),
-                                   'progress', s.progress) ORDER BY s.due_date, s.ord), '[]')
-                      FROM s WHERE s.light = 'red'),
+                                   'due_date', s.eff_due, 'lead_unit', api.pt_unit_name(s.lead_unit_id),
+                                   'progress', s.progress) ORDER BY s.eff_due, s.path), '[]')
+                      FROM s WHERE s.light = 'red' AND s.late),
         'units', (SELECT coalesce(jsonb_agg(jsonb_build_object('unit', r.unit, 'tasks', r.tasks, 'done', r.done,
                                  'on_time_rate', r.on_time_rate, 'avg_progress', r.avg_progress, 'red', r.red,
-                                 'rank', r.rank) ORDER BY r.rank, r.unit), '[]')
-                    FROM (SELECT u.*, rank() OVER (ORDER BY u.red, u.avg_progress DESC, u.on_time_rate DESC) AS rank
+                                 'red_share', round(r.red::numeric / r.tasks, 4), 'rank', r.rank) ORDER BY r.rank, r.unit), '[]')
+                    FROM (SELECT u.*, rank() OVER (ORDER BY u.red::numeric / u.tasks, u.avg_progress DESC,
+                                                            u.on_time_rate DESC) AS rank
                             FROM u) r),
         'today', today)
+      INTO res;
+    RETURN QUERY SELECT 200, res;
+END $$;
+
+-- 季度赛马 {cfg, id, period:{label, from, to}}: per lead unit, from the plan as it
+-- was at the end of the period (or today, while the period runs), over its leaf
+-- items (cancelled ones out). See docs/sql-api.md "Ranking" for the formula.
+CREATE FUNCTION api.pt_plan_ranking(a jsonb) RETURNS TABLE(status int, body jsonb)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    p public.plans := api.pt_plan_find(a->>'id');
+    cfg jsonb := coalesce(a->'cfg', '{}');
+    pfrom date := (a#>>'{period,from}')::date;
+    pto date := (a#>>'{period,to}')::date;
+    today date := api.pt_today(cfg - 'as_of');
+    asof date := least(pto, today);
+    w jsonb := coalesce(cfg->'ranking', '{}');
+    w_on float8 := coalesce((w->>'on_time')::float8, 40);
+    w_pr float8 := coalesce((w->>'progress')::float8, 40);
+    w_red float8 := coalesce((w->>'red')::float8, 20);
+    nlist int := coalesce((w->>'list_size')::int, 3);
+    res jsonb;
+BEGIN
+    IF pfrom IS NULL OR pto IS NULL OR pto < pfrom THEN PERFORM api.pt_fail422('period', 'is not a period'); END IF;
+    IF asof < least(make_date(coalesce(p.year, 9999), 1, 1), (p.created_at AT TIME ZONE api.pt_tz(cfg))::date) THEN
+        PERFORM api.pt_fail('PT422', 'Validation failed',
+            format('period %s ends before the plan existed', a#>>'{period,label}'),
+            jsonb_build_array(jsonb_build_object('field', 'period', 'message', 'ends before the plan existed')));
+    END IF;
+    cfg := cfg || jsonb_build_object('as_of', asof);
+    WITH leaf AS MATERIALIZED (SELECT * FROM api.pt_eval_items(p.id, cfg) e WHERE (e.t).lead_unit_id IS NOT NULL),
+    u AS (
+        SELECT un.name AS unit, count(*) AS tasks,
+               count(*) FILTER (WHERE l.eff_due BETWEEN pfrom AND pto) AS due,
+               count(*) FILTER (WHERE l.eff_due BETWEEN pfrom AND pto AND (l.t).status IN ('done', 'verified')
+                                AND NOT l.late) AS on_time,
+               count(*) FILTER (WHERE l.light = 'red') AS red,
+               avg(CASE WHEN l.expected <= 0 THEN 1 ELSE least(1.0, l.progress / l.expected) END) AS progress_ratio
+          FROM leaf l JOIN public.units un ON un.id = (l.t).lead_unit_id
+         GROUP BY un.name),
+    sc AS (
+        SELECT u.*, CASE WHEN u.due > 0 THEN u.on_time::float8 / u.due END AS on_time_rate,
+               u.red::float8 / u.tasks AS red_share
+          FROM u),
+    sc2 AS (
+        SELECT sc.*, round((100 * (coalesce(w_on * sc.on_time_rate, 0) + w_pr * sc.progress_ratio + w_red * (1 - sc.red_share))
+                            / nullif(CASE WHEN sc.on_time_rate IS NULL THEN 0 ELSE w_on END + w_pr + w_red, 0))::numeric, 1)
+                     AS score
+          FROM sc),
+    r AS (
+        SELECT sc2.*, rank() OVER (ORDER BY sc2.score DESC) AS rank, rank() OVER (ORDER BY sc2.score) AS rrank FROM sc2)
+    SELECT jsonb_build_object(
+        'plan_id', p.id,
+        'period', jsonb_build_object('label', a#>>'{period,label}', 'from', pfrom, 'to', pto),
+        'as_of', asof,
+        'final', pto < today,
+        'weights', jsonb_build_object('on_time', w_on, 'progress', w_pr, 'red', w_red),
+        'formula', 'score = 100 * (w_on_time * on_time_rate + w_progress * progress_ratio + w_red * (1 - red_share)) / (sum of the weights used); on_time_rate left out (with its weight) when nothing was due in the period',
+        'units', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                        'unit', r.unit, 'tasks', r.tasks, 'due', r.due, 'on_time', r.on_time,
+                        'on_time_rate', round(r.on_time_rate::numeric, 4), 'progress_ratio', round(r.progress_ratio::numeric, 4),
+                        'red', r.red, 'red_share', round(r.red_share::numeric, 4), 'score', r.score, 'rank', r.rank)
+                        ORDER BY r.rank, r.unit), '[]') FROM r),
+        'red_list', (SELECT coalesce(jsonb_agg(r.unit ORDER BY r.rank, r.unit), '[]') FROM r WHERE r.rank <= nlist),
+        'black_list', (SELECT coalesce(jsonb_agg(r.unit ORDER BY r.rrank, r.unit), '[]') FROM r
+                        WHERE r.rrank <= nlist AND r.rank > nlist))
       INTO res;
     RETURN QUERY SELECT 200, res;
 END $$;

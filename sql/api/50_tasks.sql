@@ -34,23 +34,42 @@ BEGIN
     END IF;
 END $$;
 
+-- {cfg, id}: the task evaluated on cfg's day; with cfg.as_of, as it was at the
+-- end of that day (PT404 when it did not exist then; PT422 as_of before the plan).
 CREATE FUNCTION api.pt_task_get(a jsonb, OUT status int, OUT body jsonb) RETURNS SETOF record
 LANGUAGE plpgsql STABLE AS $$
-DECLARE t public.tasks;
+DECLARE
+    t public.tasks;
+    p public.plans;
+    cfg jsonb := a->'cfg';
 BEGIN
-    SELECT * INTO t FROM public.tasks x WHERE x.id = api.pt_uuid(a->>'id') AND x.deleted_at IS NULL;
+    IF api.pt_as_of(cfg) IS NULL THEN
+        SELECT * INTO t FROM public.tasks x WHERE x.id = api.pt_uuid(a->>'id') AND x.deleted_at IS NULL;
+    ELSE
+        SELECT * INTO t FROM public.tasks x WHERE x.id = api.pt_uuid(a->>'id');
+    END IF;
     IF t.id IS NULL THEN
         PERFORM api.pt_fail('PT404', 'Task not found', 'no task with id ' || coalesce(a->>'id', 'null'));
     END IF;
+    SELECT * INTO p FROM public.plans x WHERE x.id = t.plan_id;
+    PERFORM api.pt_check_as_of(p, cfg);
     status := 200;
-    body := api.pt_task_json(t, a->'cfg');
+    body := (SELECT x.doc FROM api.pt_eval_docs(t.plan_id, cfg, t.id) x WHERE ((x.ev).t).id = t.id);
+    IF body IS NULL THEN
+        PERFORM api.pt_fail('PT404', 'Task not found', format('task %s did not exist on %s', t.id, api.pt_as_of(cfg)));
+    END IF;
     RETURN NEXT;
 END $$;
 
+-- {cfg, plan?, parent?, status?, light?, unit?, due_before?, due_after?, q?, limit, cursor?}:
+-- filters on the rows (as of cfg.as_of, from the journal, when given), lights and
+-- progress from one evaluation per plan met.
 CREATE FUNCTION api.pt_tasks_list(a jsonb) RETURNS TABLE(status int, body jsonb)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     cfg jsonb := a->'cfg';
+    cut timestamptz := api.pt_cutoff(cfg);
+    asof date := api.pt_as_of(cfg);
     lim int := api.pt_limit(a);
     plan uuid;
     parent uuid;
@@ -61,16 +80,28 @@ DECLARE
     dafter date;
     q text := api.pt_text(a->'q');
     cur bigint;
-    sql text := 'SELECT * FROM public.tasks t WHERE t.deleted_at IS NULL';
+    sql text;
     t public.tasks;
     items jsonb[] := '{}';
     n int := 0;
     last bigint;
+    docs jsonb := '{}';
+    doc jsonb;
+    pl public.plans;
 BEGIN
+    IF cut IS NULL THEN
+        sql := 'SELECT * FROM public.tasks t WHERE t.deleted_at IS NULL';
+    ELSE
+        sql := 'SELECT t.* FROM public.plans p CROSS JOIN LATERAL api.pt_tasks_at(p.id, $12) t'
+            || ' WHERE p.deleted_at IS NULL AND least(make_date(coalesce(p.year, 9999), 1, 1),'
+            || ' (p.created_at AT TIME ZONE api.pt_tz($10))::date) <= $13';
+    END IF;
     IF a ? 'plan' AND a->>'plan' IS NOT NULL THEN
         plan := api.pt_uuid(a->>'plan');
         IF plan IS NULL THEN PERFORM api.pt_fail422('plan', 'must be a plan id'); END IF;
-        sql := sql || ' AND t.plan_id = $1';
+        SELECT * INTO pl FROM public.plans x WHERE x.id = plan;
+        IF pl.id IS NOT NULL THEN PERFORM api.pt_check_as_of(pl, cfg); END IF;
+        sql := sql || CASE WHEN cut IS NULL THEN ' AND t.plan_id = $1' ELSE ' AND p.id = $1' END;
     END IF;
     IF a ? 'parent' AND a->>'parent' IS NOT NULL THEN
         parent := api.pt_uuid(a->>'parent');
@@ -109,16 +140,22 @@ BEGIN
         cur := (a->>'cursor')::bigint;
         sql := sql || ' AND t.ord > $9';
     END IF;
-    IF li IS NOT NULL THEN sql := sql || ' AND api.pt_task_light(t, $10) = $5'; END IF;
-    sql := sql || ' ORDER BY t.ord LIMIT $11';
-    FOR t IN EXECUTE sql USING plan, parent, st, units, li, dbefore, dafter, q, cur, cfg, lim + 1 LOOP
+    sql := sql || ' ORDER BY t.ord';
+    IF li IS NULL THEN sql := sql || ' LIMIT $11'; END IF;
+    FOR t IN EXECUTE sql USING plan, parent, st, units, li, dbefore, dafter, q, cur, cfg, lim + 1, cut, asof LOOP
+        IF NOT docs ? t.plan_id::text THEN
+            docs := docs || jsonb_build_object(t.plan_id::text,
+                (SELECT coalesce(jsonb_object_agg(((x.ev).t).id, x.doc), '{}') FROM api.pt_eval_docs(t.plan_id, cfg) x));
+        END IF;
+        doc := docs->(t.plan_id::text)->(t.id::text);
+        CONTINUE WHEN doc IS NULL OR (li IS NOT NULL AND doc->>'light' IS DISTINCT FROM li);
         n := n + 1;
         EXIT WHEN n > lim;
-        items := items || api.pt_task_json(t, cfg);
+        items := items || doc;
         last := t.ord;
     END LOOP;
     RETURN QUERY SELECT 200, jsonb_build_object('items', coalesce(to_jsonb(items), '[]'),
-        'next_cursor', CASE WHEN n > lim THEN last::text END);
+        'next_cursor', CASE WHEN n > lim THEN last::text END, 'as_of', api.pt_today(cfg));
 END $$;
 
 CREATE FUNCTION api.pt_task_create(a jsonb) RETURNS TABLE(status int, body jsonb)
@@ -177,8 +214,8 @@ BEGIN
     PERFORM api.pt_emit_created(ids);
     RETURN QUERY SELECT 201, jsonb_build_object('plan_id', p.id, 'parent_id', par.id,
         'created', cardinality(ids),
-        'items', (SELECT coalesce(jsonb_agg(api.pt_task_json(t, a->'cfg') ORDER BY t.ord), '[]')
-                    FROM public.tasks t WHERE t.id = ANY (ids)));
+        'items', (SELECT coalesce(jsonb_agg(x.doc ORDER BY ((x.ev).t).ord), '[]')
+                    FROM api.pt_eval_docs(p.id, a->'cfg', par.id) x JOIN unnest(ids) AS n(id) ON n.id = ((x.ev).t).id));
 END $$;
 
 -- Applies a patch (keys as in pt_task_patch) to task t: the one UPDATE shared by
@@ -204,7 +241,13 @@ BEGIN
     END IF;
     SELECT coalesce(array_agg(k ORDER BY k), '{}') INTO changed FROM jsonb_object_keys(pa) k
      WHERE k IN ('title', 'body', 'lead_unit', 'co_units', 'owner', 'leader', 'start_date', 'due_date', 'tags',
-                 'cadence', 'targets', 'milestones');
+                 'cadence', 'targets', 'milestones', 'weight', 'progress_source');
+    IF jsonb_typeof(pa->'weight') = 'number' AND (pa->>'weight')::numeric <= 0 THEN
+        PERFORM api.pt_fail422('weight', 'must be greater than 0');
+    END IF;
+    IF api.pt_text(pa->'progress_source') NOT IN ('reported', 'targets', 'milestones', 'children') THEN
+        PERFORM api.pt_fail422('progress_source', 'must be reported, targets, milestones or children');
+    END IF;
     BEGIN
         UPDATE public.tasks SET
             title = CASE WHEN pa ? 'title' THEN api.pt_text(pa->'title') ELSE tasks.title END,
@@ -220,6 +263,9 @@ BEGIN
             due_date = CASE WHEN pa ? 'due_date' THEN nullif(pa->>'due_date', '')::date ELSE tasks.due_date END,
             tags = CASE WHEN pa ? 'tags' THEN api.pt_texts(pa->'tags') ELSE tasks.tags END,
             cadence = CASE WHEN pa ? 'cadence' THEN api.pt_text(pa->'cadence') ELSE tasks.cadence END,
+            weight = CASE WHEN pa ? 'weight' THEN (pa->>'weight')::numeric ELSE tasks.weight END,
+            progress_source = CASE WHEN pa ? 'progress_source' THEN api.pt_text(pa->'progress_source')
+                                   ELSE tasks.progress_source END,
             status = CASE WHEN reassigned THEN CASE WHEN lead IS NULL THEN 'planned' ELSE 'assigned' END
                           ELSE tasks.status END,
             assigned_at = CASE WHEN reassigned THEN CASE WHEN lead IS NOT NULL THEN now() END ELSE tasks.assigned_at END,
@@ -377,8 +423,7 @@ BEGIN
             i := i + 1;
         END LOOP;
     END IF;
-    p := CASE WHEN t.own_progress_reported OR t.child_count = 0 THEN t.progress
-              ELSE api.pt_eff_progress(t.id, false, t.progress) END;
+    p := (api.pt_task_eval(t, a->'cfg')).progress;
     INSERT INTO public.updates (task_id, author, token_id, status_from, status_to, progress_from, progress,
                                 targets, note, problems, next_steps, idempotency_key, kind, unit_id)
     VALUES (t.id, coalesce(actor->>'name', 'unknown'), api.pt_uuid(actor->>'token_id'), t.status, t.status, p, p,
@@ -494,8 +539,7 @@ BEGIN
     PERFORM api.pt_journal_context(CASE WHEN s_to = s_from THEN 'report' WHEN s_to = 'done' THEN 'done'
                                         WHEN s_to = 'verified' THEN 'verify'
                                         WHEN s_from = 'done' THEN 'reject' ELSE 'report' END, r->>'note');
-    p_from := CASE WHEN own OR t.child_count = 0 THEN t.progress
-                   ELSE api.pt_eff_progress(t.id, false, t.progress) END;
+    p_from := (api.pt_task_eval(t, a->'cfg')).progress;
     IF jsonb_typeof(r->'progress') = 'number' THEN
         IF s_from IN ('verified', 'cancelled') AND s_to = s_from THEN
             PERFORM api.pt_fail('PT409', 'task is closed', 'a ' || s_from || ' task''s progress cannot change');
@@ -535,10 +579,11 @@ BEGIN
            version = x.version + 1, updated_at = now()
      WHERE x.id = t.id
     RETURNING * INTO t;
+    prog := (api.pt_task_eval(t, a->'cfg')).progress;
     INSERT INTO public.updates (task_id, author, token_id, status_from, status_to, progress_from, progress,
                                 targets, note, problems, next_steps, idempotency_key, kind, unit_id)
     VALUES (t.id, coalesce(actor->>'name', 'unknown'), api.pt_uuid(actor->>'token_id'),
-            s_from, s_to, p_from, CASE WHEN own THEN prog ELSE p_from END,
+            s_from, s_to, p_from, prog,
             CASE WHEN jsonb_typeof(r->'targets') = 'array' THEN r->'targets' ELSE '[]' END,
             r->>'note', r->>'problems', r->>'next_steps', a->>'idempotency_key', 'report',
             api.pt_uuid(actor->>'unit_id'))

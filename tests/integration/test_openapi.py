@@ -393,7 +393,7 @@ def test_task_list_page_and_filters():
                     token=viewer, expect=200)
     assert page2["items"][0]["id"] not in {t["id"] for t in page["items"]}
     _, red = call("GET", "/v1/tasks", query={"plan": state["plan"], "light": "red"}, token=viewer, expect=200)
-    assert [t["title"] for t in red["items"]] == ["逾期事项"], red
+    assert [t["title"] for t in red["items"]] == ["拓宽民生实事实施路径", "逾期事项"], red
     _, rest = call("GET", "/v1/tasks", query={"plan": state["plan"], "status": "assigned", "unit": "社会事务办",
                                               "due_before": day(365), "due_after": day(-365), "q": "民生"},
                    token=viewer, expect=200)
@@ -448,6 +448,10 @@ def test_summary():
     assert s["plan_id"] == state["plan"]
     assert [o["title"] for o in s["overdue"]] == ["逾期事项"], s["overdue"]
     assert any(u["unit"] == "社会事务办" for u in s["units"]), s["units"]
+    _, rk = call("GET", "/v1/plans/{id}/ranking", {"id": state["plan"]}, {"period": "%dQ%d" % (today.year, (today.month + 2) // 3)},
+                 token=viewer, expect=200)
+    assert any(u["unit"] == "社会事务办" for u in rk["units"]), rk
+    call("GET", "/v1/plans/{id}/ranking", {"id": state["plan"]}, {"period": "2025Q5"}, token=viewer, expect=422)
 
 
 def test_events_page():
@@ -648,6 +652,21 @@ def test_attachments():
     _, res = call("POST", "/v1/tasks/{id}/updates", {"id": tid}, body={"note": "附照片", "attachments": [att["id"]]},
                   token=editor, expect=201)
     assert [x["id"] for x in res["update"]["attachments"]] == [att["id"]]
+
+
+def test_calendar():
+    with open(os.path.join(os.environ["PLANTRACK_SOURCE_DIR"], "docs", "examples", "calendar-2025.json"), encoding="utf-8") as f:
+        cal = json.load(f)
+    _, c = call("PUT", "/v1/calendar/{year}", {"year": 2025}, body=cal, token=supervisor, expect=201)
+    assert c["year"] == 2025 and c["workdays"] == 248, c
+    with open(os.path.join(os.environ["PLANTRACK_SOURCE_DIR"], "docs", "examples", "calendar-2025.csv"), "rb") as f:
+        csv = f.read()
+    call("PUT", "/v1/calendar/{year}", {"year": 2025}, body=csv, ctype="text/csv; charset=utf-8", token=supervisor,
+         expect=200)
+    _, c = call("GET", "/v1/calendar/{year}", {"year": 2025}, token=viewer, expect=200)
+    assert c["workdays"] == 248
+    call("PUT", "/v1/calendar/{year}", {"year": 2025}, body={"holidays": ["2025-02-30"]}, token=supervisor,
+         expect=422, check_body=False)
 
 
 # ---------------------------------------------------------------- errors

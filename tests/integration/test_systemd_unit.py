@@ -124,13 +124,14 @@ KNOWN = {
                "write_timeout", "max_connections", "drain_timeout"},
     "database": {"conninfo", "pool", "queue", "statement_timeout_ms"},
     "log": {"level"},
-    "lights": {"lag_points", "due_soon_days", "due_soon_progress"},
+    "lights": {"lag_points", "due_soon_days", "due_soon_progress", "red_lag_points", "working_days"},
+    "clock": {"timezone", "today"},
+    "ranking": {"on_time_weight", "progress_weight", "red_weight", "list_size"},
     "auth": {"token_cache_ttl"},
     "paths": {"migrations", "web", "openapi"},
     "attachments": {"max_size"},
     "workflow": {"create_units", "sign_days", "verify_self"},
     "reminders": {"interval", "due_soon_days", "overdue_level2", "overdue_level3", "quiet_hours"},
-    "clock": {"today"},
 }
 
 

@@ -123,7 +123,7 @@ SELECT pg_temp.ok((SELECT array_agg(x->>'code') FROM jsonb_array_elements((:'r':
 -- the task shape
 SELECT pg_temp.call('pt_task_get', jsonb_build_object('cfg', :'cfg'::jsonb, 'id', :'station')) AS r \gset
 SELECT pg_temp.ok((SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys((:'r'::jsonb)->'body') k)
-    = '{assigned_at,body,cadence,closed_at,co_units,code,created_at,done_by,due_date,id,lead_unit,leader,light,milestones,original_due_date,owner,parent_id,plan_id,progress,returned,seq,signed_at,signed_by,start_date,status,tags,targets,title,updated_at,version}',
+    = '{assigned_at,body,cadence,closed_at,co_units,code,created_at,done_by,due_date,due_source,effective_due,expected_progress,id,late,lead_unit,leader,light,light_counts,milestones,original_due_date,own_light,owner,parent_id,plan_id,progress,progress_source,returned,seq,signed_at,signed_by,start_date,status,tags,targets,title,updated_at,version,weight}',
     'task keys');
 SELECT pg_temp.ok((:'r'::jsonb)#>'{body,co_units}' = '["城管办","民生科"]' AND (:'r'::jsonb)#>>'{body,lead_unit}' = '社会事务办'
                   AND (:'r'::jsonb)#>'{body,tags}' = '["党建","网格"]' AND (:'r'::jsonb)#>>'{body,milestones,0,due_date}' = '2025-07-15'
@@ -133,9 +133,11 @@ SELECT pg_temp.err($$SELECT * FROM pt_task_get('{"id":"00000000-0000-0000-0000-0
 -- lights with today = 2025-06-15
 --  station: start 01-01 due 12-31, elapsed 45%, progress 0 -> yellow (lag)
 --  volunteers: due 06-10 -> red; alleys: due 06-20 (5 days), progress 50 -> yellow (due soon)
---  estates: start 06-01, elapsed 6% -> green; party: no due -> green
+--  estates: start 06-01, elapsed 7% -> green
+--  party: runs to the plan's end, worst of its items -> red; 提升城市品质: progress 25 of 45 elapsed, worst yellow
 SELECT pg_temp.ok(pt_task_light(t, :'cfg'::jsonb) = CASE t.title WHEN '增设网格驿站' THEN 'yellow' WHEN '孵化志愿服务团队' THEN 'red'
-                  WHEN '背街小巷整治' THEN 'yellow' ELSE 'green' END, 'light of ' || t.title) FROM tasks t;
+                  WHEN '背街小巷整治' THEN 'yellow' WHEN '聚力做好党建文章' THEN 'red' WHEN '提升城市品质' THEN 'yellow'
+                  ELSE 'green' END, 'light of ' || t.title) FROM tasks t WHERE t.plan_id = :'plan';
 SELECT pg_temp.ok(pt_task_light(t, jsonb_set(:'cfg'::jsonb, '{lag_points}', '50')) = 'green', 'lag_points 50: green')
   FROM tasks t WHERE t.title = '增设网格驿站';
 SELECT pg_temp.ok(pt_task_light(t, '{"due_soon_days":3,"lag_points":60,"today":"2025-06-15"}') = 'green', 'due_soon_days 3: green')
@@ -166,9 +168,9 @@ SELECT pg_temp.ok(pg_temp.titles(jsonb_build_object('cfg', :'cfg'::jsonb, 'plan'
 SELECT pg_temp.ok(pg_temp.titles(jsonb_build_object('cfg', :'cfg'::jsonb, 'q', '_100%', 'limit', 50)) = '{孵化志愿服务团队}', 'q with _ and %');
 SELECT pg_temp.ok(pg_temp.titles(jsonb_build_object('cfg', :'cfg'::jsonb, 'q', '%', 'limit', 50)) = '{孵化志愿服务团队}', 'q % is literal');
 SELECT pg_temp.ok(pg_temp.titles(jsonb_build_object('cfg', :'cfg'::jsonb, 'plan', :'plan', 'light', 'red', 'limit', 50))
-                  = '{孵化志愿服务团队}', 'light red');
+                  = '{聚力做好党建文章,孵化志愿服务团队}', 'light red');
 SELECT pg_temp.ok(pg_temp.titles(jsonb_build_object('cfg', :'cfg'::jsonb, 'plan', :'plan', 'light', 'yellow', 'limit', 50))
-                  = '{增设网格驿站,背街小巷整治}', 'light yellow');
+                  = '{增设网格驿站,提升城市品质,背街小巷整治}', 'light yellow');
 SELECT pg_temp.ok(pg_temp.titles(jsonb_build_object('cfg', :'cfg'::jsonb, 'plan', :'plan', 'due_before', '2025-06-15', 'limit', 50))
                   = '{孵化志愿服务团队}', 'due_before');
 SELECT pg_temp.ok(pg_temp.titles(jsonb_build_object('cfg', :'cfg'::jsonb, 'parent', :'party', 'due_after', '2025-06-15', 'limit', 50))
@@ -358,7 +360,11 @@ SELECT (:'r'::jsonb)->'body' AS summary \gset
 SELECT pg_temp.ok((SELECT sum(v::int) FROM jsonb_each_text((:'summary'::jsonb)->'by_status') x(k, v)) = ((:'summary'::jsonb)->>'tasks')::int
               AND (SELECT sum(v::int) FROM jsonb_each_text((:'summary'::jsonb)->'by_light') x(k, v)) = ((:'summary'::jsonb)->>'tasks')::int
               AND ((:'summary'::jsonb)->>'tasks')::int = 8, 'summary counts');
-SELECT pg_temp.ok((:'summary'::jsonb)#>>'{overdue,0,title}' = '孵化志愿服务团队' AND jsonb_array_length((:'summary'::jsonb)->'overdue') = 1, 'overdue');
+-- 民生实事2 has no due date of its own: it runs to its parent's (06-10)
+SELECT pg_temp.ok((SELECT array_agg(x->>'title' ORDER BY x->>'code') FROM jsonb_array_elements((:'summary'::jsonb)->'overdue') x)
+                  = '{孵化志愿服务团队,民生实事2}', 'overdue ' || (:'summary'::jsonb)::text);
+SELECT pg_temp.ok((SELECT bool_and((u->>'on_time_rate')::numeric BETWEEN 0 AND 1) FROM jsonb_array_elements((:'summary'::jsonb)->'units') u),
+                  'on_time_rate is a fraction');
 SELECT pg_temp.ok((SELECT min((u->>'rank')::int) FROM jsonb_array_elements((:'summary'::jsonb)->'units') u) = 1
               AND (SELECT count(*) FROM jsonb_array_elements((:'summary'::jsonb)->'units') u WHERE u->>'unit' IN ('社会事务办', '城管办')) = 2, 'units ranked');
 SELECT pg_temp.ok((SELECT u->>'rank' FROM jsonb_array_elements((:'summary'::jsonb)->'units') u WHERE u->>'unit' = '社会事务办') = '1', '社会事务办 first (no red, highest progress)');

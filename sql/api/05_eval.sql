@@ -1,0 +1,399 @@
+-- sql/api/05_eval.sql - the state of a plan on a day (from the journal), effective
+-- due dates, 序时进度, progress by source, lights rolled up (issue 10).
+-- Part of the repeatable API set (docs/sql-api.md): migrate drops the api schema
+-- and re-creates it from every sql/api/*.sql file, in name order, in one
+-- transaction. Tables are public.*, API objects api.*: nothing depends on
+-- the caller's search_path. The rules are written down in docs/sql-api.md,
+-- "Progress and lights".
+
+---------------------------------------------------------------------------
+-- days and time zones
+---------------------------------------------------------------------------
+
+-- The configured time zone (cfg.tz), Asia/Shanghai by default.
+CREATE FUNCTION api.pt_tz(cfg jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(nullif(cfg->>'tz', ''), 'Asia/Shanghai')
+$$;
+
+-- The as-of day asked for (cfg.as_of), NULL when the caller wants the present.
+CREATE FUNCTION api.pt_as_of(cfg jsonb) RETURNS date
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT nullif(cfg->>'as_of', '')::date
+$$;
+
+-- The end of the as-of day in the time zone: journal entries before it are the
+-- state of that day. NULL without as_of (the live tables).
+CREATE FUNCTION api.pt_cutoff(cfg jsonb) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT ((api.pt_as_of(cfg) + 1)::timestamp) AT TIME ZONE api.pt_tz(cfg)
+$$;
+
+-- 422 as_of unless the plan existed on the as-of day: from the start of its
+-- year (a 2025 plan entered in 2026 still describes 2025), else from its
+-- creation day.
+CREATE FUNCTION api.pt_check_as_of(p public.plans, cfg jsonb) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+DECLARE d date := api.pt_as_of(cfg);
+BEGIN
+    IF d IS NOT NULL AND d < least(make_date(coalesce(p.year, 9999), 1, 1),
+                                   (p.created_at AT TIME ZONE api.pt_tz(cfg))::date) THEN
+        PERFORM api.pt_fail('PT422', 'Validation failed',
+            format('as_of %s is before the plan existed (%s)', d,
+                   least(make_date(coalesce(p.year, 9999), 1, 1), (p.created_at AT TIME ZONE api.pt_tz(cfg))::date)),
+            jsonb_build_array(jsonb_build_object('field', 'as_of', 'message', 'is before the plan existed')));
+    END IF;
+END $$;
+
+---------------------------------------------------------------------------
+-- rows as of a moment (the journal's snapshots)
+---------------------------------------------------------------------------
+
+-- Journal entries of a plan that make up its state at cut: per entity its last
+-- entry before cut. When cut is before the plan was entered (a 2025 plan entered
+-- in 2026, read as of 2025-06-30), the plan as it was entered: the create
+-- entries of its first minute.
+CREATE FUNCTION api.pt_state_entries(plan uuid, ent text, cut timestamptz)
+RETURNS TABLE(action text, snapshot jsonb)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE created timestamptz;
+BEGIN
+    SELECT p.created_at INTO created FROM public.plans p WHERE p.id = plan;
+    IF cut < created THEN
+        RETURN QUERY SELECT DISTINCT ON (j.entity_id) j.action, j.snapshot FROM public.journal j
+          WHERE j.plan_id = plan AND j.entity = ent AND j.action = 'create' AND j.at < created + interval '1 minute'
+          ORDER BY j.entity_id, j.at DESC, j.id DESC;
+    ELSE
+        RETURN QUERY SELECT DISTINCT ON (j.entity_id) j.action, j.snapshot FROM public.journal j
+          WHERE j.plan_id = plan AND j.entity = ent AND j.at < cut
+          ORDER BY j.entity_id, j.at DESC, j.id DESC;
+    END IF;
+END $$;
+
+-- The plan's live tasks at cut (NULL: now). With root (and no cut), only what
+-- evaluating root needs: its ancestors and its subtree.
+CREATE FUNCTION api.pt_tasks_at(plan uuid, cut timestamptz, root uuid DEFAULT NULL) RETURNS SETOF public.tasks
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF cut IS NULL AND root IS NOT NULL THEN
+        RETURN QUERY
+        WITH RECURSIVE up AS (
+            SELECT t.* FROM public.tasks t WHERE t.id = root AND t.plan_id = plan AND t.deleted_at IS NULL
+            UNION ALL
+            SELECT t.* FROM public.tasks t JOIN up ON t.id = up.parent_id WHERE t.deleted_at IS NULL),
+        down AS (
+            SELECT t.* FROM public.tasks t WHERE t.parent_id = root AND t.deleted_at IS NULL
+            UNION ALL
+            SELECT t.* FROM public.tasks t JOIN down ON t.parent_id = down.id WHERE t.deleted_at IS NULL)
+        SELECT * FROM up UNION ALL SELECT * FROM down;
+    ELSIF cut IS NULL THEN
+        RETURN QUERY SELECT * FROM public.tasks t WHERE t.plan_id = plan AND t.deleted_at IS NULL;
+    ELSE
+        RETURN QUERY SELECT r.*
+          FROM api.pt_state_entries(plan, 'task', cut) e,
+               LATERAL jsonb_populate_record(NULL::public.tasks, e.snapshot) r
+         WHERE e.action <> 'delete' AND e.snapshot->>'deleted_at' IS NULL;
+    END IF;
+END $$;
+
+-- Targets and milestones at cut; ids: only those of these tasks (NULL: the plan's).
+CREATE FUNCTION api.pt_targets_at(plan uuid, cut timestamptz, ids uuid[] DEFAULT NULL) RETURNS SETOF public.targets
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF cut IS NULL AND ids IS NOT NULL THEN
+        RETURN QUERY SELECT g.* FROM public.targets g JOIN unnest(ids) AS i(id) ON g.task_id = i.id;
+    ELSIF cut IS NULL THEN
+        RETURN QUERY SELECT g.* FROM public.targets g JOIN public.tasks t ON t.id = g.task_id WHERE t.plan_id = plan;
+    ELSE
+        RETURN QUERY SELECT r.*
+          FROM api.pt_state_entries(plan, 'target', cut) e,
+               LATERAL jsonb_populate_record(NULL::public.targets, e.snapshot) r
+         WHERE e.action <> 'delete';
+    END IF;
+END $$;
+
+CREATE FUNCTION api.pt_milestones_at(plan uuid, cut timestamptz, ids uuid[] DEFAULT NULL) RETURNS SETOF public.milestones
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF cut IS NULL AND ids IS NOT NULL THEN
+        RETURN QUERY SELECT m.* FROM public.milestones m JOIN unnest(ids) AS i(id) ON m.task_id = i.id;
+    ELSIF cut IS NULL THEN
+        RETURN QUERY SELECT m.* FROM public.milestones m JOIN public.tasks t ON t.id = m.task_id WHERE t.plan_id = plan;
+    ELSE
+        RETURN QUERY SELECT r.*
+          FROM api.pt_state_entries(plan, 'milestone', cut) e,
+               LATERAL jsonb_populate_record(NULL::public.milestones, e.snapshot) r
+         WHERE e.action <> 'delete';
+    END IF;
+END $$;
+
+---------------------------------------------------------------------------
+-- targets
+---------------------------------------------------------------------------
+
+-- Does the target say "by" (下降5%, 提高10个百分点) rather than "to"?
+CREATE FUNCTION api.pt_target_by(g public.targets) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(g.label, '') || coalesce(g.text, '') ~ '(下降|减少|降低|压减|压降|提高|提升|增长|增加)'
+       AND coalesce(g.label, '') || coalesce(g.text, '') !~ '(下降|减少|降低|压减|压降|提高|提升|增长|增加)(至|到)'
+$$;
+
+CREATE FUNCTION api.pt_target_down(g public.targets) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT g.comparator = '<=' OR coalesce(g.label, '') || coalesce(g.text, '') ~ '(下降|减少|降低|压减|压降)'
+$$;
+
+-- How far a target is reached, 0..100 (NULL without value; 0 without current).
+--  increase (>=, =): current / value; with a baseline b: (current - b) / (level - b)
+--  decrease: with a baseline b: (b - current) / (b - level); without one, a "by"
+--  target's current is the decrease reached (current / value), a "to" target
+--  (控制在, <=) is met when current <= value, else value / current.
+--  level = value, or for "by" targets b ± value (value % of b when the unit is %).
+CREATE FUNCTION api.pt_target_score(g public.targets) RETURNS float8
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    is_by boolean := api.pt_target_by(g);
+    down boolean := api.pt_target_down(g);
+    level numeric;
+    s numeric;
+BEGIN
+    IF g.value IS NULL THEN RETURN NULL; END IF;
+    IF g.current IS NULL THEN RETURN 0; END IF;
+    IF g.baseline IS NOT NULL THEN
+        level := CASE WHEN NOT is_by THEN g.value
+                      WHEN g.unit = '%' THEN g.baseline * (1 + CASE WHEN down THEN -1 ELSE 1 END * g.value / 100)
+                      ELSE g.baseline + CASE WHEN down THEN -1 ELSE 1 END * g.value END;
+        IF level = g.baseline THEN RETURN CASE WHEN (down AND g.current <= level) OR (NOT down AND g.current >= level)
+                                               THEN 100 ELSE 0 END; END IF;
+        s := 100 * (g.current - g.baseline) / (level - g.baseline);
+    ELSIF down AND NOT is_by THEN
+        s := CASE WHEN g.current <= g.value THEN 100 WHEN g.current = 0 THEN 100 ELSE 100 * g.value / g.current END;
+    ELSIF g.value = 0 THEN
+        s := CASE WHEN g.current >= 0 THEN 100 ELSE 0 END;
+    ELSE
+        s := 100 * g.current / g.value;
+    END IF;
+    RETURN greatest(0, least(100, s))::float8;
+END $$;
+
+---------------------------------------------------------------------------
+-- evaluation
+---------------------------------------------------------------------------
+
+-- One task as evaluated: its row (as of the day), place in the tree and what
+-- issue 10 computes for it.
+CREATE TYPE api.pt_ev AS (
+    t               public.tasks,
+    depth           int,
+    path            bigint[],
+    eff_due         date,
+    due_source      text,        -- own | parent | plan
+    start_on        date,        -- own start, else the plan's year start
+    tg_n            int,         -- targets with a value
+    tg_reported     int,         -- ... of which with a current value
+    tg_score        float8,      -- their mean score (0..100)
+    ms_n            int,
+    ms_done         int,
+    expected        float8,      -- 序时进度 0..100
+    progress        int,
+    progress_source text,        -- reported | targets | milestones | children
+    own_light       text,
+    light           text,        -- worst of own and live children's
+    light_counts    jsonb,       -- lights of every live descendant
+    late            boolean      -- overdue, or finished after its effective due
+);
+
+CREATE FUNCTION api.pt_light_rank(l text) RETURNS int
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE l WHEN 'red' THEN 2 WHEN 'yellow' THEN 1 ELSE 0 END
+$$;
+
+-- 序时进度: the share (0..100) of [start, due] (calendar days, both included)
+-- elapsed at the end of day d. In working days: api.pt_expected_workdays
+-- (sql/api/90_calendar.sql), used by pt_eval when cfg.working_days.
+CREATE FUNCTION api.pt_expected(start date, due date, d date) RETURNS float8
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF d < start THEN RETURN 0; END IF;
+    IF d >= due THEN RETURN 100; END IF;
+    RETURN 100.0 * (d - start + 1) / (due - start + 1);
+END $$;
+
+-- One node, given the aggregates of its live children (agg: {w, wp, n, worst,
+-- counts} or NULL) and the day d. See docs/sql-api.md "Progress and lights".
+CREATE FUNCTION api.pt_eval_node(e api.pt_ev, agg jsonb, d date, cfg jsonb, tz text, expected float8 DEFAULT NULL)
+RETURNS api.pt_ev
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    st text := (e.t).status;
+    src text := (e.t).progress_source;
+    kids boolean := coalesce((agg->>'n')::int, 0) > 0;
+    p float8;
+    lag float8 := coalesce((cfg->>'lag_points')::float8, 20);
+    redlag float8 := (cfg->>'red_lag_points')::float8;
+    behind float8;
+    worst int := coalesce((agg->>'worst')::int, 0);
+    finished boolean := st IN ('done', 'verified');
+BEGIN
+    e.expected := coalesce(expected, api.pt_expected(e.start_on, e.eff_due, d));
+    -- progress and its source
+    IF finished THEN
+        p := 100; src := 'reported';
+    ELSIF src IS NULL THEN
+        src := CASE WHEN (e.t).own_progress_reported THEN 'reported'
+                    WHEN e.tg_reported > 0 THEN 'targets'
+                    WHEN e.ms_n > 0 THEN 'milestones'
+                    WHEN kids THEN 'children'
+                    ELSE 'reported' END;
+    END IF;
+    IF NOT finished THEN
+        p := CASE src
+               WHEN 'targets' THEN coalesce(e.tg_score, 0)
+               WHEN 'milestones' THEN CASE WHEN e.ms_n > 0 THEN 100.0 * e.ms_done / e.ms_n ELSE 0 END
+               WHEN 'children' THEN CASE WHEN kids AND (agg->>'w')::float8 > 0
+                                         THEN (agg->>'wp')::float8 / (agg->>'w')::float8 ELSE (e.t).progress END
+               ELSE (e.t).progress END;
+    END IF;
+    e.progress := round(p)::int;
+    e.progress_source := src;
+    -- lights
+    behind := e.expected - p;
+    e.own_light := CASE
+        WHEN st IN ('done', 'verified', 'cancelled') THEN st
+        WHEN d > e.eff_due THEN 'red'
+        WHEN redlag IS NOT NULL AND behind > redlag THEN 'red'
+        WHEN e.eff_due - d <= coalesce((cfg->>'due_soon_days')::int, 7)
+             AND p < coalesce((cfg->>'due_soon_progress')::int, 80) THEN 'yellow'
+        WHEN behind > lag THEN 'yellow'
+        ELSE 'green' END;
+    e.light := CASE WHEN st IN ('done', 'verified', 'cancelled') THEN st
+                    WHEN greatest(api.pt_light_rank(e.own_light), worst) = 2 THEN 'red'
+                    WHEN greatest(api.pt_light_rank(e.own_light), worst) = 1 THEN 'yellow'
+                    ELSE 'green' END;
+    e.light_counts := coalesce(agg->'counts',
+        '{"red":0,"yellow":0,"green":0,"done":0,"verified":0,"cancelled":0}'::jsonb);
+    e.late := CASE WHEN finished THEN (coalesce((e.t).closed_at AT TIME ZONE tz, d::timestamp))::date > e.eff_due
+                   WHEN st = 'cancelled' THEN false
+                   ELSE d > e.eff_due END;
+    RETURN e;
+END $$;
+
+-- Every live task of the plan (or only root and its subtree) as of cfg.as_of
+-- (else now, lights measured on today), leaves first. Effective due dates
+-- always come from the whole tree.
+CREATE FUNCTION api.pt_eval(plan uuid, cfg jsonb, root uuid DEFAULT NULL) RETURNS SETOF api.pt_ev
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    p public.plans;
+    cut timestamptz := api.pt_cutoff(cfg);
+    d date := api.pt_today(cfg);
+    tz text := api.pt_tz(cfg);
+    yr int;
+    evs api.pt_ev[];
+    lvl api.pt_ev[];
+    agg jsonb := '{}';
+    maxd int;
+    wd jsonb;
+BEGIN
+    SELECT * INTO p FROM public.plans WHERE id = plan;
+    yr := coalesce(p.year, extract(year FROM p.created_at AT TIME ZONE tz)::int);
+    WITH RECURSIVE s AS MATERIALIZED (SELECT x AS r, x.id, x.parent_id, x.ord, x.due_date
+                                        FROM api.pt_tasks_at(plan, cut, root) x),
+    tr AS (
+        SELECT x.r AS t, 0 AS depth, ARRAY[x.ord] AS path, coalesce(x.due_date, make_date(yr, 12, 31)) AS eff_due,
+               CASE WHEN x.due_date IS NOT NULL THEN 'own' ELSE 'plan' END AS due_source
+          FROM s x WHERE x.parent_id IS NULL
+        UNION ALL
+        SELECT c.r, tr.depth + 1, tr.path || c.ord, coalesce(c.due_date, tr.eff_due),
+               CASE WHEN c.due_date IS NOT NULL THEN 'own' WHEN tr.due_source = 'plan' THEN 'plan' ELSE 'parent' END
+          FROM s c JOIN tr ON c.parent_id = (tr.t).id WHERE tr.depth < 32),
+    sel AS (
+        SELECT * FROM tr
+         WHERE root IS NULL OR tr.path @> ARRAY[(SELECT x.ord FROM s x WHERE x.id = root)]),
+    ids AS (SELECT CASE WHEN root IS NOT NULL THEN array_agg((sel.t).id) END AS a FROM sel),
+    tg AS (
+        SELECT g.task_id, count(*)::int AS n, count(*) FILTER (WHERE g.current IS NOT NULL)::int AS reported,
+               avg(api.pt_target_score(g)) AS score
+          FROM ids, api.pt_targets_at(plan, cut, ids.a) g WHERE g.value IS NOT NULL GROUP BY g.task_id),
+    ms AS (
+        SELECT m.task_id, count(*)::int AS n,
+               count(*) FILTER (WHERE m.done_at IS NOT NULL AND (m.done_at AT TIME ZONE tz)::date <= d)::int AS done
+          FROM ids, api.pt_milestones_at(plan, cut, ids.a) m GROUP BY m.task_id)
+    SELECT array_agg(ROW(sel.t, sel.depth, sel.path, sel.eff_due, sel.due_source,
+                         coalesce((sel.t).start_date, make_date(yr, 1, 1)),
+                         coalesce(tg.n, 0), coalesce(tg.reported, 0), tg.score, coalesce(ms.n, 0), coalesce(ms.done, 0),
+                         NULL, NULL, NULL, NULL, NULL, NULL, NULL)::api.pt_ev),
+           max(sel.depth)
+      INTO evs, maxd
+      FROM sel LEFT JOIN tg ON tg.task_id = (sel.t).id LEFT JOIN ms ON ms.task_id = (sel.t).id;
+    IF evs IS NULL THEN RETURN; END IF;
+    IF coalesce((cfg->>'working_days')::boolean, false) THEN
+        -- working-day 序时进度, once per distinct (start, due)
+        SELECT jsonb_object_agg(x.k, api.pt_expected_workdays(x.s, x.e, d)) INTO wd
+          FROM (SELECT DISTINCT u.start_on || '/' || u.eff_due AS k, u.start_on AS s, u.eff_due AS e
+                  FROM unnest(evs) u) x;
+    END IF;
+    FOR lv IN REVERSE maxd..0 LOOP
+        lvl := ARRAY(SELECT api.pt_eval_node(e, agg->((e.t).id::text), d, cfg, tz,
+                                             (wd->>(e.start_on || '/' || e.eff_due))::float8)
+                       FROM unnest(evs) e WHERE e.depth = lv);
+        RETURN QUERY SELECT * FROM unnest(lvl);
+        SELECT coalesce(jsonb_object_agg(k.parent_id, jsonb_build_object(
+                   'n', k.n, 'w', k.w, 'wp', k.wp, 'worst', k.worst,
+                   'counts', jsonb_build_object('red', k.red, 'yellow', k.yellow, 'green', k.green, 'done', k.done,
+                                                'verified', k.verified, 'cancelled', k.cancelled))), '{}')
+          INTO agg
+          FROM (SELECT (x.t).parent_id,
+                       count(*) FILTER (WHERE (x.t).status <> 'cancelled') AS n,
+                       sum(coalesce((x.t).weight, 1)::float8) FILTER (WHERE (x.t).status <> 'cancelled') AS w,
+                       sum(coalesce((x.t).weight, 1)::float8 * x.progress) FILTER (WHERE (x.t).status <> 'cancelled') AS wp,
+                       coalesce(max(api.pt_light_rank(x.light)) FILTER (WHERE (x.t).status <> 'cancelled'), 0) AS worst,
+                       sum((x.light_counts->>'red')::int + (x.light = 'red')::int) AS red,
+                       sum((x.light_counts->>'yellow')::int + (x.light = 'yellow')::int) AS yellow,
+                       sum((x.light_counts->>'green')::int + (x.light = 'green')::int) AS green,
+                       sum((x.light_counts->>'done')::int + (x.light = 'done')::int) AS done,
+                       sum((x.light_counts->>'verified')::int + (x.light = 'verified')::int) AS verified,
+                       sum((x.light_counts->>'cancelled')::int + (x.light = 'cancelled')::int) AS cancelled
+                  FROM unnest(lvl) x WHERE (x.t).parent_id IS NOT NULL GROUP BY (x.t).parent_id) k;
+    END LOOP;
+END $$;
+
+-- The task JSON (docs/sql-api.md "Shapes") of evaluated tasks, with their
+-- targets and milestones as of the same moment.
+CREATE FUNCTION api.pt_eval_docs(plan uuid, cfg jsonb, root uuid DEFAULT NULL)
+RETURNS TABLE(ev api.pt_ev, doc jsonb)
+LANGUAGE sql STABLE AS $$
+    WITH e AS MATERIALIZED (SELECT x FROM api.pt_eval(plan, cfg, root) x),
+    ids AS (SELECT CASE WHEN root IS NOT NULL THEN array_agg((e.x).t.id) END AS a FROM e),
+    g AS (SELECT g.task_id, jsonb_agg(jsonb_build_object('id', g.id, 'label', g.label, 'value', g.value,
+                   'unit', g.unit, 'comparator', g.comparator, 'current', g.current, 'baseline', g.baseline,
+                   'text', g.text) ORDER BY g.ord, g.id) AS list
+            FROM ids, api.pt_targets_at(plan, api.pt_cutoff(cfg), ids.a) g GROUP BY g.task_id),
+    m AS (SELECT m.task_id, jsonb_agg(jsonb_build_object('id', m.id, 'title', m.title,
+                   'due_date', m.due_date, 'done_at', api.pt_ts(m.done_at)) ORDER BY m.ord, m.id) AS list
+            FROM ids, api.pt_milestones_at(plan, api.pt_cutoff(cfg), ids.a) m GROUP BY m.task_id)
+    SELECT e.x, jsonb_build_object(
+        'id', (e.x).t.id, 'plan_id', (e.x).t.plan_id, 'parent_id', (e.x).t.parent_id, 'code', (e.x).t.code,
+        'seq', (e.x).t.seq, 'title', (e.x).t.title, 'body', (e.x).t.body, 'status', (e.x).t.status,
+        'progress', (e.x).progress, 'progress_source', (e.x).progress_source,
+        'expected_progress', round((e.x).expected::numeric, 1), 'weight', (e.x).t.weight,
+        'light', (e.x).light, 'own_light', (e.x).own_light, 'light_counts', (e.x).light_counts, 'late', (e.x).late,
+        'lead_unit', api.pt_unit_name((e.x).t.lead_unit_id),
+        'co_units', (SELECT coalesce(jsonb_agg(u.name ORDER BY c.n), '[]')
+                       FROM unnest((e.x).t.co_unit_ids) WITH ORDINALITY AS c(id, n) JOIN public.units u ON u.id = c.id),
+        'owner', (e.x).t.owner, 'leader', (e.x).t.leader,
+        'start_date', (e.x).t.start_date, 'due_date', (e.x).t.due_date,
+        'effective_due', (e.x).eff_due, 'due_source', (e.x).due_source,
+        'cadence', (e.x).t.cadence, 'tags', to_jsonb((e.x).t.tags),
+        'targets', coalesce(g.list, '[]'), 'milestones', coalesce(m.list, '[]'),
+        'version', (e.x).t.version, 'created_at', api.pt_ts((e.x).t.created_at),
+        'updated_at', api.pt_ts((e.x).t.updated_at), 'closed_at', api.pt_ts((e.x).t.closed_at),
+        -- accountability (docs/workflow.md)
+        'original_due_date', (e.x).t.original_due_date, 'assigned_at', api.pt_ts((e.x).t.assigned_at),
+        'signed_at', api.pt_ts((e.x).t.signed_at), 'signed_by', (e.x).t.signed_by,
+        'returned', CASE WHEN (e.x).t.returned_at IS NOT NULL THEN jsonb_build_object(
+                        'at', api.pt_ts((e.x).t.returned_at), 'by', (e.x).t.returned_by,
+                        'unit', api.pt_unit_name((e.x).t.returned_unit_id), 'reason', (e.x).t.return_reason) END,
+        'done_by', (e.x).t.done_by)
+      FROM e LEFT JOIN g ON g.task_id = (e.x).t.id LEFT JOIN m ON m.task_id = (e.x).t.id
+$$;

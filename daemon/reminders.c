@@ -11,7 +11,8 @@
 #include "plantrack/db.h"
 #include "plantrack/http.h"
 #include "plantrack/log.h"
-#include "plantrack/server.h"
+#include "plantrack/sqlcalls.h"
+#include "plantrack/worker.h"
 
 #include <event2/event.h>
 #include <stdlib.h>
@@ -24,7 +25,6 @@ struct scheduler {
 	int interval;
 };
 
-static int stmt_run;
 static struct scheduler *sched;   /* worker 0's, touched only on its thread */
 
 int reminders_in_window(int m, int from, int to)
@@ -80,7 +80,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	char *text = json_dumps(cfg, JSON_COMPACT);
 	json_decref(cfg);
 	const char *params[1] = { text };
-	if (db_query(worker_db(s->w), stmt_run, 1, params, on_run, s) == DB_OK)
+	if (db_query(worker_db(s->w), sql_stmt(SQL_REMINDERS_RUN), 1, params, on_run, s) == DB_OK)
 		s->running = 1;
 	free(text);
 }
@@ -111,8 +111,7 @@ static void stop(struct worker *w)
 int reminders_register(struct router *r)
 {
 	(void)r;
-	stmt_run = db_stmt_register("SELECT pt_reminders_run($1::jsonb)");
-	server_on_worker_start(start);
-	server_on_worker_stop(stop);
+	worker_on(WORKER_HOOK_START, start);
+	worker_on(WORKER_HOOK_STOP, stop);
 	return 0;
 }

@@ -20,13 +20,6 @@ static const char *const q_none[] = { NULL };
 static const char *const q_changes[] = { "state", "task", "plan", "limit", "cursor", NULL };
 static const char *const q_upload[] = { "filename", NULL };
 
-static int stmt_units, stmt_unit_get, stmt_unit_create, stmt_unit_patch;
-static int stmt_sign, stmt_return, stmt_approve;
-static int stmt_change_create, stmt_change_decide, stmt_changes;
-static int stmt_att_add, stmt_att_get;
-
-#define SQL_CALL(fn) "SELECT status, body::text FROM " fn "($1::jsonb)"
-#define SQL_CALL_ETAG(fn) "SELECT status, body::text, body->>'version' FROM " fn "($1::jsonb)"
 
 /* ---- units ---- */
 
@@ -52,14 +45,14 @@ static void handle_units(struct req *r)
 {
 	if (http_check_query(r, q_none))
 		return;
-	http_call(r, stmt_units, json_object(), NULL);
+	http_call(r, SQL_UNITS_LIST, json_object(), NULL);
 }
 
 static void handle_unit_get(struct req *r)
 {
 	const char *id = http_id_param(r, "unit");
 	if (id && !http_check_query(r, q_none))
-		http_call(r, stmt_unit_get, json_pack("{s:s}", "id", id), NULL);
+		http_call(r, SQL_UNIT_GET, json_pack("{s:s}", "id", id), NULL);
 }
 
 static void handle_unit_create(struct req *r)
@@ -67,7 +60,7 @@ static void handle_unit_create(struct req *r)
 	if (http_check_body(r, unit_fields))
 		return;
 	json_t *args = json_pack("{s:o,s:O}", "actor", http_actor(r), "unit", r->json);
-	http_call_write(r, stmt_unit_create, "pt_unit_create", args, NULL);
+	http_call_write(r, SQL_UNIT_CREATE, args, NULL);
 }
 
 static void handle_unit_patch(struct req *r)
@@ -85,7 +78,7 @@ static void handle_unit_patch(struct req *r)
 		json_decref(args);
 		return;
 	}
-	http_call(r, stmt_unit_patch, args, NULL);
+	http_call(r, SQL_UNIT_PATCH, args, NULL);
 }
 
 /* ---- 签收 / 退回, plan approval ---- */
@@ -107,8 +100,7 @@ static const struct vfield approve_plan_fields[] = {
 };
 
 /* POST with a small JSON body on /v1/<what>/{id}/...: the body's keys merged into args. */
-static void call_on(struct req *r, const char *what, const struct vfield *spec, int stmt, const char *fn,
-		    int if_match)
+static void call_on(struct req *r, const char *what, const struct vfield *spec, enum sql_call call, int if_match)
 {
 	const char *id = http_id_param(r, what);
 	if (!id || http_check_body(r, spec))
@@ -119,22 +111,22 @@ static void call_on(struct req *r, const char *what, const struct vfield *spec, 
 		json_decref(args);
 		return;
 	}
-	http_call_write(r, stmt, fn, args, NULL);
+	http_call_write(r, call, args, NULL);
 }
 
 static void handle_sign(struct req *r)
 {
-	call_on(r, "task", sign_fields, stmt_sign, "pt_task_sign", 1);
+	call_on(r, "task", sign_fields, SQL_TASK_SIGN, 1);
 }
 
 static void handle_return(struct req *r)
 {
-	call_on(r, "task", return_fields, stmt_return, "pt_task_return", 1);
+	call_on(r, "task", return_fields, SQL_TASK_RETURN, 1);
 }
 
 static void handle_approve_plan(struct req *r)
 {
-	call_on(r, "plan", approve_plan_fields, stmt_approve, "pt_plan_approve", 0);
+	call_on(r, "plan", approve_plan_fields, SQL_PLAN_APPROVE, 0);
 }
 
 /* ---- change requests ---- */
@@ -180,7 +172,7 @@ static void handle_change_create(struct req *r)
 		return;
 	json_t *args = json_pack("{s:o,s:o,s:s,s:O}", "actor", http_actor(r), "cfg", http_cfg(r), "id", id,
 				 "request", r->json);
-	http_call_write(r, stmt_change_create, "pt_change_create", args, NULL);
+	http_call_write(r, SQL_CHANGE_CREATE, args, NULL);
 }
 
 static void decide(struct req *r, const char *decision)
@@ -191,7 +183,7 @@ static void decide(struct req *r, const char *decision)
 	json_t *args = json_pack("{s:o,s:o,s:s,s:s}", "actor", http_actor(r), "cfg", http_cfg(r), "id", id,
 				 "decision", decision);
 	json_object_update(args, r->json);
-	http_call_write(r, stmt_change_decide, "pt_change_decide", args, NULL);
+	http_call_write(r, SQL_CHANGE_DECIDE, args, NULL);
 }
 
 static void handle_change_approve(struct req *r)
@@ -227,7 +219,7 @@ static void handle_changes(struct req *r)
 		json_array_append_new(errors, json_pack("{s:s,s:s}", "field", "plan", "message", "must be a plan id"));
 	else if (plan)
 		json_object_set_new(args, "plan", json_string(plan));
-	http_call_page(r, stmt_changes, args, errors);
+	http_call_page(r, SQL_CHANGES_LIST, args, errors);
 }
 
 /* ---- evidence files ---- */
@@ -387,7 +379,7 @@ static void handle_attachment_add(struct req *r)
 	json_decref(args);
 	const char *params[2] = { text, r->body };
 	int lengths[2] = { -1, (int)r->body_len };
-	http_call_bin(r, stmt_att_add, 2, params, lengths, 0, NULL);
+	http_call_bin(r, SQL_ATTACHMENT_ADD, 2, params, lengths, 0, NULL);
 	free(text);
 }
 
@@ -423,25 +415,11 @@ static void handle_attachment_get(struct req *r)
 	if (!id || http_check_query(r, q_none))
 		return;
 	const char *params[1] = { id };
-	http_call_bin(r, stmt_att_get, 1, params, NULL, 1, on_attachment);
+	http_call_bin(r, SQL_ATTACHMENT_GET, 1, params, NULL, 1, on_attachment);
 }
 
 int workflow_register(struct router *r)
 {
-	stmt_units = db_stmt_register(SQL_CALL("pt_units_list"));
-	stmt_unit_get = db_stmt_register(SQL_CALL_ETAG("pt_unit_get"));
-	stmt_unit_create = db_stmt_register(SQL_CALL_ETAG("pt_unit_create"));
-	stmt_unit_patch = db_stmt_register(SQL_CALL_ETAG("pt_unit_patch"));
-	stmt_sign = db_stmt_register(SQL_CALL_ETAG("pt_task_sign"));
-	stmt_return = db_stmt_register(SQL_CALL_ETAG("pt_task_return"));
-	stmt_approve = db_stmt_register(SQL_CALL("pt_plan_approve"));
-	stmt_change_create = db_stmt_register(SQL_CALL("pt_change_create"));
-	stmt_change_decide = db_stmt_register(SQL_CALL("pt_change_decide"));
-	stmt_changes = db_stmt_register(SQL_CALL("pt_changes_list"));
-	stmt_att_add = db_stmt_register("SELECT status, body::text FROM pt_attachment_add($1::jsonb, $2::bytea)");
-	/* binary results: the bytes as stored */
-	stmt_att_get = db_stmt_register("SELECT content_type, filename, data, sha256 FROM attachments "
-					"WHERE id = $1::uuid");
 	const int rd = ROLE_VIEWER | ROUTE_NEEDS_DB;
 	const int ed = ROLE_EDITOR | ROUTE_NEEDS_DB | ROUTE_JSON_BODY;
 	const int sup = ROLE_SUPERVISOR | ROUTE_NEEDS_DB | ROUTE_JSON_BODY;

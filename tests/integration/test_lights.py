@@ -127,6 +127,7 @@ def test_list_and_export_as_of():
 
 
 UNITS = ["党建办", "经发办", "城管办", "社会事务办", "综治办"]
+TARGET_KEEP = ("label", "value", "unit", "comparator", "text", "current", "baseline")
 KEEP = ("title", "body", "code", "seq", "due_date", "start_date", "cadence", "tags", "targets", "milestones", "children")
 
 
@@ -134,6 +135,9 @@ def with_units(nodes, counter):
     out = []
     for n in nodes:
         m = {k: v for k, v in n.items() if k in KEEP and v is not None}
+        if m.get("targets"):
+            # the preview's targets say more (verb, strive, ...) than a plan's targets take
+            m["targets"] = [{k: v for k, v in g.items() if k in TARGET_KEEP} for g in m["targets"]]
         if n.get("children"):
             m["children"] = with_units(n["children"], counter)
         else:

@@ -16,7 +16,6 @@
 
 #include <event2/event.h>
 #include <stdlib.h>
-#include <time.h>
 
 struct scheduler {
 	struct worker *w;
@@ -26,24 +25,6 @@ struct scheduler {
 };
 
 static struct scheduler *sched;   /* worker 0's, touched only on its thread */
-
-int reminders_in_window(int m, int from, int to)
-{
-	if (from < 0 || to < 0 || from == to)
-		return 0;
-	return from < to ? (m >= from && m < to) : (m >= from || m < to);
-}
-
-int reminders_quiet_now(void)
-{
-	int from, to;
-	if (config_parse_quiet_hours(config_current()->quiet_hours, &from, &to) || from < 0)
-		return 0;
-	time_t now = time(NULL);
-	struct tm tm;
-	localtime_r(&now, &tm);
-	return reminders_in_window(tm.tm_hour * 60 + tm.tm_min, from, to);
-}
 
 static void on_run(PGresult *res, void *arg)
 {

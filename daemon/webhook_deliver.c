@@ -5,7 +5,7 @@
  * migrations/0003_webhooks.sql. The admin routes are webhook_routes.c.
  */
 #include "plantrack/webhook_deliver.h"
-#include "plantrack/reminders.h"
+#include "plantrack/config.h"
 #include "plantrack/db.h"
 #include "plantrack/log.h"
 #include "plantrack/sqlcalls.h"
@@ -13,6 +13,7 @@
 #include "plantrack/xalloc.h"
 
 #include <event2/bufferevent.h>
+#include <jansson.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/buffer.h>
 #include <event2/dns.h>
@@ -399,15 +400,22 @@ static void claim(struct deliverer *dl)
 {
 	if (dl->claiming || dl->stopping || dl->inflight >= WH_MAX_INFLIGHT)
 		return;
-	char args[256];
-	/* During the quiet hours reminders wait (their deliveries stay pending). */
-	snprintf(args, sizeof args, "{\"limit\":%d,\"lease_seconds\":%d%s}", WH_MAX_INFLIGHT - dl->inflight, WH_LEASE_S,
-		 reminders_quiet_now() ? ",\"hold\":" REMINDER_TYPES_JSON : "");
+	/* During [reminders] quiet_hours (in [clock] timezone) reminders wait:
+	 * pt_deliveries_claim leaves their deliveries pending. */
+	const struct config *c = config_current();
+	json_t *a = json_pack("{s:i,s:i}", "limit", WH_MAX_INFLIGHT - dl->inflight, "lease_seconds", WH_LEASE_S);
+	if (c->quiet_hours && *c->quiet_hours) {
+		json_object_set_new(a, "quiet_hours", json_string(c->quiet_hours));
+		json_object_set_new(a, "tz", json_string(c->timezone && *c->timezone ? c->timezone : "UTC"));
+	}
+	char *args = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
 	const char *params[1] = { args };
 	if (db_query(worker_db(dl->w), sql_stmt(SQL_DELIVERIES_CLAIM), 1, params, on_claimed, dl) == DB_OK) {
 		dl->claiming = 1;
 		dl->db_pending++;
 	}
+	free(args);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)

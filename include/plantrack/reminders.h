@@ -9,13 +9,6 @@
 
 struct router;
 
-/* The reminder event types as a JSON array (for the deliverer's hold list). */
-#define REMINDER_TYPES_JSON "[\"task.due_soon\",\"task.overdue\",\"task.report_missing\",\"task.unsigned\"]"
-
 int reminders_register(struct router *r);
-/* 1 when the local time is inside reminders.quiet_hours. */
-int reminders_quiet_now(void);
-/* 1 when minute-of-day m lies in [from, to) (wrapping past midnight when to < from). */
-int reminders_in_window(int m, int from, int to);
 
 #endif

@@ -166,7 +166,7 @@ BEGIN
         'next_cursor', CASE WHEN n = lim THEN last_seq::text END);
 END $$;
 
--- Internal (the deliverer): {limit, lease_seconds, hold?: [event type]} -> due pending rows of live
+-- Internal (the deliverer): {limit, lease_seconds, quiet_hours?, tz?} -> due pending rows of live
 -- active webhooks, locked with SKIP LOCKED and leased (next_attempt_at pushed
 -- forward, attempts counted) so no other daemon takes them meanwhile.
 CREATE FUNCTION api.pt_deliveries_claim(a jsonb)
@@ -175,14 +175,29 @@ LANGUAGE plpgsql AS $$
 DECLARE
     lim int := least(greatest(coalesce((a->>'limit')::int, 10), 1), 1000);
     lease interval := make_interval(secs => least(greatest(coalesce((a->>'lease_seconds')::int, 30), 1), 3600));
-    -- event types held back for now (reminders during the quiet hours)
-    hold text[] := api.pt_texts(a->'hold');
+    -- reminders wait during the quiet hours ("HH:MM-HH:MM" in time zone tz)
+    quiet text := a->>'quiet_hours';
+    hold boolean := false;
+    t time;
+    f time;
+    u time;
 BEGIN
+    IF quiet ~ '^[0-2][0-9]:[0-5][0-9]-[0-2][0-9]:[0-5][0-9]$' THEN
+        BEGIN
+            t := (now() AT TIME ZONE coalesce(a->>'tz', 'UTC'))::time;
+            f := split_part(quiet, '-', 1)::time;
+            u := split_part(quiet, '-', 2)::time;
+            hold := CASE WHEN f < u THEN t >= f AND t < u WHEN f > u THEN t >= f OR t < u ELSE false END;
+        EXCEPTION WHEN invalid_parameter_value OR data_exception THEN
+            hold := false;  -- an unknown zone never stops deliveries
+        END;
+    END IF;
     RETURN QUERY
     WITH due AS (
         SELECT d.id FROM public.webhook_deliveries d JOIN public.webhooks w ON w.id = d.webhook_id
          WHERE d.status = 'pending' AND d.next_attempt_at <= now()
-           AND w.active AND w.deleted_at IS NULL AND NOT (d.event_type = ANY (hold))
+           AND w.active AND w.deleted_at IS NULL
+           AND NOT (hold AND d.event_type IN ('task.due_soon', 'task.overdue', 'task.report_missing', 'task.unsigned'))
          ORDER BY d.next_attempt_at
          LIMIT lim
          FOR UPDATE OF d SKIP LOCKED

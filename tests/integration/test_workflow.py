@@ -402,12 +402,13 @@ def test_reminders_reach_the_webhook_exactly_once():
 
 
 def test_quiet_hours_hold_reminder_webhooks():
-    # a daemon of its own whose quiet hours cover now (local time)
-    now = time.localtime()
+    # a daemon of its own whose quiet hours cover now, in its [clock] timezone (UTC here)
+    now = time.gmtime()
     m = now.tm_hour * 60 + now.tm_min
     window = "%02d:%02d-%02d:%02d" % (((m - 60) % 1440) // 60, (m - 60) % 60, ((m + 60) % 1440) // 60, (m + 60) % 60)
     quiet_db = Database()
-    d3 = Daemon(quiet_db, config_text=CONFIG + "quiet_hours = %s\n" % window)
+    d3 = Daemon(quiet_db, config_text="[clock]\ntoday = %s\ntimezone = UTC\n[reminders]\ninterval = 1\n"
+                                      "quiet_hours = %s\n" % (TODAY, window))
     d3.start()
     tok = d3.token("admin")
     rec = Receiver()

@@ -430,4 +430,15 @@ SELECT pg_temp.err(format('SELECT * FROM pt_task_patch(%L)', jsonb_build_object(
 SELECT pg_temp.ok(NOT EXISTS (SELECT 1 FROM units WHERE name = '新设专班'), 'no unit created');
 SELECT pg_temp.ok((SELECT status = 200 FROM pt_task_patch(jsonb_build_object('actor', :'sup'::jsonb, 'cfg', '{}'::jsonb,
        'id', (SELECT id FROM tasks WHERE title = '月报'), 'patch', '{"co_units":["新设专班"]}'::jsonb))), 'supervisor creates it');
+-- quiet hours: the deliverer's claim leaves reminders pending inside the window (in its time zone), not other events
+INSERT INTO webhooks (url, secret) VALUES ('http://127.0.0.1:9/q', 'quiet-hours-secret-0123');
+SELECT pt_events_publish() IS NOT NULL AS published \gset
+SELECT pg_temp.ok((SELECT count(*) FROM pt_deliveries_claim(jsonb_build_object('limit', 1000, 'lease_seconds', 60,
+                      'quiet_hours', to_char(now() AT TIME ZONE 'UTC' - interval '1 hour', 'HH24:MI') || '-'
+                                     || to_char(now() AT TIME ZONE 'UTC' + interval '1 hour', 'HH24:MI'), 'tz', 'UTC'))
+                    WHERE event_type IN ('task.due_soon', 'task.overdue', 'task.report_missing', 'task.unsigned')) = 0
+                  AND (SELECT count(*) FROM webhook_deliveries WHERE event_type = 'task.overdue' AND status = 'pending' AND attempts = 0) > 0,
+                  'quiet hours hold reminders');
+SELECT pg_temp.ok((SELECT count(*) FROM pt_deliveries_claim('{"limit":1000,"lease_seconds":60,"quiet_hours":"00:00-00:00","tz":"Nowhere/Else"}')
+                    WHERE event_type = 'task.overdue') > 0, 'outside the window (or with an unknown zone) they go');
 \echo 'smoke.sql: accountability assertions passed'

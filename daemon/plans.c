@@ -5,10 +5,13 @@
 #include "plantrack/plans.h"
 #include "plantrack/db.h"
 #include "plantrack/http.h"
+#include "plantrack/ledger_xlsx.h"
+#include "plantrack/log.h"
 #include "plantrack/router.h"
 #include "plantrack/tasks.h"
 #include "plantrack/validate.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const struct vfield plan_fields[] = {
@@ -19,12 +22,13 @@ static const struct vfield plan_fields[] = {
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
 
-static int stmt_create, stmt_list, stmt_get, stmt_summary, stmt_ranking;
+static int stmt_create, stmt_list, stmt_get, stmt_summary, stmt_ranking, stmt_ledger;
 
 static const char *const q_get[] = { "include", "as_of", NULL };
 static const char *const q_summary[] = { "as_of", NULL };
 static const char *const q_ranking[] = { "period", NULL };
 static const char *const q_list[] = { "limit", "cursor", NULL };
+static const char *const q_ledger[] = { "as_of", "period", NULL };
 
 static void handle_create(struct req *r)
 {
@@ -88,6 +92,55 @@ static void handle_ranking(struct req *r)
 	http_call(r, stmt_ranking, args, NULL);
 }
 
+static void on_ledger(struct req *r, PGresult *res)
+{
+	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || atoi(PQgetvalue(res, 0, 0)) != 200) {
+		http_reply_result(r, res);
+		return;
+	}
+	json_t *doc = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
+	unsigned char *bytes = NULL;
+	size_t len = 0;
+	char msg[256], cd[512];
+	if (!doc || ledger_xlsx_render(doc, NULL, &bytes, &len, msg, sizeof msg)) {
+		if (!doc)
+			snprintf(msg, sizeof msg, "pt_plan_ledger returned no JSON");
+		log_event(LOG_LVL_ERROR, "ledger render failed",
+			  json_pack("{s:s,s:s}", "error", msg, "request_id", r->request_id));
+		json_decref(doc);
+		http_reply_problem(r, 500, "internal", "Internal error", msg, NULL);
+		return;
+	}
+	json_t *plan = json_object_get(doc, "plan");
+	ledger_xlsx_content_disposition(json_string_value(json_object_get(plan, "title")),
+					json_string_value(json_object_get(doc, "as_of")), cd, sizeof cd);
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+	evhttp_add_header(h, "Content-Disposition", cd);
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	http_reply_raw(r, 200, LEDGER_XLSX_CONTENT_TYPE, (const char *)bytes, len);
+	free(bytes);
+	json_decref(doc);
+}
+
+/* 台账: GET /v1/plans/{id}/ledger.xlsx?as_of=&period= (docs/ledger.md) */
+static void handle_ledger(struct req *r)
+{
+	const char *id = http_id_param(r, "plan");
+	if (!id || http_check_query(r, q_ledger))
+		return;
+	json_t *cfg = http_cfg(r);
+	if (http_as_of(r, cfg)) {
+		json_decref(cfg);
+		return;
+	}
+	json_t *args = json_pack("{s:o,s:s}", "cfg", cfg, "id", id);
+	if (http_query(r, "period") && http_period(r, args)) {
+		json_decref(args);
+		return;
+	}
+	http_call(r, stmt_ledger, args, on_ledger);
+}
+
 int plans_register(struct router *r)
 {
 	stmt_create = db_stmt_register("SELECT status, body::text FROM pt_plan_create($1::jsonb)");
@@ -95,6 +148,7 @@ int plans_register(struct router *r)
 	stmt_get = db_stmt_register("SELECT status, body::text FROM pt_plan_get($1::jsonb)");
 	stmt_summary = db_stmt_register("SELECT status, body::text FROM pt_plan_summary($1::jsonb)");
 	stmt_ranking = db_stmt_register("SELECT status, body::text FROM pt_plan_ranking($1::jsonb)");
+	stmt_ledger = db_stmt_register("SELECT status, body::text FROM pt_plan_ledger($1::jsonb)");
 	const int rd = ROLE_VIEWER | ROUTE_NEEDS_DB;
 	int rc = 0;
 	rc |= router_add(r, RM_POST, "/v1/plans", (void *)handle_create,
@@ -103,5 +157,6 @@ int plans_register(struct router *r)
 	rc |= router_add(r, RM_GET, "/v1/plans/{id}", (void *)handle_get, rd);
 	rc |= router_add(r, RM_GET, "/v1/plans/{id}/summary", (void *)handle_summary, rd);
 	rc |= router_add(r, RM_GET, "/v1/plans/{id}/ranking", (void *)handle_ranking, rd);
+	rc |= router_add(r, RM_GET, "/v1/plans/{id}/ledger.xlsx", (void *)handle_ledger, rd);
 	return rc;
 }

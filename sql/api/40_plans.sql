@@ -222,7 +222,8 @@ BEGIN
                count(*) FILTER (WHERE l.eff_due BETWEEN pfrom AND pto AND (l.t).status IN ('done', 'verified')
                                 AND NOT l.late) AS on_time,
                count(*) FILTER (WHERE l.light = 'red') AS red,
-               avg(CASE WHEN l.expected <= 0 THEN 1 ELSE least(1.0, l.progress / l.expected) END) AS progress_ratio
+               avg(CASE WHEN l.expected <= 0 THEN 1 ELSE least(1.0, l.progress / l.expected) END) AS progress_ratio,
+               avg(l.progress - l.expected) FILTER (WHERE (l.t).status NOT IN ('done', 'verified')) AS progress_gap
           FROM leaf l JOIN public.units un ON un.id = (l.t).lead_unit_id
          GROUP BY un.name),
     sc AS (
@@ -246,11 +247,74 @@ BEGIN
         'units', (SELECT coalesce(jsonb_agg(jsonb_build_object(
                         'unit', r.unit, 'tasks', r.tasks, 'due', r.due, 'on_time', r.on_time,
                         'on_time_rate', round(r.on_time_rate::numeric, 4), 'progress_ratio', round(r.progress_ratio::numeric, 4),
+                        'progress_gap', round(r.progress_gap::numeric, 1),
                         'red', r.red, 'red_share', round(r.red_share::numeric, 4), 'score', r.score, 'rank', r.rank)
                         ORDER BY r.rank, r.unit), '[]') FROM r),
         'red_list', (SELECT coalesce(jsonb_agg(r.unit ORDER BY r.rank, r.unit), '[]') FROM r WHERE r.rank <= nlist),
         'black_list', (SELECT coalesce(jsonb_agg(r.unit ORDER BY r.rrank, r.unit), '[]') FROM r
                         WHERE r.rrank <= nlist AND r.rank > nlist))
+      INTO res;
+    RETURN QUERY SELECT 200, res;
+END $$;
+
+-- t in time zone tz as ISO 8601 with its offset: 2025-07-01T08:30:00+08:00.
+CREATE FUNCTION api.pt_local_ts(t timestamptz, tz text) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT to_char(t AT TIME ZONE tz, 'YYYY-MM-DD"T"HH24:MI:SS')
+           || CASE WHEN m < 0 THEN '-' ELSE '+' END || lpad((abs(m) / 60)::text, 2, '0') || ':' || lpad((abs(m) % 60)::text, 2, '0')
+      FROM (SELECT (extract(epoch FROM (t AT TIME ZONE tz) - (t AT TIME ZONE 'UTC')) / 60)::int AS m) x
+$$;
+
+-- The ledger document of docs/ledger.md: {cfg (as_of inside), id, period?:{label,from,to}}
+-- (period absent: the quarter of the as-of day). Tasks in document order, as of the day,
+-- with the last progress note on or before it; the ranking of the period.
+CREATE FUNCTION api.pt_plan_ledger(a jsonb) RETURNS TABLE(status int, body jsonb)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    p public.plans := api.pt_plan_find(a->>'id');
+    cfg jsonb := coalesce(a->'cfg', '{}');
+    d date := api.pt_today(cfg);
+    cut timestamptz := ((d + 1)::timestamp) AT TIME ZONE api.pt_tz(cfg);
+    period jsonb := a->'period';
+    q date;
+    rk jsonb;
+    res jsonb;
+BEGIN
+    PERFORM api.pt_check_as_of(p, cfg);
+    IF jsonb_typeof(period) IS DISTINCT FROM 'object' THEN
+        q := date_trunc('quarter', d)::date;
+        period := jsonb_build_object('label', extract(year FROM q) || 'Q' || extract(quarter FROM q),
+                                     'from', q, 'to', (q + interval '3 months' - interval '1 day')::date);
+    END IF;
+    SELECT x.body INTO rk FROM api.pt_plan_ranking(jsonb_build_object('cfg', cfg - 'as_of', 'id', p.id, 'period', period)) x;
+    SELECT jsonb_build_object(
+        'plan', jsonb_build_object('id', p.id, 'title', p.title, 'year', p.year),
+        'as_of', d,
+        'generated_at', api.pt_local_ts(now(), api.pt_tz(cfg)),
+        'tasks', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                     'id', ((x.ev).t).id, 'code', ((x.ev).t).code, 'level', (x.ev).depth + 1, 'title', ((x.ev).t).title,
+                     'lead_unit', x.doc->'lead_unit', 'co_units', x.doc->'co_units',
+                     'owner', ((x.ev).t).owner, 'leader', ((x.ev).t).leader,
+                     'due_date', ((x.ev).t).due_date, 'effective_due', (x.ev).eff_due, 'due_source', (x.ev).due_source,
+                     'progress', (x.ev).progress,
+                     'progress_source', CASE WHEN (x.ev).progress_source = 'children' THEN 'children'
+                                             WHEN (x.ev).progress_source = 'reported' AND NOT ((x.ev).t).own_progress_reported
+                                                  AND ((x.ev).t).status NOT IN ('done', 'verified') THEN 'none'
+                                             ELSE 'own' END,
+                     'status', ((x.ev).t).status, 'light', (x.ev).light,
+                     'latest_note', (SELECT u.note FROM public.updates u
+                                      WHERE u.task_id = ((x.ev).t).id AND u.at < cut AND u.note IS NOT NULL
+                                      ORDER BY u.at DESC, u.id DESC LIMIT 1))
+                     ORDER BY (x.ev).path), '[]')
+                    FROM api.pt_eval_docs(p.id, cfg) x),
+        'ranking', jsonb_build_object('period', rk->'period'->'label',
+            'units', (SELECT coalesce(jsonb_agg(jsonb_build_object('rank', u->'rank', 'unit', u->'unit', 'score', u->'score',
+                              'on_time_rate', u->'on_time_rate', 'progress_gap', u->'progress_gap',
+                              'red_share', u->'red_share', 'tasks', u->'tasks',
+                              'list', CASE WHEN rk->'red_list' ? (u->>'unit') THEN 'red'
+                                           WHEN rk->'black_list' ? (u->>'unit') THEN 'black' END)
+                              ORDER BY (u->>'rank')::int, u->>'unit'), '[]')
+                        FROM jsonb_array_elements(rk->'units') u)))
       INTO res;
     RETURN QUERY SELECT 200, res;
 END $$;

@@ -147,6 +147,24 @@ def with_units(nodes, counter):
     return out
 
 
+def test_ledger_xlsx():
+    if "plan" not in state:
+        return
+    r = api("GET", "/v1/plans/%s/ledger.xlsx?as_of=2025-07-15" % state["plan"])
+    assert r.status == 200, r.body[:300]
+    assert r.headers["Content-Type"].startswith("application/vnd.openxmlformats") and r.body.startswith(b"PK")
+    assert "2025-07-15" in r.headers["Content-Disposition"] and r.headers["Cache-Control"] == "no-store"
+    for q in ("as_of=2024-06-30", "period=2025Q9", "as_of=2025-13-01", "colour=red"):
+        r = api("GET", "/v1/plans/%s/ledger.xlsx?%s" % (state["plan"], q))
+        assert r.status in (400, 422), (q, r.status)
+    doc = db.scalar("SELECT body FROM api.pt_plan_ledger('{\"id\":\"%s\",\"cfg\":{\"as_of\":\"2025-07-15\"}}')"
+                    % state["plan"])
+    doc = json.loads(doc)
+    assert doc["as_of"] == "2025-07-15" and len(doc["tasks"]) == 54 and doc["ranking"]["period"] == "2025Q3"
+    assert [t["level"] for t in doc["tasks"][:2]] == [1, 2]
+    assert {t["progress_source"] for t in doc["tasks"]} <= {"own", "children", "none"}
+
+
 def test_ranking_is_reproducible():
     if not os.path.exists(SAMPLE):
         return

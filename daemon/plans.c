@@ -3,6 +3,7 @@
  * tasks, list, get with ?include=tree, and the summary (lights, ranking).
  */
 #include "plantrack/plans.h"
+#include "plantrack/bulletin.h"
 #include "plantrack/db.h"
 #include "plantrack/http.h"
 #include "plantrack/ledger_xlsx.h"
@@ -22,7 +23,7 @@ static const struct vfield plan_fields[] = {
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
 
-static int stmt_create, stmt_list, stmt_get, stmt_summary, stmt_ranking, stmt_ledger;
+static int stmt_create, stmt_list, stmt_get, stmt_summary, stmt_ranking, stmt_ledger, stmt_bulletin;
 
 static const char *const q_get[] = { "include", "as_of", NULL };
 static const char *const q_summary[] = { "as_of", NULL };
@@ -141,6 +142,44 @@ static void handle_ledger(struct req *r)
 	http_call(r, stmt_ledger, args, on_ledger);
 }
 
+static void on_bulletin(struct req *r, PGresult *res)
+{
+	if (!r->handler_data || !res || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
+	    atoi(PQgetvalue(res, 0, 0)) != 200) {
+		http_reply_result(r, res);
+		return;
+	}
+	json_t *doc = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
+	if (!doc) {
+		http_reply_problem(r, 500, "internal", "Internal error", "pt_plan_bulletin returned no JSON", NULL);
+		return;
+	}
+	struct evbuffer *html = evbuffer_new();
+	bulletin_html(doc, html);
+	json_decref(doc);
+	size_t len = evbuffer_get_length(html);
+	http_reply_raw(r, 200, "text/html; charset=utf-8", (const char *)evbuffer_pullup(html, -1), len);
+	evbuffer_free(html);
+}
+
+/* 月通报: GET /v1/plans/{id}/bulletin?period=2025-06, JSON or (Accept: text/html) a printable page */
+static void handle_bulletin(struct req *r)
+{
+	static const char *const allowed[] = { "period", NULL };
+	const char *id = http_id_param(r, "plan");
+	if (!id || http_check_query(r, allowed))
+		return;
+	json_t *args = json_pack("{s:o,s:s}", "cfg", http_cfg(r), "id", id);
+	if (http_period(r, args)) {
+		json_decref(args);
+		return;
+	}
+	const char *accept = http_header(r, "Accept");
+	if (accept && strstr(accept, "text/html"))
+		r->handler_data = strdup("html");
+	http_call(r, stmt_bulletin, args, on_bulletin);
+}
+
 int plans_register(struct router *r)
 {
 	stmt_create = db_stmt_register("SELECT status, body::text FROM pt_plan_create($1::jsonb)");
@@ -149,6 +188,7 @@ int plans_register(struct router *r)
 	stmt_summary = db_stmt_register("SELECT status, body::text FROM pt_plan_summary($1::jsonb)");
 	stmt_ranking = db_stmt_register("SELECT status, body::text FROM pt_plan_ranking($1::jsonb)");
 	stmt_ledger = db_stmt_register("SELECT status, body::text FROM pt_plan_ledger($1::jsonb)");
+	stmt_bulletin = db_stmt_register("SELECT status, body::text FROM pt_plan_bulletin($1::jsonb)");
 	const int rd = ROLE_VIEWER | ROUTE_NEEDS_DB;
 	int rc = 0;
 	rc |= router_add(r, RM_POST, "/v1/plans", (void *)handle_create,
@@ -158,5 +198,6 @@ int plans_register(struct router *r)
 	rc |= router_add(r, RM_GET, "/v1/plans/{id}/summary", (void *)handle_summary, rd);
 	rc |= router_add(r, RM_GET, "/v1/plans/{id}/ranking", (void *)handle_ranking, rd);
 	rc |= router_add(r, RM_GET, "/v1/plans/{id}/ledger.xlsx", (void *)handle_ledger, rd);
+	rc |= router_add(r, RM_GET, "/v1/plans/{id}/bulletin", (void *)handle_bulletin, rd);
 	return rc;
 }

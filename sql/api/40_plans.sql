@@ -318,3 +318,63 @@ BEGIN
       INTO res;
     RETURN QUERY SELECT 200, res;
 END $$;
+
+-- 月通报 {cfg, id, period:{label,from,to}}: the plan as of the period's last day
+-- (today while it runs), from the journal: counts by light and status, what was
+-- finished in the period, what is overdue, what falls due in the next 30 days,
+-- and the period's ranking with its red and black lists.
+CREATE FUNCTION api.pt_plan_bulletin(a jsonb) RETURNS TABLE(status int, body jsonb)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    p public.plans := api.pt_plan_find(a->>'id');
+    cfg jsonb := coalesce(a->'cfg', '{}') - 'as_of';
+    pfrom date := (a#>>'{period,from}')::date;
+    pto date := (a#>>'{period,to}')::date;
+    today date := api.pt_today(cfg);
+    asof date := least(pto, today);
+    tz text := api.pt_tz(cfg);
+    rk jsonb;
+    res jsonb;
+BEGIN
+    IF pfrom IS NULL OR pto IS NULL OR pto < pfrom THEN PERFORM api.pt_fail422('period', 'is not a period'); END IF;
+    -- the ranking checks the period against the plan's existence (PT422 period)
+    SELECT x.body INTO rk FROM api.pt_plan_ranking(jsonb_build_object('cfg', cfg, 'id', p.id, 'period', a->'period')) x;
+    cfg := cfg || jsonb_build_object('as_of', asof);
+    WITH e AS MATERIALIZED (SELECT x.ev, x.doc FROM api.pt_eval_docs(p.id, cfg) x),
+    leaf AS (SELECT * FROM e WHERE NOT EXISTS (SELECT 1 FROM e c WHERE ((c.ev).t).parent_id = ((e.ev).t).id))
+    SELECT jsonb_build_object(
+        'plan', jsonb_build_object('id', p.id, 'title', p.title, 'year', p.year, 'org', p.org),
+        'period', a->'period', 'as_of', asof, 'final', pto < today,
+        'tasks', (SELECT count(*) FROM e),
+        'items', (SELECT count(*) FROM leaf),
+        'by_light', (SELECT coalesce(jsonb_object_agg(x.l, x.n), '{}')
+                       FROM (SELECT (leaf.ev).light AS l, count(*) AS n FROM leaf GROUP BY 1) x),
+        'by_status', (SELECT coalesce(jsonb_object_agg(x.s, x.n), '{}')
+                        FROM (SELECT ((leaf.ev).t).status AS s, count(*) AS n FROM leaf GROUP BY 1) x),
+        'progress', (SELECT coalesce(round(avg((e.ev).progress))::int, 0) FROM e
+                      WHERE ((e.ev).t).parent_id IS NULL AND ((e.ev).t).status <> 'cancelled'),
+        'done', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', ((e.ev).t).id, 'code', ((e.ev).t).code,
+                        'title', ((e.ev).t).title, 'lead_unit', e.doc->'lead_unit',
+                        'closed_on', (((e.ev).t).closed_at AT TIME ZONE tz)::date, 'effective_due', (e.ev).eff_due,
+                        'late', (e.ev).late) ORDER BY (e.ev).path), '[]')
+                   FROM e WHERE ((e.ev).t).status IN ('done', 'verified')
+                    AND (((e.ev).t).closed_at AT TIME ZONE tz)::date BETWEEN pfrom AND pto),
+        'overdue', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', ((e.ev).t).id, 'code', ((e.ev).t).code,
+                        'title', ((e.ev).t).title, 'lead_unit', e.doc->'lead_unit', 'effective_due', (e.ev).eff_due,
+                        'due_source', (e.ev).due_source, 'progress', (e.ev).progress, 'days_overdue', asof - (e.ev).eff_due)
+                        ORDER BY (e.ev).eff_due, (e.ev).path), '[]')
+                      FROM leaf e WHERE (e.ev).late AND ((e.ev).t).status NOT IN ('done', 'verified', 'cancelled')),
+        'behind', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', ((e.ev).t).id, 'code', ((e.ev).t).code,
+                        'title', ((e.ev).t).title, 'lead_unit', e.doc->'lead_unit', 'effective_due', (e.ev).eff_due,
+                        'progress', (e.ev).progress, 'expected_progress', round((e.ev).expected::numeric, 1))
+                        ORDER BY (e.ev).path), '[]')
+                     FROM leaf e WHERE (e.ev).light = 'yellow'),
+        'due_soon', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', ((e.ev).t).id, 'code', ((e.ev).t).code,
+                        'title', ((e.ev).t).title, 'lead_unit', e.doc->'lead_unit', 'effective_due', (e.ev).eff_due,
+                        'progress', (e.ev).progress) ORDER BY (e.ev).eff_due, (e.ev).path), '[]')
+                       FROM leaf e WHERE (e.ev).eff_due > asof AND (e.ev).eff_due <= asof + 30
+                        AND ((e.ev).t).status NOT IN ('done', 'verified', 'cancelled')),
+        'ranking', rk->'units', 'red_list', rk->'red_list', 'black_list', rk->'black_list')
+      INTO res;
+    RETURN QUERY SELECT 200, res;
+END $$;

@@ -165,6 +165,22 @@ def test_ledger_xlsx():
     assert {t["progress_source"] for t in doc["tasks"]} <= {"own", "children", "none"}
 
 
+def test_bulletin():
+    if "plan" not in state:
+        return
+    path = "/v1/plans/%s/bulletin?period=2025-06" % state["plan"]
+    b = get(path)
+    assert b["as_of"] == "2025-06-30" and b["final"] is True and b["items"] == sum(b["by_light"].values())
+    assert all(o["effective_due"] <= "2025-06-30" for o in b["overdue"])
+    assert all(x["effective_due"] <= "2025-07-30" for x in b["due_soon"])
+    r = http("GET", daemon.url + path, token=admin, headers={"Accept": "text/html"})
+    assert r.status == 200 and r.headers["Content-Type"].startswith("text/html"), r.headers
+    html = r.body.decode("utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "2025-06" in html and "红榜" in html and "<script" not in html
+    assert api("GET", "/v1/plans/%s/bulletin?period=June" % state["plan"]).status == 422
+    assert api("GET", "/v1/plans/%s/bulletin" % state["plan"]).status == 422
+
+
 def test_ranking_is_reproducible():
     if not os.path.exists(SAMPLE):
         return

@@ -450,6 +450,9 @@ def test_summary():
                  token=viewer, expect=200)
     assert any(u["unit"] == "社会事务办" for u in rk["units"]), rk
     call("GET", "/v1/plans/{id}/ranking", {"id": state["plan"]}, {"period": "2025Q5"}, token=viewer, expect=422)
+    _, b = call("GET", "/v1/plans/{id}/bulletin", {"id": state["plan"]}, {"period": "%d-%02d" % (today.year, today.month)},
+                token=viewer, expect=200)
+    assert b["period"]["label"] == "%d-%02d" % (today.year, today.month) and b["final"] is False, b
 
 
 def test_events_page():

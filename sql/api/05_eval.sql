@@ -71,9 +71,11 @@ BEGIN
 END $$;
 
 -- The plan's live tasks at cut (NULL: now). With root (and no cut), only what
--- evaluating root needs: its ancestors and its subtree.
+-- evaluating root needs: its ancestors and its subtree. (jit off here and in
+-- pt_eval: the recursive CTEs' row estimates are huge, and compiling them
+-- took longer than running them.)
 CREATE FUNCTION api.pt_tasks_at(plan uuid, cut timestamptz, root uuid DEFAULT NULL) RETURNS SETOF public.tasks
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET jit = off AS $$
 BEGIN
     IF cut IS NULL AND root IS NOT NULL THEN
         RETURN QUERY
@@ -282,7 +284,7 @@ END $$;
 -- (else now, lights measured on today), leaves first. Effective due dates
 -- always come from the whole tree.
 CREATE FUNCTION api.pt_eval(plan uuid, cfg jsonb, root uuid DEFAULT NULL) RETURNS SETOF api.pt_ev
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET jit = off AS $$
 DECLARE
     p public.plans;
     cut timestamptz := api.pt_cutoff(cfg);
@@ -379,8 +381,9 @@ LANGUAGE sql STABLE AS $$
         'expected_progress', round((e.x).expected::numeric, 1), 'weight', (e.x).t.weight,
         'light', (e.x).light, 'own_light', (e.x).own_light, 'light_counts', (e.x).light_counts, 'late', (e.x).late,
         'lead_unit', api.pt_unit_name((e.x).t.lead_unit_id),
-        'co_units', (SELECT coalesce(jsonb_agg(u.name ORDER BY c.n), '[]')
-                       FROM unnest((e.x).t.co_unit_ids) WITH ORDINALITY AS c(id, n) JOIN public.units u ON u.id = c.id),
+        'co_units', CASE WHEN cardinality((e.x).t.co_unit_ids) = 0 THEN '[]'::jsonb ELSE
+                    (SELECT coalesce(jsonb_agg(u.name ORDER BY c.n), '[]')
+                       FROM unnest((e.x).t.co_unit_ids) WITH ORDINALITY AS c(id, n) JOIN public.units u ON u.id = c.id) END,
         'owner', (e.x).t.owner, 'leader', (e.x).t.leader,
         'start_date', (e.x).t.start_date, 'due_date', (e.x).t.due_date,
         'effective_due', (e.x).eff_due, 'due_source', (e.x).due_source,

@@ -124,6 +124,15 @@ def test_list_and_export_as_of():
     assert len(r["items"]) == 54 and all(t["light"] == "red" for t in r["items"])
     r = api("GET", "/v1/plans/%s/export.csv?as_of=2026-01-05" % state["plan"])
     assert r.status == 200 and "red" in r.body.decode("utf-8-sig")
+    lines = r.body.decode("utf-8-sig").split("\r\n")
+    assert "完成时限 effective_due" in lines[0] and "进度来源 progress_source" in lines[0], lines[0]
+    r = api("GET", "/v1/plans/%s/export.csv?as_of=2025-07-15&lang=zh" % state["plan"])
+    text = r.body.decode("utf-8-sig")
+    head = text.split("\r\n")[0]
+    assert r.status == 200 and head.startswith("编号,任务,牵头单位") and "effective_due" not in head, head
+    assert ",黄," in text and "计划年底" in text, text[:500]
+    r = api("GET", "/v1/plans/%s/export.csv?lang=fr" % state["plan"])
+    assert r.status == 422 and r.json()["errors"][0]["field"] == "lang"
 
 
 UNITS = ["党建办", "经发办", "城管办", "社会事务办", "综治办"]

@@ -364,8 +364,11 @@ END $$;
 -- targets and milestones as of the same moment.
 CREATE FUNCTION api.pt_eval_docs(plan uuid, cfg jsonb, root uuid DEFAULT NULL)
 RETURNS TABLE(ev api.pt_ev, doc jsonb)
-LANGUAGE sql STABLE AS $$
-    WITH e AS MATERIALIZED (SELECT x FROM api.pt_eval(plan, cfg, root) x),
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    -- plpgsql, not sql: its plan is cached for the session (a SQL function is planned on every call)
+    RETURN QUERY
+    WITH e AS MATERIALIZED (SELECT x FROM api.pt_eval(pt_eval_docs.plan, pt_eval_docs.cfg, pt_eval_docs.root) x),
     ids AS (SELECT CASE WHEN root IS NOT NULL THEN array_agg((e.x).t.id) END AS a FROM e),
     g AS (SELECT g.task_id, jsonb_agg(jsonb_build_object('id', g.id, 'label', g.label, 'value', g.value,
                    'unit', g.unit, 'comparator', g.comparator, 'current', g.current, 'baseline', g.baseline,
@@ -391,5 +394,5 @@ LANGUAGE sql STABLE AS $$
         'targets', coalesce(g.list, '[]'), 'milestones', coalesce(m.list, '[]'),
         'version', (e.x).t.version, 'created_at', api.pt_ts((e.x).t.created_at),
         'updated_at', api.pt_ts((e.x).t.updated_at), 'closed_at', api.pt_ts((e.x).t.closed_at))
-      FROM e LEFT JOIN g ON g.task_id = (e.x).t.id LEFT JOIN m ON m.task_id = (e.x).t.id
-$$;
+      FROM e LEFT JOIN g ON g.task_id = (e.x).t.id LEFT JOIN m ON m.task_id = (e.x).t.id;
+END $$;

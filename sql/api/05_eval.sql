@@ -77,7 +77,16 @@ END $$;
 CREATE FUNCTION api.pt_tasks_at(plan uuid, cut timestamptz, root uuid DEFAULT NULL) RETURNS SETOF public.tasks
 LANGUAGE plpgsql STABLE SET jit = off AS $$
 BEGIN
-    IF cut IS NULL AND root IS NOT NULL THEN
+    IF cut IS NULL AND root IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM public.tasks t WHERE t.id = root AND t.child_count > 0) THEN
+        -- a leaf (the hot read): its ancestors only
+        RETURN QUERY
+        WITH RECURSIVE up AS (
+            SELECT t.* FROM public.tasks t WHERE t.id = root AND t.plan_id = plan AND t.deleted_at IS NULL
+            UNION ALL
+            SELECT t.* FROM public.tasks t JOIN up ON t.id = up.parent_id WHERE t.deleted_at IS NULL)
+        SELECT * FROM up;
+    ELSIF cut IS NULL AND root IS NOT NULL THEN
         RETURN QUERY
         WITH RECURSIVE up AS (
             SELECT t.* FROM public.tasks t WHERE t.id = root AND t.plan_id = plan AND t.deleted_at IS NULL

@@ -5,10 +5,13 @@
  * direct-mapped cache; only a miss costs a database round trip.
  */
 #include "plantrack/auth.h"
+#include "plantrack/http.h"
+#include "plantrack/hash.h"
 #include "plantrack/config.h"
 #include "plantrack/db.h"
 #include "plantrack/log.h"
-#include "plantrack/server.h"
+#include "plantrack/worker.h"
+#include "plantrack/xalloc.h"
 
 #include <openssl/rand.h>
 #include <stdlib.h>
@@ -33,8 +36,6 @@ struct pending_auth {
 	char hash[65];
 };
 
-static int stmt_lookup = -1;
-
 static void cache_free(struct worker *w)
 {
 	free(worker_get_slot(w, SLOT_AUTH));
@@ -43,9 +44,7 @@ static void cache_free(struct worker *w)
 
 void auth_init(void)
 {
-	server_on_worker_stop(cache_free);
-	stmt_lookup = db_stmt_register(
-		"SELECT id::text, name, role, coalesce(unit_id::text, '') FROM pt_token_lookup($1)");
+	worker_on(WORKER_HOOK_STOP, cache_free);
 }
 
 char *auth_token_generate(void)
@@ -54,9 +53,7 @@ char *auth_token_generate(void)
 	if (RAND_bytes(raw, sizeof raw) != 1)
 		return NULL;
 	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	char *out = malloc(3 + 43 + 1);
-	if (!out)
-		return NULL;
+	char *out = xmalloc(3 + 43 + 1);
 	memcpy(out, "pt_", 3);
 	size_t o = 3;
 	unsigned int acc = 0;
@@ -79,7 +76,7 @@ static struct auth_cache *cache_of(struct worker *w)
 {
 	struct auth_cache *c = worker_get_slot(w, SLOT_AUTH);
 	if (!c) {
-		c = calloc(1, sizeof *c);
+		c = xcalloc(1, sizeof *c);
 		worker_set_slot(w, SLOT_AUTH, c);
 	}
 	return c;
@@ -103,7 +100,7 @@ static void check_role(struct req *r, enum role floor, handler_fn next)
 	if (r->tok.role < floor) {
 		char detail[128];
 		snprintf(detail, sizeof detail, "this needs the %s role; the token has %s",
-			 http_role_name(floor), http_role_name(r->tok.role));
+			 role_name(floor), role_name(r->tok.role));
 		http_reply_problem(r, 403, "forbidden", "Forbidden", detail, NULL);
 		return;
 	}
@@ -135,14 +132,14 @@ static void on_lookup(struct req *r, PGresult *res)
 	}
 	snprintf(r->tok.id, sizeof r->tok.id, "%s", PQgetvalue(res, 0, 0));
 	snprintf(r->tok.name, sizeof r->tok.name, "%s", PQgetvalue(res, 0, 1));
-	r->tok.role = http_role_parse(PQgetvalue(res, 0, 2));
+	r->tok.role = role_parse(PQgetvalue(res, 0, 2));
 	snprintf(r->tok.unit_id, sizeof r->tok.unit_id, "%s", PQgetvalue(res, 0, 3));
 	int ttl = config_current()->token_cache_ttl;
 	if (ttl > 0) {
 		struct cache_entry *e = cache_slot(cache_of(r->w), hash);
 		memcpy(e->hash, hash, sizeof e->hash);
 		e->info = r->tok;
-		e->expires_ns = server_now_ns() + (uint64_t)ttl * 1000000000ULL;
+		e->expires_ns = pt_now_ns() + (uint64_t)ttl * 1000000000ULL;
 	}
 	check_role(r, floor, next);
 }
@@ -167,22 +164,18 @@ void auth_authenticate(struct req *r, enum role floor, handler_fn next)
 		return;
 	}
 	char hash[65];
-	http_sha256_hex(token, len, hash);
+	pt_sha256_hex(token, len, hash);
 	struct cache_entry *e = cache_slot(cache_of(r->w), hash);
-	if (e->expires_ns > server_now_ns() && !memcmp(e->hash, hash, 64)) {
+	if (e->expires_ns > pt_now_ns() && !memcmp(e->hash, hash, 64)) {
 		r->tok = e->info;
 		check_role(r, floor, next);
 		return;
 	}
-	struct pending_auth *pa = malloc(sizeof *pa);
-	if (!pa) {
-		http_reply_problem(r, 503, "overloaded", "Server busy", "out of memory", NULL);
-		return;
-	}
+	struct pending_auth *pa = xmalloc(sizeof *pa);
 	pa->floor = floor;
 	pa->next = next;
 	memcpy(pa->hash, hash, sizeof hash);
 	r->handler_data = pa;
 	const char *params[1] = { hash };
-	http_call_params(r, stmt_lookup, 1, params, on_lookup);
+	http_call_params(r, SQL_TOKEN_LOOKUP, 1, params, on_lookup);
 }

@@ -15,8 +15,6 @@
 #include <string.h>
 #include <strings.h>
 
-static int stmt_put, stmt_get;
-
 /* {year} of the path, 1900..2999; 0 when it is none (answered). */
 static int path_year(struct req *r)
 {
@@ -78,7 +76,7 @@ static void handle_put(struct req *r)
 	}
 	json_t *args = json_pack("{s:o,s:o}", "actor", http_actor(r), "calendar", workcal_to_json(cal));
 	workcal_free(cal);
-	http_call_write(r, stmt_put, "pt_calendar_put", args, NULL);
+	http_call_write(r, SQL_CALENDAR_PUT, args, NULL);
 }
 
 static void handle_get(struct req *r)
@@ -87,13 +85,11 @@ static void handle_get(struct req *r)
 	int year = path_year(r);
 	if (!year || http_check_query(r, none))
 		return;
-	http_call(r, stmt_get, json_pack("{s:i}", "year", year), NULL);
+	http_call(r, SQL_CALENDAR_GET, json_pack("{s:i}", "year", year), NULL);
 }
 
 int calendar_register(struct router *r)
 {
-	stmt_put = db_stmt_register("SELECT status, body::text FROM pt_calendar_put($1::jsonb)");
-	stmt_get = db_stmt_register("SELECT status, body::text FROM pt_calendar_get($1::jsonb)");
 	int rc = 0;
 	rc |= router_add(r, RM_PUT, "/v1/calendar/{year}", (void *)handle_put,
 			 ROLE_SUPERVISOR | ROUTE_NEEDS_DB | ROUTE_JSON_BODY | ROUTE_TEXT_BODY);

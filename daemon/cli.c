@@ -4,11 +4,13 @@
  */
 #include "plantrack/cli.h"
 #include "plantrack/db.h"
+#include "plantrack/hash.h"
+#include "plantrack/roles.h"
 #include "plantrack/auth.h"
 #include "plantrack/config.h"
 #include "plantrack/fileio.h"
-#include "plantrack/http.h"
 #include "plantrack/planimport.h"
+#include "plantrack/xalloc.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -41,7 +43,7 @@ static char *call_pt(const char *conninfo, const char *fn, json_t *args, int *st
 			detail ? ": " : "", detail ? detail : "");
 	} else {
 		*status = atoi(PQgetvalue(res, 0, 0));
-		body = strdup(PQgetisnull(res, 0, 1) ? "null" : PQgetvalue(res, 0, 1));
+		body = xstrdup(PQgetisnull(res, 0, 1) ? "null" : PQgetvalue(res, 0, 1));
 	}
 	PQclear(res);
 	PQfinish(pg);
@@ -54,7 +56,7 @@ int cli_token_create(const struct config *c, const struct cli_opts *o)
 		fprintf(stderr, "plantrackd token create: --name and --role are required\n");
 		return 2;
 	}
-	if (http_role_parse(o->role) == ROLE_NONE) {
+	if (role_parse(o->role) == ROLE_NONE) {
 		fprintf(stderr, "plantrackd token create: unknown role \"%s\" (viewer, editor, supervisor, admin)\n", o->role);
 		return 2;
 	}
@@ -64,7 +66,7 @@ int cli_token_create(const struct config *c, const struct cli_opts *o)
 		return 1;
 	}
 	char hash[65];
-	http_sha256_hex(token, strlen(token), hash);
+	pt_sha256_hex(token, strlen(token), hash);
 	json_t *args = json_pack("{s:s,s:s,s:s?,s:s}", "name", o->name, "role", o->role, "unit", o->unit,
 				 "token_sha256", hash);
 	int status = 0;

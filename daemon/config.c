@@ -2,8 +2,9 @@
  * config.c - defaults, ini parsing, environment and the published snapshot.
  */
 #include "plantrack/config.h"
-#include "plantrack/period.h"
 #include "plantrack/log.h"
+#include "plantrack/period.h"
+#include "plantrack/xalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -11,41 +12,115 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+/* ---- the settings table ----
+ * Every key: its type, default, limits and what a SIGHUP does with a change
+ * (config_reload_class). Defaults, config_set, copy/free and the reload
+ * report are all driven by this table alone. */
+
+#define KEY_NUM(sec, k, ty, field, def, lo, hi, cls, h) \
+	{ sec, k, ty, offsetof(struct config, field), def, NULL, lo, hi, cls, h }
+#define KEY_STR(sec, k, field, def, lo, hi, cls, h) \
+	{ sec, k, CONFIG_STRING, offsetof(struct config, field), 0, def, lo, hi, cls, h }
+
+static const struct config_key keys[] = {
+	KEY_STR("server", "listen", listen, "127.0.0.1:8080", 1, 255, CONFIG_RESTART,
+		"HOST:PORT to listen on (ignored under systemd socket activation)"),
+	KEY_NUM("server", "workers", CONFIG_INT, workers, 0, 0, 256, CONFIG_RESTART,
+		"worker threads, 0 = one per CPU"),
+	KEY_NUM("server", "max_body", CONFIG_SIZE, max_body, 1024 * 1024, 1024, 1L << 30, CONFIG_LIVE,
+		"largest request body in bytes"),
+	KEY_NUM("server", "max_import_body", CONFIG_SIZE, max_import_body, 16 * 1024 * 1024, 1024, 1L << 30,
+		CONFIG_LIVE, "largest import body in bytes"),
+	KEY_NUM("server", "max_headers", CONFIG_SIZE, max_headers, 16 * 1024, 1024, 1L << 20, CONFIG_LIVE,
+		"largest request header block in bytes"),
+	KEY_NUM("server", "read_timeout", CONFIG_INT, read_timeout, 30, 1, 3600, CONFIG_LIVE, "seconds"),
+	KEY_NUM("server", "write_timeout", CONFIG_INT, write_timeout, 30, 1, 3600, CONFIG_LIVE, "seconds"),
+	KEY_NUM("server", "max_connections", CONFIG_INT, max_connections, 1024, 1, 1000000, CONFIG_LIVE,
+		"open client connections per daemon"),
+	KEY_NUM("server", "drain_timeout", CONFIG_INT, drain_timeout, 10, 0, 3600, CONFIG_LIVE,
+		"seconds to finish requests in flight on SIGTERM"),
+	KEY_STR("database", "conninfo", db, "", 0, 4096, CONFIG_RESTART, "libpq conninfo or URI"),
+	KEY_NUM("database", "pool", CONFIG_INT, pool, 4, 1, 256, CONFIG_LIVE, "connections per worker"),
+	KEY_NUM("database", "queue", CONFIG_INT, queue, 1024, 0, 1000000, CONFIG_LIVE,
+		"queued queries per worker before 503"),
+	KEY_NUM("database", "statement_timeout_ms", CONFIG_INT, statement_timeout_ms, 5000, 0, 3600000,
+		CONFIG_NEW_CONNECTIONS, "statement_timeout of each database connection"),
+	KEY_NUM("log", "level", CONFIG_LOG_LEVEL, log_level, LOG_LVL_INFO, LOG_LVL_ERROR, LOG_LVL_DEBUG,
+		CONFIG_LIVE, "debug, info, warning or error"),
+	KEY_NUM("lights", "lag_points", CONFIG_INT, lag_points, 20, 0, 100, CONFIG_LIVE,
+		"progress points behind plan that turn a task red"),
+	KEY_NUM("lights", "due_soon_days", CONFIG_INT, due_soon_days, 7, 0, 366, CONFIG_LIVE,
+		"days before the due date that count as due soon"),
+	KEY_NUM("lights", "due_soon_progress", CONFIG_INT, due_soon_progress, 80, 0, 100, CONFIG_LIVE,
+		"progress below which a task due soon turns yellow"),
+	KEY_NUM("lights", "red_lag_points", CONFIG_INT, red_lag_points, -1, -1, 100, CONFIG_LIVE,
+		"progress points behind 序时进度 that turn a task red; off (-1) = never"),
+	KEY_NUM("lights", "working_days", CONFIG_INT, working_days, 0, 0, 1, CONFIG_LIVE,
+		"on (1): 序时进度 counts the calendar's working days; off (0): calendar days"),
+	KEY_STR("clock", "timezone", timezone, "Asia/Shanghai", 1, 64, CONFIG_LIVE,
+		"IANA time zone in which days start and end"),
+	KEY_STR("clock", "today", today, "", 0, 10, CONFIG_LIVE,
+		"YYYY-MM-DD pins today (tests; also PLANTRACK_TODAY); empty = the real day"),
+	KEY_NUM("ranking", "on_time_weight", CONFIG_INT, ranking_on_time, 40, 0, 1000, CONFIG_LIVE,
+		"weight of on-time completion in the 季度赛马 score"),
+	KEY_NUM("ranking", "progress_weight", CONFIG_INT, ranking_progress, 40, 0, 1000, CONFIG_LIVE,
+		"weight of progress against 序时进度"),
+	KEY_NUM("ranking", "red_weight", CONFIG_INT, ranking_red, 20, 0, 1000, CONFIG_LIVE,
+		"weight of the share not red"),
+	KEY_NUM("ranking", "list_size", CONFIG_INT, ranking_list_size, 3, 0, 100, CONFIG_LIVE,
+		"units on the red list and on the black list"),
+	KEY_NUM("auth", "token_cache_ttl", CONFIG_INT, token_cache_ttl, 5, 0, 3600, CONFIG_LIVE,
+		"seconds a looked-up token is cached per worker"),
+	KEY_STR("paths", "migrations", migrations_dir, NULL, 0, 4096, CONFIG_RESTART,
+		"directory of NNNN_*.sql migrations and api/ (empty = the copies compiled into the binary)"),
+	KEY_STR("paths", "web", web_dir, NULL, 0, 4096, CONFIG_RESTART,
+		"directory of the web files (empty = the copies compiled into the binary)"),
+	KEY_STR("paths", "openapi", openapi_path, NULL, 0, 4096, CONFIG_RESTART,
+		"the openapi.json served at /v1/openapi.json (empty = the copy compiled into the binary)"),
+};
+
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+const struct config_key *config_keys(size_t *n)
+{
+	*n = NKEYS;
+	return keys;
+}
+
+const struct config_key *config_key_find(const char *section, const char *key)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (!strcmp(keys[i].section, section) && !strcmp(keys[i].key, key))
+			return &keys[i];
+	return NULL;
+}
+
+static void *slot_of(const struct config *c, const struct config_key *k)
+{
+	return (char *)c + k->offset;
+}
 
 static char *dup_or_null(const char *s)
 {
-	return s ? strdup(s) : NULL;
+	return xstrdup(s);
 }
 
 void config_init_defaults(struct config *c)
 {
 	memset(c, 0, sizeof *c);
-	c->listen = strdup("127.0.0.1:8080");
-	c->workers = 0;
-	c->max_body = 1024 * 1024;
-	c->max_import_body = 16 * 1024 * 1024;
-	c->max_headers = 16 * 1024;
-	c->read_timeout = 30;
-	c->write_timeout = 30;
-	c->max_connections = 1024;
-	c->drain_timeout = 10;
-	c->db = strdup("");
-	c->pool = 4;
-	c->queue = 1024;
-	c->statement_timeout_ms = 5000;
-	c->log_level = LOG_LVL_INFO;
-	c->lag_points = 20;
-	c->due_soon_days = 7;
-	c->due_soon_progress = 80;
-	c->red_lag_points = -1;
-	c->timezone = strdup("Asia/Shanghai");
-	c->today = strdup("");
-	c->ranking_on_time = 40;
-	c->ranking_progress = 40;
-	c->ranking_red = 20;
-	c->ranking_list_size = 3;
-	c->token_cache_ttl = 5;
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct config_key *k = &keys[i];
+		void *slot = slot_of(c, k);
+		switch (k->type) {
+		case CONFIG_STRING: *(char **)slot = dup_or_null(k->def_str); break;
+		case CONFIG_SIZE: *(size_t *)slot = (size_t)k->def; break;
+		case CONFIG_INT:
+		case CONFIG_LOG_LEVEL: *(int *)slot = (int)k->def; break;
+		}
+	}
 }
 
 void config_free(struct config *c)
@@ -53,27 +128,22 @@ void config_free(struct config *c)
 	if (!c)
 		return;
 	free(c->path);
-	free(c->listen);
-	free(c->db);
-	free(c->migrations_dir);
-	free(c->web_dir);
-	free(c->openapi_path);
-	free(c->timezone);
-	free(c->today);
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].type == CONFIG_STRING)
+			free(*(char **)slot_of(c, &keys[i]));
 	memset(c, 0, sizeof *c);
 }
 
 void config_copy(struct config *dst, const struct config *src)
 {
 	*dst = *src;
+	atomic_init(&dst->refs, 0);
 	dst->path = dup_or_null(src->path);
-	dst->listen = dup_or_null(src->listen);
-	dst->db = dup_or_null(src->db);
-	dst->migrations_dir = dup_or_null(src->migrations_dir);
-	dst->web_dir = dup_or_null(src->web_dir);
-	dst->openapi_path = dup_or_null(src->openapi_path);
-	dst->timezone = dup_or_null(src->timezone);
-	dst->today = dup_or_null(src->today);
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].type == CONFIG_STRING) {
+			char **d = slot_of(dst, &keys[i]);
+			*d = dup_or_null(*d);
+		}
 }
 
 static int parse_long(const char *v, long min, long max, long *out)
@@ -87,44 +157,9 @@ static int parse_long(const char *v, long min, long max, long *out)
 	return 0;
 }
 
-struct int_key {
-	const char *section, *key;
-	size_t offset;
-	long min, max;
-	int is_size;
-};
-
-#define INT_KEY(s, k, field, lo, hi) { s, k, offsetof(struct config, field), lo, hi, 0 }
-#define SIZE_KEY(s, k, field, lo, hi) { s, k, offsetof(struct config, field), lo, hi, 1 }
-
-static const struct int_key int_keys[] = {
-	INT_KEY("server", "workers", workers, 0, 256),
-	SIZE_KEY("server", "max_body", max_body, 1024, 1L << 30),
-	SIZE_KEY("server", "max_import_body", max_import_body, 1024, 1L << 30),
-	SIZE_KEY("server", "max_headers", max_headers, 1024, 1L << 20),
-	INT_KEY("server", "read_timeout", read_timeout, 1, 3600),
-	INT_KEY("server", "write_timeout", write_timeout, 1, 3600),
-	INT_KEY("server", "max_connections", max_connections, 1, 1000000),
-	INT_KEY("server", "drain_timeout", drain_timeout, 0, 3600),
-	INT_KEY("database", "pool", pool, 1, 256),
-	INT_KEY("database", "queue", queue, 0, 1000000),
-	INT_KEY("database", "statement_timeout_ms", statement_timeout_ms, 0, 3600000),
-	INT_KEY("lights", "lag_points", lag_points, 0, 100),
-	INT_KEY("lights", "due_soon_days", due_soon_days, 0, 366),
-	INT_KEY("lights", "due_soon_progress", due_soon_progress, 0, 100),
-	INT_KEY("lights", "red_lag_points", red_lag_points, 0, 100),
-	INT_KEY("ranking", "on_time_weight", ranking_on_time, 0, 1000),
-	INT_KEY("ranking", "progress_weight", ranking_progress, 0, 1000),
-	INT_KEY("ranking", "red_weight", ranking_red, 0, 1000),
-	INT_KEY("ranking", "list_size", ranking_list_size, 0, 100),
-	INT_KEY("auth", "token_cache_ttl", token_cache_ttl, 0, 3600),
-};
-
 static int set_string(char **slot, const char *value)
 {
-	char *copy = strdup(value);
-	if (!copy)
-		return -1;
+	char *copy = xstrdup(value);
 	free(*slot);
 	*slot = copy;
 	return 0;
@@ -133,52 +168,30 @@ static int set_string(char **slot, const char *value)
 int config_set(struct config *c, const char *section, const char *key, const char *value,
 	       char *err, size_t errlen)
 {
-	for (size_t i = 0; i < sizeof int_keys / sizeof int_keys[0]; i++) {
-		const struct int_key *k = &int_keys[i];
-		if (strcmp(k->section, section) || strcmp(k->key, key))
-			continue;
-		long n;
-		if (parse_long(value, k->min, k->max, &n)) {
-			snprintf(err, errlen, "%s.%s: expected an integer from %ld to %ld, got \"%s\"",
-				 section, key, k->min, k->max, value);
-			return -1;
-		}
-		if (k->is_size)
-			*(size_t *)((char *)c + k->offset) = (size_t)n;
-		else
-			*(int *)((char *)c + k->offset) = (int)n;
-		return 0;
+	const struct config_key *k = config_key_find(section, key);
+	if (!k) {
+		snprintf(err, errlen, "unknown setting %s.%s", section, key);
+		return -1;
 	}
-	char **slot = NULL;
-	if (!strcmp(section, "server") && !strcmp(key, "listen"))
-		slot = &c->listen;
-	else if (!strcmp(section, "database") && !strcmp(key, "conninfo"))
-		slot = &c->db;
-	else if (!strcmp(section, "paths") && !strcmp(key, "migrations"))
-		slot = &c->migrations_dir;
-	else if (!strcmp(section, "paths") && !strcmp(key, "web"))
-		slot = &c->web_dir;
-	else if (!strcmp(section, "paths") && !strcmp(key, "openapi"))
-		slot = &c->openapi_path;
-	if (slot)
-		return set_string(slot, value);
+	/* values the table's types do not say: on/off, off, dates, zone names */
 	if (!strcmp(section, "lights") && !strcmp(key, "working_days")) {
 		if (strcmp(value, "on") && strcmp(value, "off")) {
 			snprintf(err, errlen, "lights.working_days: expected on or off, got \"%s\"", value);
 			return -1;
 		}
-		c->working_days = !strcmp(value, "on");
-		return 0;
+		value = !strcmp(value, "on") ? "1" : "0";
 	}
-	if (!strcmp(section, "lights") && !strcmp(key, "red_lag_points") && !strcmp(value, "off")) {
-		c->red_lag_points = -1;
-		return 0;
-	}
-	if (!strcmp(section, "clock") && !strcmp(key, "today")) {
-		if (*value && period_as_of("clock.today", value, (char[11]){ 0 }, err, errlen))
+	if (!strcmp(section, "lights") && !strcmp(key, "red_lag_points")) {
+		if (!strcmp(value, "off"))
+			value = "-1";
+		else if (!strcmp(value, "-1")) {
+			snprintf(err, errlen, "lights.red_lag_points: expected off or an integer from 0 to 100, got \"-1\"");
 			return -1;
-		return set_string(&c->today, value);
+		}
 	}
+	if (!strcmp(section, "clock") && !strcmp(key, "today") && *value &&
+	    period_as_of("clock.today", value, (char[11]){ 0 }, err, errlen))
+		return -1;
 	if (!strcmp(section, "clock") && !strcmp(key, "timezone")) {
 		size_t n = strlen(value);
 		if (n == 0 || n > 64 || strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-") != n) {
@@ -186,19 +199,95 @@ int config_set(struct config *c, const char *section, const char *key, const cha
 				 value);
 			return -1;
 		}
-		return set_string(&c->timezone, value);
 	}
-	if (!strcmp(section, "log") && !strcmp(key, "level")) {
-		int lvl = log_parse_level(value);
-		if (lvl < 0) {
+	void *slot = slot_of(c, k);
+	long n;
+	switch (k->type) {
+	case CONFIG_STRING: {
+		size_t len = strlen(value);
+		if ((long)len < k->min || (long)len > k->max) {
+			snprintf(err, errlen, "%s.%s: expected %ld to %ld characters, got %zu", section, key,
+				 k->min, k->max, len);
+			return -1;
+		}
+		if (set_string(slot, value)) {
+			snprintf(err, errlen, "%s.%s: out of memory", section, key);
+			return -1;
+		}
+		return 0;
+	}
+	case CONFIG_LOG_LEVEL:
+		n = log_parse_level(value);
+		if (n < 0) {
 			snprintf(err, errlen, "log.level: expected debug, info, warning or error, got \"%s\"", value);
 			return -1;
 		}
-		c->log_level = lvl;
+		*(int *)slot = (int)n;
+		return 0;
+	case CONFIG_INT:
+	case CONFIG_SIZE:
+		if (parse_long(value, k->min, k->max, &n)) {
+			snprintf(err, errlen, "%s.%s: expected an integer from %ld to %ld, got \"%s\"",
+				 section, key, k->min, k->max, value);
+			return -1;
+		}
+		if (k->type == CONFIG_SIZE)
+			*(size_t *)slot = (size_t)n;
+		else
+			*(int *)slot = (int)n;
 		return 0;
 	}
-	snprintf(err, errlen, "unknown setting %s.%s", section, key);
 	return -1;
+}
+
+int config_key_equal(const struct config_key *k, const struct config *a, const struct config *b)
+{
+	const void *x = slot_of(a, k), *y = slot_of(b, k);
+	switch (k->type) {
+	case CONFIG_STRING: {
+		const char *s = *(char *const *)x, *t = *(char *const *)y;
+		return (!s && !t) || (s && t && !strcmp(s, t));
+	}
+	case CONFIG_SIZE: return *(const size_t *)x == *(const size_t *)y;
+	case CONFIG_INT:
+	case CONFIG_LOG_LEVEL: return *(const int *)x == *(const int *)y;
+	}
+	return 1;
+}
+
+int config_reload_apply(struct config *next, const struct config *old)
+{
+	int kept = 0;
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct config_key *k = &keys[i];
+		if (config_key_equal(k, old, next))
+			continue;
+		switch (k->reload) {
+		case CONFIG_LIVE:
+			log_info("reload: %s.%s changed", k->section, k->key);
+			break;
+		case CONFIG_NEW_CONNECTIONS:
+			log_warn("reload: %s.%s changed, applies to new connections only", k->section, k->key);
+			break;
+		case CONFIG_RESTART: {
+			log_warn("reload: %s.%s changed, takes effect after restart", k->section, k->key);
+			/* The running value stays in the snapshot, so it tells the truth. */
+			void *d = slot_of(next, k);
+			const void *s = slot_of(old, k);
+			if (k->type == CONFIG_STRING) {
+				free(*(char **)d);
+				*(char **)d = dup_or_null(*(char *const *)s);
+			} else if (k->type == CONFIG_SIZE) {
+				*(size_t *)d = *(const size_t *)s;
+			} else {
+				*(int *)d = *(const int *)s;
+			}
+			kept++;
+			break;
+		}
+		}
+	}
+	return kept;
 }
 
 static char *trim(char *s)
@@ -253,6 +342,22 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
+	struct stat st;
+	if (fstat(fileno(f), &st)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		fclose(f);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		fclose(f);
+		return -1;
+	}
+	if (st.st_size == 0) {
+		snprintf(err, errlen, "%s: empty file", path);
+		fclose(f);
+		return -1;
+	}
 	char line[4096], section[64] = "", msg[512];
 	int lineno = 0, rc = 0;
 	while (fgets(line, sizeof line, f)) {
@@ -263,9 +368,15 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 			break;
 		}
 	}
+	if (rc == 0 && ferror(f)) {
+		snprintf(err, errlen, "%s: read error after line %d", path, lineno);
+		rc = -1;
+	}
 	fclose(f);
-	if (rc == 0)
-		set_string(&c->path, path);
+	if (rc == 0 && set_string(&c->path, path)) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		rc = -1;
+	}
 	return rc;
 }
 
@@ -334,34 +445,58 @@ int config_validate(const struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* ---- the published snapshot ----
+ * A snapshot is freed when its last reference goes. The published pointer
+ * holds one; each worker holds one for the snapshot it serves with (handed
+ * over by the main thread, never taken from `current` by a worker, so a
+ * reference is never added to a snapshot that may be freeing). */
+
 static _Atomic(struct config *) current;
-static struct config *retired;
+static _Thread_local const struct config *thread_cfg;
 
 const struct config *config_current(void)
 {
-	return atomic_load(&current);
+	return thread_cfg ? thread_cfg : atomic_load(&current);
+}
+
+const struct config *config_ref(void)
+{
+	struct config *c = atomic_load(&current);
+	if (c)
+		atomic_fetch_add(&c->refs, 1);
+	return c;
+}
+
+void config_release(const struct config *cc)
+{
+	struct config *c = (struct config *)cc;
+	if (c && atomic_fetch_sub(&c->refs, 1) == 1) {
+		config_free(c);
+		free(c);
+	}
+}
+
+const struct config *config_thread_use(const struct config *c)
+{
+	const struct config *prev = thread_cfg;
+	thread_cfg = c;
+	return prev;
+}
+
+int config_refs(const struct config *c)
+{
+	return c ? atomic_load(&((struct config *)c)->refs) : 0;
 }
 
 void config_publish(struct config *c)
 {
+	if (c)
+		atomic_store(&c->refs, 1);
 	struct config *old = atomic_exchange(&current, c);
-	if (retired) {
-		config_free(retired);
-		free(retired);
-	}
-	retired = old;
+	config_release(old);
 }
 
 void config_release_all(void)
 {
-	struct config *c = atomic_exchange(&current, NULL);
-	if (c) {
-		config_free(c);
-		free(c);
-	}
-	if (retired) {
-		config_free(retired);
-		free(retired);
-		retired = NULL;
-	}
+	config_publish(NULL);
 }

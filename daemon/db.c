@@ -12,6 +12,7 @@
  */
 #include "plantrack/db.h"
 #include "plantrack/log.h"
+#include "plantrack/xalloc.h"
 
 #include <event2/event.h>
 #include <stdatomic.h>
@@ -106,9 +107,7 @@ static struct query *query_new(int stmt, int nparams, const char *const *values,
 	size_t bytes = sizeof(struct query) + (size_t)nparams * sizeof(char *);
 	for (int i = 0; i < nparams; i++)
 		bytes += values[i] ? strlen(values[i]) + 1 : 0;
-	struct query *q = malloc(bytes);
-	if (!q)
-		return NULL;
+	struct query *q = xmalloc(bytes);
 	q->next = NULL;
 	q->stmt = stmt;
 	q->nparams = nparams;
@@ -542,9 +541,7 @@ static void pool_pump(struct db_pool *p)
 
 static struct conn *conn_new(struct db_pool *p, int listener)
 {
-	struct conn *c = calloc(1, sizeof *c);
-	if (!c)
-		return NULL;
+	struct conn *c = xcalloc(1, sizeof *c);
 	c->pool = p;
 	c->fd = -1;
 	c->listener = listener;
@@ -570,11 +567,9 @@ static void conn_free(struct conn *c)
 struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int size,
 			    int queue_max, int statement_timeout_ms, int schema_version)
 {
-	struct db_pool *p = calloc(1, sizeof *p);
-	if (!p)
-		return NULL;
+	struct db_pool *p = xcalloc(1, sizeof *p);
 	p->base = base;
-	p->conninfo = strdup(conninfo ? conninfo : "");
+	p->conninfo = xstrdup(conninfo ? conninfo : "");
 	p->queue_max = queue_max;
 	p->statement_timeout_ms = statement_timeout_ms;
 	p->schema_version = schema_version;
@@ -582,6 +577,12 @@ struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int s
 	snprintf(p->reason, sizeof p->reason, "connecting");
 	db_pool_set_size(p, size);
 	return p;
+}
+
+void db_pool_set_queue(struct db_pool *p, int queue_max, int statement_timeout_ms)
+{
+	p->queue_max = queue_max;
+	p->statement_timeout_ms = statement_timeout_ms;
 }
 
 void db_pool_set_size(struct db_pool *p, int size)
@@ -597,10 +598,7 @@ void db_pool_set_size(struct db_pool *p, int size)
 			conn_start(c);
 	}
 	if (size > p->nconns) {
-		struct conn **nc = realloc(p->conns, (size_t)size * sizeof *nc);
-		if (!nc)
-			return;
-		p->conns = nc;
+		p->conns = xrealloc(p->conns, (size_t)size * sizeof *p->conns);
 		while (p->nconns < size)
 			p->conns[p->nconns++] = conn_new(p, 0);
 	} else {
@@ -615,7 +613,7 @@ int db_pool_listen(struct db_pool *p, const char *channel, db_notify_cb cb, void
 {
 	if (p->listen_conn)
 		return -1;
-	p->channel = strdup(channel);
+	p->channel = xstrdup(channel);
 	p->notify_cb = cb;
 	p->notify_arg = arg;
 	p->listen_conn = conn_new(p, 1);
@@ -659,8 +657,6 @@ int db_query(struct db_pool *p, int stmt, int nparams, const char *const *values
 	if (!idle && p->waiting >= p->queue_max)
 		return DB_QUEUE_FULL;
 	struct query *q = query_new(stmt, nparams, values, cb, arg);
-	if (!q)
-		return DB_QUEUE_FULL;
 	if (p->tail)
 		p->tail->next = q;
 	else

@@ -16,7 +16,8 @@
 #include "plantrack/db.h"
 #include "plantrack/http.h"
 #include "plantrack/router.h"
-#include "plantrack/server.h"
+#include "plantrack/worker.h"
+#include "plantrack/xalloc.h"
 
 #include <event2/event.h>
 #include <stdlib.h>
@@ -49,7 +50,6 @@ struct event_req {
 	struct waiter *waiter;
 };
 
-static int stmt_after, stmt_publish;
 
 static struct feed *feed_of(struct worker *w)
 {
@@ -87,7 +87,7 @@ static void waiter_timeout(evutil_socket_t fd, short what, void *arg)
 static void park(struct req *r, struct event_req *er)
 {
 	struct feed *f = feed_of(r->w);
-	struct waiter *wt = calloc(1, sizeof *wt);
+	struct waiter *wt = xcalloc(1, sizeof *wt);
 	wt->r = r;
 	wt->after = er->after;
 	wt->limit = er->limit;
@@ -143,7 +143,7 @@ static void query_events(struct req *r)
 {
 	struct event_req *er = r->handler_data;
 	json_t *args = json_pack("{s:I,s:i}", "after", (json_int_t)er->after, "limit", er->limit);
-	http_call(r, stmt_after, args, on_events);
+	http_call(r, SQL_EVENTS_AFTER, args, on_events);
 }
 
 /* Parses a non-negative integer query parameter; -1 when invalid. */
@@ -176,7 +176,7 @@ static void handle_events(struct req *r)
 		return;
 	}
 	json_decref(errors);
-	struct event_req *er = calloc(1, sizeof *er);
+	struct event_req *er = xcalloc(1, sizeof *er);
 	er->after = after;
 	er->wait = (int)wait;
 	er->limit = (int)limit;
@@ -225,7 +225,7 @@ static void publish(struct worker *w)
 		f->publish_again = 1;
 		return;
 	}
-	if (db_query(worker_db(w), stmt_publish, 0, NULL, on_published, w) == DB_OK)
+	if (db_query(worker_db(w), sql_stmt(SQL_EVENTS_PUBLISH), 0, NULL, on_published, w) == DB_OK)
 		f->publishing = 1;
 }
 
@@ -236,7 +236,7 @@ static void on_publish_timer(evutil_socket_t fd, short what, void *arg)
 
 static void feed_start(struct worker *w)
 {
-	struct feed *f = calloc(1, sizeof *f);
+	struct feed *f = xcalloc(1, sizeof *f);
 	f->head.next = f->head.prev = &f->head;
 	worker_set_slot(w, SLOT_EVENTS, f);
 	db_pool_listen(worker_db(w), "plantrack_events", on_notify, w);
@@ -284,11 +284,9 @@ static void feed_stop(struct worker *w)
 
 int events_register(struct router *r)
 {
-	stmt_after = db_stmt_register("SELECT status, body::text FROM pt_events_after($1::jsonb)");
-	stmt_publish = db_stmt_register("SELECT pt_events_publish()");
-	server_on_worker_start(feed_start);
-	server_on_worker_write(publish);
-	server_on_worker_drain(feed_drain);
-	server_on_worker_stop(feed_stop);
+	worker_on(WORKER_HOOK_START, feed_start);
+	worker_on(WORKER_HOOK_WRITE, publish);
+	worker_on(WORKER_HOOK_DRAIN, feed_drain);
+	worker_on(WORKER_HOOK_STOP, feed_stop);
 	return router_add(r, RM_GET, "/v1/events", (void *)handle_events, ROLE_VIEWER | ROUTE_NEEDS_DB);
 }

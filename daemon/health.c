@@ -11,7 +11,7 @@
 #include "plantrack/log.h"
 #include "plantrack/metrics.h"
 #include "plantrack/router.h"
-#include "plantrack/server.h"
+#include "plantrack/worker.h"
 
 #include <event2/buffer.h>
 #include <stdio.h>

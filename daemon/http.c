@@ -1,30 +1,23 @@
 /*
  * http.c - answering requests: JSON, raw bytes, problem+json, and the
  * results of pt_* SQL functions (see http.h). Every reply ends in
- * send_and_finish(), the one place that calls evhttp_send_reply.
+ * send_and_finish(), the one place that calls evhttp_send_reply, and
+ * finish_request(), the one place a struct req is freed.
  */
 #include "plantrack/http.h"
 #include "plantrack/config.h"
 #include "plantrack/db.h"
+#include "plantrack/hash.h"
 #include "plantrack/log.h"
+#include "plantrack/metrics.h"
 #include "plantrack/period.h"
-#include "plantrack/server.h"
+#include "plantrack/worker.h"
 
 #include <event2/buffer.h>
-#include <openssl/sha.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int stmt_idem = -1;
-
-void http_init_statements(void)
-{
-	stmt_idem = db_stmt_register(
-		"SELECT status, body::text, coalesce(body->>'version', body->'task'->>'version') "
-		"FROM pt_idem($1::uuid, $2, $3, $4, $5::jsonb)");
-}
 
 const char *http_query(struct req *r, const char *name)
 {
@@ -47,14 +40,6 @@ const char *http_header(struct req *r, const char *name)
 const struct config *http_config(struct req *r)
 {
 	return config_current();
-}
-
-void http_sha256_hex(const void *data, size_t len, char out[65])
-{
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	SHA256(data, len, md);
-	for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
-		snprintf(out + i * 2, 3, "%02x", md[i]);
 }
 
 static const char *reason_phrase(int status)
@@ -81,13 +66,51 @@ static const char *reason_phrase(int status)
 	}
 }
 
+static http_reply_tap reply_tap;
+
+void http_set_reply_tap(http_reply_tap tap)
+{
+	reply_tap = tap;
+}
+
+/* The end of every request: metrics, the access log, write hooks, and the
+ * struct req freed. */
+static void finish_request(struct req *r)
+{
+	struct worker *w = r->w;
+	double secs = (double)(pt_now_ns() - r->t0_ns) / 1e9;
+	int route_id = r->m.route ? r->m.route->id : -1;
+	metrics_observe(route_id, r->status, secs);
+	if (log_get_level() >= LOG_LVL_INFO) {
+		json_t *f = json_pack("{s:s,s:s,s:s,s:i,s:f,s:s}",
+				      "method", router_method_name(r->method) ? router_method_name(r->method) : "?",
+				      "route", r->m.route ? r->m.route->pattern : "-",
+				      "path", r->path ? r->path : "-",
+				      "status", r->status, "ms", secs * 1000.0,
+				      "request_id", r->request_id);
+		log_event(r->status >= 500 ? LOG_LVL_WARNING : LOG_LVL_INFO, "request", f);
+	}
+	if (r->status >= 200 && r->status < 300 && (r->method & (RM_POST | RM_PATCH | RM_DELETE)) &&
+	    r->m.route && (r->m.route->flags & ROUTE_NEEDS_DB))
+		worker_run_hooks(WORKER_HOOK_WRITE, w);
+	evhttp_clear_headers(&r->query);
+	free(r->path);
+	json_decref(r->json);
+	free(r->handler_data);
+	free(r);
+	w->inflight--;
+}
+
+
 static void send_and_finish(struct req *r, int status, struct evbuffer *body)
 {
 	r->status = status;
+	if (reply_tap)
+		reply_tap(r, status, body);
 	evhttp_send_reply(r->ev, status, reason_phrase(status), body);
 	if (body)
 		evbuffer_free(body);
-	server_finish_request(r);
+	finish_request(r);
 }
 
 void http_reply_raw(struct req *r, int status, const char *content_type, const char *body, size_t len)
@@ -232,10 +255,10 @@ static void on_call_done(PGresult *res, void *arg)
 		http_reply_result(r, res);
 }
 
-void http_call_params(struct req *r, int stmt, int n, const char *const *params, http_result_fn done)
+void http_call_params(struct req *r, enum sql_call call, int n, const char *const *params, http_result_fn done)
 {
 	r->pending = done;
-	int rc = db_query(worker_db(r->w), stmt, n, params, on_call_done, r);
+	int rc = db_query(worker_db(r->w), sql_stmt(call), n, params, on_call_done, r);
 	if (rc == DB_OK)
 		return;
 	evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Retry-After", rc == DB_QUEUE_FULL ? "1" : "2");
@@ -245,20 +268,20 @@ void http_call_params(struct req *r, int stmt, int n, const char *const *params,
 		http_reply_problem(r, 503, "database-unavailable", "Database unavailable", "no database connection is ready", NULL);
 }
 
-void http_call(struct req *r, int stmt, json_t *args, http_result_fn done)
+void http_call(struct req *r, enum sql_call call, json_t *args, http_result_fn done)
 {
 	char *text = json_dumps(args, JSON_COMPACT);
 	json_decref(args);
 	const char *params[1] = { text };
-	http_call_params(r, stmt, 1, params, done);
+	http_call_params(r, call, 1, params, done);
 	free(text);
 }
 
-void http_call_write(struct req *r, int stmt, const char *fn, json_t *args, http_result_fn done)
+void http_call_write(struct req *r, enum sql_call call, json_t *args, http_result_fn done)
 {
 	const char *key = http_header(r, "Idempotency-Key");
 	if (!key) {
-		http_call(r, stmt, args, done);
+		http_call(r, call, args, done);
 		return;
 	}
 	if (!*key || strlen(key) > 255) {
@@ -275,12 +298,12 @@ void http_call_write(struct req *r, int stmt, const char *fn, json_t *args, http
 	evbuffer_add(fp, r->body, r->body_len);
 	size_t fplen = evbuffer_get_length(fp);
 	char hash[65];
-	http_sha256_hex(evbuffer_pullup(fp, -1), fplen, hash);
+	pt_sha256_hex(evbuffer_pullup(fp, -1), fplen, hash);
 	evbuffer_free(fp);
 	char *text = json_dumps(args, JSON_COMPACT);
 	json_decref(args);
-	const char *params[5] = { r->tok.id[0] ? r->tok.id : NULL, key, hash, fn, text };
-	http_call_params(r, stmt_idem, 5, params, done);
+	const char *params[5] = { r->tok.id[0] ? r->tok.id : NULL, key, hash, sql_call_def(call)->fn, text };
+	http_call_params(r, SQL_IDEM, 5, params, done);
 	free(text);
 }
 
@@ -298,36 +321,10 @@ void http_reply_invalid(struct req *r, int rc, json_t *errors, const char *unkno
 			   "one or more fields are invalid", errors);
 }
 
-const char *http_role_name(enum role role)
-{
-	switch (role) {
-	case ROLE_VIEWER: return "viewer";
-	case ROLE_EDITOR: return "editor";
-	case ROLE_SUPERVISOR: return "supervisor";
-	case ROLE_ADMIN: return "admin";
-	default: return "none";
-	}
-}
-
-enum role http_role_parse(const char *name)
-{
-	if (!name)
-		return ROLE_NONE;
-	if (!strcmp(name, "viewer"))
-		return ROLE_VIEWER;
-	if (!strcmp(name, "editor"))
-		return ROLE_EDITOR;
-	if (!strcmp(name, "supervisor"))
-		return ROLE_SUPERVISOR;
-	if (!strcmp(name, "admin"))
-		return ROLE_ADMIN;
-	return ROLE_NONE;
-}
-
 json_t *http_actor(struct req *r)
 {
 	return json_pack("{s:s?,s:s,s:s,s:s?,s:s}", "token_id", r->tok.id[0] ? r->tok.id : NULL,
-			 "name", r->tok.name, "role", http_role_name(r->tok.role),
+			 "name", r->tok.name, "role", role_name(r->tok.role),
 			 "unit_id", r->tok.unit_id[0] ? r->tok.unit_id : NULL, "request_id", r->request_id);
 }
 
@@ -421,7 +418,7 @@ void http_add_page(struct req *r, json_t *args, json_t *errors)
 	}
 }
 
-void http_call_page(struct req *r, int stmt, json_t *args, json_t *errors)
+void http_call_page(struct req *r, enum sql_call call, json_t *args, json_t *errors)
 {
 	if (!errors)
 		errors = json_array();
@@ -432,7 +429,7 @@ void http_call_page(struct req *r, int stmt, json_t *args, json_t *errors)
 		return;
 	}
 	json_decref(errors);
-	http_call(r, stmt, args, NULL);
+	http_call(r, call, args, NULL);
 }
 
 int http_check_body(struct req *r, const struct vfield *spec)

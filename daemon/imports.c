@@ -12,14 +12,13 @@
 #include "plantrack/router.h"
 #include "plantrack/textenc.h"
 #include "plantrack/validate.h"
+#include "plantrack/xalloc.h"
 
 #include <event2/buffer.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static int stmt_plan_create, stmt_tasks_import, stmt_export;
 
 /* Reads ?year=; 0 when absent; -1 when invalid (answered). */
 static int query_year(struct req *r)
@@ -98,7 +97,7 @@ static void handle_plan_import(struct req *r)
 	r->handler_data = json_dumps(warnings, JSON_COMPACT);
 	json_decref(warnings);
 	json_t *args = json_pack("{s:o,s:o,s:o}", "actor", http_actor(r), "cfg", http_cfg(r), "plan", plan);
-	http_call_write(r, stmt_plan_create, "pt_plan_create", args, on_created_add_warnings);
+	http_call_write(r, SQL_PLAN_CREATE, args, on_created_add_warnings);
 }
 
 static void handle_tasks_import(struct req *r)
@@ -151,9 +150,9 @@ static void handle_tasks_import(struct req *r)
 	json_t *args = json_pack("{s:o,s:o,s:s,s:o}", "actor", http_actor(r), "cfg", http_cfg(r), "plan_id", plan,
 				 "tasks", tasks);
 	json_object_set_new(args, "parent_id", parent ? json_string(parent) : json_null());
-	r->handler_data = warnings ? json_dumps(warnings, JSON_COMPACT) : strdup("[]");
+	r->handler_data = warnings ? json_dumps(warnings, JSON_COMPACT) : xstrdup("[]");
 	json_decref(warnings);
-	http_call_write(r, stmt_tasks_import, "pt_tasks_import", args, on_created_add_warnings);
+	http_call_write(r, SQL_TASKS_IMPORT, args, on_created_add_warnings);
 }
 
 /* "民生实事项目 >= 103 项; …" */
@@ -196,6 +195,12 @@ static const char *zh_word(const char *v)
 
 enum export_lang { LANG_BOTH, LANG_ZH, LANG_EN };
 
+/* csv_sink onto an evbuffer. */
+static int evbuffer_sink(void *ctx, const void *data, size_t len)
+{
+	return evbuffer_add(ctx, data, len);
+}
+
 static void write_export(struct evbuffer *csv, json_t *rows, enum export_lang lang)
 {
 	static const char *const zh[] = { "编号", "任务", "牵头单位", "责任人", "状态", "进度", "进度来源", "序时进度",
@@ -216,7 +221,7 @@ static void write_export(struct evbuffer *csv, json_t *rows, enum export_lang la
 			header[i] = both[i];
 		}
 	}
-	csv_write_row(csv, header, NCOL);
+	csv_write_row(evbuffer_sink, csv, header, NCOL);
 	size_t i;
 	json_t *t;
 	json_array_foreach(rows, i, t) {
@@ -237,7 +242,7 @@ static void write_export(struct evbuffer *csv, json_t *rows, enum export_lang la
 			str_or_empty(t, "effective_due"),
 			z ? zh_word(str_or_empty(t, "due_source")) : str_or_empty(t, "due_source"), late,
 			(const char *)evbuffer_pullup(tb, -1), str_or_empty(t, "id") };
-		csv_write_row_ex(csv, fields, NCOL, CSV_WRITE_NEUTRALIZE_FORMULAS);
+		csv_write_row_ex(evbuffer_sink, csv, fields, NCOL, CSV_WRITE_NEUTRALIZE_FORMULAS);
 		evbuffer_free(tb);
 	}
 }
@@ -306,15 +311,12 @@ static void handle_export(struct req *r)
 	}
 	/* handler_data: [g|u] encoding, then [z|e] language when asked */
 	char hd[3] = { enc && !strcmp(enc, "gb18030") ? 'g' : 'u', lang ? lang[0] : 0, 0 };
-	r->handler_data = strdup(hd);
-	http_call(r, stmt_export, json_pack("{s:o,s:s}", "cfg", cfg, "id", plan), on_export);
+	r->handler_data = xstrdup(hd);
+	http_call(r, SQL_PLAN_EXPORT, json_pack("{s:o,s:s}", "cfg", cfg, "id", plan), on_export);
 }
 
 int imports_register(struct router *r)
 {
-	stmt_plan_create = db_stmt_register("SELECT status, body::text FROM pt_plan_create($1::jsonb)");
-	stmt_tasks_import = db_stmt_register("SELECT status, body::text FROM pt_tasks_import($1::jsonb)");
-	stmt_export = db_stmt_register("SELECT status, body::text FROM pt_plan_export($1::jsonb)");
 	const int wr = ROLE_SUPERVISOR | ROUTE_NEEDS_DB | ROUTE_TEXT_BODY | ROUTE_LARGE_BODY;
 	int rc = 0;
 	rc |= router_add(r, RM_POST, "/v1/plans/import", (void *)handle_plan_import, wr);

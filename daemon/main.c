@@ -14,8 +14,10 @@
 #include "plantrack/router.h"
 #include "plantrack/metrics.h"
 #include "plantrack/server.h"
+#include "plantrack/xalloc.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +50,7 @@ static const char *config_path;
 static void remember_flag(const char *section, const char *key, const char *value)
 {
 	if (nflag_settings < (int)(sizeof flag_settings / sizeof flag_settings[0]))
-		flag_settings[nflag_settings++] = (struct flag_setting){ section, key, strdup(value) };
+		flag_settings[nflag_settings++] = (struct flag_setting){ section, key, xstrdup(value) };
 }
 
 static int load_config(struct config *c, char *err, size_t errlen)
@@ -129,7 +131,7 @@ static int cmd_serve(struct config *c)
 	} else {
 		log_warn("%s; readiness will not check the schema version or the API checksum", err);
 	}
-	struct config *published = malloc(sizeof *published);
+	struct config *published = xmalloc(sizeof *published);
 	config_copy(published, c);
 	config_publish(published);
 	struct router *router = routes_build();
@@ -158,6 +160,8 @@ static int cmd_migrate(struct config *c)
 int main(int argc, char **argv)
 {
 	log_init();
+	/* One out-of-memory policy (xalloc.h), for jansson's allocations too. */
+	json_set_alloc_funcs(xmalloc, free);
 	if (argc < 2) {
 		fputs(usage, stderr);
 		return 2;

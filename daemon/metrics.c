@@ -5,6 +5,7 @@
 #include "plantrack/metrics.h"
 #include "plantrack/db.h"
 #include "plantrack/router.h"
+#include "plantrack/xalloc.h"
 
 #include <event2/buffer.h>
 #include <stdatomic.h>
@@ -38,7 +39,7 @@ void metrics_init(const struct router *router)
 {
 	metrics_router = router;
 	nroutes = router_count(router);
-	routes = calloc(nroutes + 1, sizeof *routes);
+	routes = xcalloc(nroutes + 1, sizeof *routes);
 }
 
 static size_t status_index(int status)

@@ -11,6 +11,7 @@
 #include "plantrack/router.h"
 #include "plantrack/tasks.h"
 #include "plantrack/validate.h"
+#include "plantrack/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +24,6 @@ static const struct vfield plan_fields[] = {
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
 
-static int stmt_create, stmt_list, stmt_get, stmt_summary, stmt_ranking, stmt_ledger, stmt_bulletin;
-
 static const char *const q_get[] = { "include", "as_of", NULL };
 static const char *const q_summary[] = { "as_of", NULL };
 static const char *const q_ranking[] = { "period", NULL };
@@ -36,14 +35,14 @@ static void handle_create(struct req *r)
 	if (http_check_body(r, plan_fields))
 		return;
 	json_t *args = json_pack("{s:o,s:o,s:O}", "actor", http_actor(r), "cfg", http_cfg(r), "plan", r->json);
-	http_call_write(r, stmt_create, "pt_plan_create", args, NULL);
+	http_call_write(r, SQL_PLAN_CREATE, args, NULL);
 }
 
 static void handle_list(struct req *r)
 {
 	if (http_check_query(r, q_list))
 		return;
-	http_call_page(r, stmt_list, json_object(), NULL);
+	http_call_page(r, SQL_PLANS_LIST, json_object(), NULL);
 }
 
 static void handle_get(struct req *r)
@@ -63,7 +62,7 @@ static void handle_get(struct req *r)
 		return;
 	}
 	json_t *args = json_pack("{s:o,s:s,s:b}", "cfg", cfg, "id", id, "tree", include != NULL);
-	http_call(r, stmt_get, args, NULL);
+	http_call(r, SQL_PLAN_GET, args, NULL);
 }
 
 static void handle_summary(struct req *r)
@@ -76,7 +75,7 @@ static void handle_summary(struct req *r)
 		json_decref(cfg);
 		return;
 	}
-	http_call(r, stmt_summary, json_pack("{s:o,s:s}", "cfg", cfg, "id", id), NULL);
+	http_call(r, SQL_PLAN_SUMMARY, json_pack("{s:o,s:s}", "cfg", cfg, "id", id), NULL);
 }
 
 /* 季度赛马: GET /v1/plans/{id}/ranking?period=2025Q2 */
@@ -90,7 +89,7 @@ static void handle_ranking(struct req *r)
 		json_decref(args);
 		return;
 	}
-	http_call(r, stmt_ranking, args, NULL);
+	http_call(r, SQL_PLAN_RANKING, args, NULL);
 }
 
 static void on_ledger(struct req *r, PGresult *res)
@@ -139,7 +138,7 @@ static void handle_ledger(struct req *r)
 		json_decref(args);
 		return;
 	}
-	http_call(r, stmt_ledger, args, on_ledger);
+	http_call(r, SQL_PLAN_LEDGER, args, on_ledger);
 }
 
 static void on_bulletin(struct req *r, PGresult *res)
@@ -176,19 +175,12 @@ static void handle_bulletin(struct req *r)
 	}
 	const char *accept = http_header(r, "Accept");
 	if (accept && strstr(accept, "text/html"))
-		r->handler_data = strdup("html");
-	http_call(r, stmt_bulletin, args, on_bulletin);
+		r->handler_data = xstrdup("html");
+	http_call(r, SQL_PLAN_BULLETIN, args, on_bulletin);
 }
 
 int plans_register(struct router *r)
 {
-	stmt_create = db_stmt_register("SELECT status, body::text FROM pt_plan_create($1::jsonb)");
-	stmt_list = db_stmt_register("SELECT status, body::text FROM pt_plans_list($1::jsonb)");
-	stmt_get = db_stmt_register("SELECT status, body::text FROM pt_plan_get($1::jsonb)");
-	stmt_summary = db_stmt_register("SELECT status, body::text FROM pt_plan_summary($1::jsonb)");
-	stmt_ranking = db_stmt_register("SELECT status, body::text FROM pt_plan_ranking($1::jsonb)");
-	stmt_ledger = db_stmt_register("SELECT status, body::text FROM pt_plan_ledger($1::jsonb)");
-	stmt_bulletin = db_stmt_register("SELECT status, body::text FROM pt_plan_bulletin($1::jsonb)");
 	const int rd = ROLE_VIEWER | ROUTE_NEEDS_DB;
 	int rc = 0;
 	rc |= router_add(r, RM_POST, "/v1/plans", (void *)handle_create,

@@ -9,6 +9,7 @@
 #include "plantrack/imports.h"
 #include "plantrack/http.h"
 #include "plantrack/router.h"
+#include "plantrack/sqlcalls.h"
 #include "plantrack/plans.h"
 #include "plantrack/tasks.h"
 #include "plantrack/tokens.h"
@@ -21,9 +22,9 @@ struct router *routes_build(void)
 	struct router *r = router_new();
 	if (!r)
 		return NULL;
-	http_init_statements();
 	auth_init();
-	int rc = health_register(r);
+	int rc = sqlcalls_register();
+	rc |= health_register(r);
 	rc |= tasks_register(r);
 	rc |= plans_register(r);
 	rc |= events_register(r);

@@ -109,8 +109,6 @@ static const struct vfield report_fields[] = {
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
 
-static int stmt_list, stmt_get, stmt_create, stmt_patch, stmt_delete, stmt_report, stmt_updates, stmt_history;
-
 static void add_filter(struct req *r, json_t *args, json_t *errors, const char *name, enum vtype type,
 		       const char *const *enums)
 {
@@ -150,7 +148,7 @@ static void handle_list(struct req *r)
 	add_filter(r, args, errors, "due_before", V_DATE, NULL);
 	add_filter(r, args, errors, "due_after", V_DATE, NULL);
 	add_filter(r, args, errors, "q", V_STRING, NULL);
-	http_call_page(r, stmt_list, args, errors);
+	http_call_page(r, SQL_TASKS_LIST, args, errors);
 }
 
 static void on_get(struct req *r, PGresult *res)
@@ -172,7 +170,7 @@ static void handle_get(struct req *r)
 		json_decref(cfg);
 		return;
 	}
-	http_call(r, stmt_get, json_pack("{s:o,s:s}", "cfg", cfg, "id", id), on_get);
+	http_call(r, SQL_TASK_GET, json_pack("{s:o,s:s}", "cfg", cfg, "id", id), on_get);
 }
 
 static void handle_create(struct req *r)
@@ -180,7 +178,7 @@ static void handle_create(struct req *r)
 	if (http_check_body(r, task_create_fields))
 		return;
 	json_t *args = json_pack("{s:o,s:o,s:O}", "actor", http_actor(r), "cfg", http_cfg(r), "task", r->json);
-	http_call_write(r, stmt_create, "pt_task_create", args, NULL);
+	http_call_write(r, SQL_TASK_CREATE, args, NULL);
 }
 
 static void handle_patch(struct req *r)
@@ -199,7 +197,7 @@ static void handle_patch(struct req *r)
 		json_decref(args);
 		return;
 	}
-	http_call(r, stmt_patch, args, NULL);
+	http_call(r, SQL_TASK_PATCH, args, NULL);
 }
 
 static void handle_delete(struct req *r)
@@ -212,7 +210,7 @@ static void handle_delete(struct req *r)
 		json_decref(args);
 		return;
 	}
-	http_call(r, stmt_delete, args, NULL);
+	http_call(r, SQL_TASK_DELETE, args, NULL);
 }
 
 static void handle_report(struct req *r)
@@ -234,7 +232,7 @@ static void handle_report(struct req *r)
 		json_decref(args);
 		return;
 	}
-	http_call_write(r, stmt_report, "pt_task_report", args, NULL);
+	http_call_write(r, SQL_TASK_REPORT, args, NULL);
 }
 
 static void handle_updates(struct req *r)
@@ -242,7 +240,7 @@ static void handle_updates(struct req *r)
 	const char *id = http_id_param(r, "task");
 	if (!id || http_check_query(r, q_page))
 		return;
-	http_call_page(r, stmt_updates, json_pack("{s:s}", "id", id), NULL);
+	http_call_page(r, SQL_TASK_UPDATES, json_pack("{s:s}", "id", id), NULL);
 }
 
 static void handle_history(struct req *r)
@@ -250,26 +248,11 @@ static void handle_history(struct req *r)
 	const char *id = http_id_param(r, "task");
 	if (!id || http_check_query(r, q_page))
 		return;
-	http_call_page(r, stmt_history, json_pack("{s:s}", "id", id), NULL);
+	http_call_page(r, SQL_TASK_HISTORY, json_pack("{s:s}", "id", id), NULL);
 }
-
-#define SQL_CALL(fn) "SELECT status, body::text FROM " fn "($1::jsonb)"
-/* The third column becomes the ETag (see http_reply_result). */
-#define SQL_CALL_ETAG(fn) "SELECT status, body::text, body->>'version' FROM " fn "($1::jsonb)"
 
 int tasks_register(struct router *r)
 {
-	stmt_list = db_stmt_register(SQL_CALL("pt_tasks_list"));
-	/* Lights and progress depend on the task's subtree and ancestors (and
-	 * as_of on the journal): one pt_task_get call. */
-	stmt_get = db_stmt_register(SQL_CALL_ETAG("pt_task_get"));
-	stmt_create = db_stmt_register(SQL_CALL_ETAG("pt_task_create"));
-	stmt_patch = db_stmt_register(SQL_CALL_ETAG("pt_task_patch"));
-	stmt_delete = db_stmt_register(SQL_CALL("pt_task_delete"));
-	stmt_report = db_stmt_register(
-		"SELECT status, body::text, body->'task'->>'version' FROM pt_task_report($1::jsonb)");
-	stmt_updates = db_stmt_register(SQL_CALL("pt_task_updates"));
-	stmt_history = db_stmt_register(SQL_CALL("pt_task_history"));
 	const int rd = ROLE_VIEWER | ROUTE_NEEDS_DB, ed = ROLE_EDITOR | ROUTE_NEEDS_DB | ROUTE_JSON_BODY;
 	int rc = 0;
 	rc |= router_add(r, RM_GET, "/v1/tasks", (void *)handle_list, rd);

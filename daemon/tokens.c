@@ -3,6 +3,7 @@
  * generated here; only its SHA-256 reaches the database.
  */
 #include "plantrack/tokens.h"
+#include "plantrack/hash.h"
 #include "plantrack/auth.h"
 #include "plantrack/db.h"
 #include "plantrack/http.h"
@@ -20,8 +21,6 @@ static const struct vfield token_fields[] = {
 	{ "unit", V_STRING, 0, 1, 0, 200, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
-
-static int stmt_create, stmt_list, stmt_revoke;
 
 /* Adds the plaintext token (kept in handler_data) to the created row. */
 static void on_created(struct req *r, PGresult *res)
@@ -51,18 +50,18 @@ static void handle_create(struct req *r)
 		return;
 	}
 	char hash[65];
-	http_sha256_hex(token, strlen(token), hash);
+	pt_sha256_hex(token, strlen(token), hash);
 	r->handler_data = token;
 	json_t *args = json_pack("{s:o,s:O,s:O,s:s}", "actor", http_actor(r), "name", json_object_get(r->json, "name"),
 				 "role", json_object_get(r->json, "role"), "token_sha256", hash);
 	json_t *unit = json_object_get(r->json, "unit");
 	json_object_set(args, "unit", unit ? unit : json_null());
-	http_call_write(r, stmt_create, "pt_token_create", args, on_created);
+	http_call_write(r, SQL_TOKEN_CREATE, args, on_created);
 }
 
 static void handle_list(struct req *r)
 {
-	http_call_page(r, stmt_list, json_object(), NULL);
+	http_call_page(r, SQL_TOKENS_LIST, json_object(), NULL);
 }
 
 static void on_revoked(struct req *r, PGresult *res)
@@ -76,14 +75,11 @@ static void handle_revoke(struct req *r)
 	const char *id = http_id_param(r, "token");
 	if (!id)
 		return;
-	http_call(r, stmt_revoke, json_pack("{s:o,s:s}", "actor", http_actor(r), "id", id), on_revoked);
+	http_call(r, SQL_TOKEN_REVOKE, json_pack("{s:o,s:s}", "actor", http_actor(r), "id", id), on_revoked);
 }
 
 int tokens_register(struct router *r)
 {
-	stmt_create = db_stmt_register("SELECT status, body::text FROM pt_token_create($1::jsonb)");
-	stmt_list = db_stmt_register("SELECT status, body::text FROM pt_tokens_list($1::jsonb)");
-	stmt_revoke = db_stmt_register("SELECT status, body::text FROM pt_token_revoke($1::jsonb)");
 	const int admin = ROLE_ADMIN | ROUTE_NEEDS_DB;
 	int rc = 0;
 	rc |= router_add(r, RM_POST, "/v1/tokens", (void *)handle_create, admin | ROUTE_JSON_BODY);

@@ -2,13 +2,19 @@
  * config.h - the daemon's configuration: defaults, ini file, environment,
  * flags (flags win over environment, environment over the file).
  *
+ * Every setting is one row of a table (config_keys): section, key, type,
+ * default, limits, and its reload class. Defaults, parsing, copying, freeing
+ * and what SIGHUP does with a change all come from that table.
+ *
  * A struct config is a plain value; config_copy/config_free own the strings.
- * The serving daemon keeps one current snapshot (config_current), swapped
- * atomically on SIGHUP reload by the main thread; readers never free it.
+ * The serving daemon publishes reference-counted snapshots: the published
+ * one holds a reference, each worker holds one to the snapshot it serves
+ * with, and a snapshot is freed when its last reference is released.
  */
 #ifndef PLANTRACK_CONFIG_H
 #define PLANTRACK_CONFIG_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 struct config {
@@ -50,7 +56,45 @@ struct config {
 	char *migrations_dir;
 	char *web_dir;
 	char *openapi_path;
+	/* snapshot bookkeeping, not a setting */
+	_Atomic int refs;
 };
+
+enum config_type {
+	CONFIG_INT,       /* int, decimal within [min, max] */
+	CONFIG_SIZE,      /* size_t bytes, decimal within [min, max] */
+	CONFIG_STRING,    /* char *, owned; length within [min, max] */
+	CONFIG_LOG_LEVEL, /* int, debug|info|warning|error (numeric range [min, max]) */
+};
+
+enum config_reload {
+	CONFIG_LIVE,            /* a SIGHUP applies it to every worker */
+	CONFIG_NEW_CONNECTIONS, /* applies to connections opened after the SIGHUP */
+	CONFIG_RESTART,         /* a SIGHUP warns and keeps the running value */
+};
+
+struct config_key {
+	const char *section, *key;
+	enum config_type type;
+	size_t offset;            /* of the field in struct config */
+	long def;                 /* default of a number */
+	const char *def_str;      /* default of a string (NULL = unset, resolved later) */
+	long min, max;            /* value limits; for strings, length limits */
+	enum config_reload reload;
+	const char *help;
+};
+
+/* Every setting, in file order; static, n set to their number. */
+const struct config_key *config_keys(size_t *n);
+/* The setting section.key, or NULL. */
+const struct config_key *config_key_find(const char *section, const char *key);
+/* 1 when a and b hold the same value for k. */
+int config_key_equal(const struct config_key *k, const struct config *a, const struct config *b);
+/* For a SIGHUP: compares next with the running old key by key and logs each
+ * change by its reload class ("... changed, takes effect after restart" for
+ * restart keys, whose running value is copied back into next). Returns the
+ * number of restart keys kept. */
+int config_reload_apply(struct config *next, const struct config *old);
 
 void config_init_defaults(struct config *c);
 void config_free(struct config *c);
@@ -72,10 +116,24 @@ int config_validate(const struct config *c, char *err, size_t errlen);
 /* Parses "HOST:PORT" (or ":PORT", or "[v6]:PORT"). 0 ok. */
 int config_parse_listen(const char *listen, char *host, size_t hostlen, int *port);
 
-/* The serving snapshot. config_publish takes ownership of a heap config;
- * the previous one stays alive until the next-but-one publish or exit. */
+/* The snapshot this thread serves with: the one set by config_thread_use
+ * (a worker's), else the published one. Borrowed: valid while the thread's
+ * reference is (workers) or until the next publish (main thread). */
 const struct config *config_current(void);
+/* Main thread: publishes a heap config (ownership taken; it starts with the
+ * published reference) and releases the previous published reference. */
 void config_publish(struct config *c);
+/* Main thread: a new reference to the published snapshot (NULL if none),
+ * to hand to a worker. */
+const struct config *config_ref(void);
+/* Any thread: drops a reference; the last one frees the snapshot. NULL ok. */
+void config_release(const struct config *c);
+/* This thread's snapshot becomes c (the reference stays the caller's);
+ * returns the previous one. NULL = the published one again. */
+const struct config *config_thread_use(const struct config *c);
+/* References a snapshot has now (tests, diagnostics). */
+int config_refs(const struct config *c);
+/* Main thread: publishes NULL, dropping the published reference. */
 void config_release_all(void);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * csv.h - RFC 4180 comma-separated values: a reader that turns a whole
  * document into a table of borrowed NUL-terminated fields, and a writer that
- * appends records to an evbuffer the way Excel reads them.
+ * appends records to a caller-given sink (csv_sink) the way Excel reads them.
  *
  * Reader rules: fields are separated by ',' and records by CRLF, LF or a lone
  * CR (old Mac Excel). A field that starts with '"' is quoted: it may hold
@@ -17,7 +17,6 @@
 
 #include <stddef.h>
 
-struct evbuffer;
 
 /* Opaque; owns every field string. Freed with csv_table_free. */
 typedef struct csv_table csv_table;
@@ -51,19 +50,34 @@ size_t csv_line(const csv_table *t, size_t row);
 void csv_table_free(csv_table *t);
 
 /*
- * Appends one record of n fields to out, terminated by CRLF. A field is
+ * Where the writer puts its bytes: appends len bytes of data for ctx and
+ * returns 0, or -1 when it cannot (the row then stops with -1).
+ */
+typedef int (*csv_sink)(void *ctx, const void *data, size_t len);
+
+/*
+ * Appends one record of n fields to sink, terminated by CRLF. A field is
  * quoted when it holds , " CR or LF, or starts or ends with a space or tab;
  * quotes are doubled. A NULL field is written empty. A record of one empty
  * field is written as "" so that it reads back as a record. Returns 0, or -1
- * when the buffer cannot grow (out may then hold part of the record).
+ * when sink is NULL or fails (the sink may then hold part of the record).
  */
-int csv_write_row(struct evbuffer *out, const char *const *fields, size_t n);
+int csv_write_row(csv_sink sink, void *ctx, const char *const *fields, size_t n);
 
 /* Flags for csv_write_row_ex. */
 #define CSV_WRITE_NEUTRALIZE_FORMULAS 1 /* prefix ' to fields starting with = + - @ TAB CR (OWASP CSV
                                           injection), so Excel shows them as text instead of running them */
 
 /* csv_write_row with flags (0 = exactly csv_write_row). */
-int csv_write_row_ex(struct evbuffer *out, const char *const *fields, size_t n, int flags);
+int csv_write_row_ex(csv_sink sink, void *ctx, const char *const *fields, size_t n, int flags);
+
+/* A growable byte string for csv_buf_sink; zero-initialise it, free data when done. */
+struct csv_buf {
+	char *data; /* NUL-terminated after any successful append; owned, caller frees */
+	size_t len, cap;
+};
+
+/* A csv_sink appending to the struct csv_buf ctx; -1 when memory runs out. */
+int csv_buf_sink(void *ctx, const void *data, size_t len);
 
 #endif

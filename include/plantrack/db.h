@@ -51,6 +51,9 @@ int db_query(struct db_pool *p, int stmt, int nparams, const char *const *values
 	     db_cb cb, void *arg);
 void db_pool_status(const struct db_pool *p, struct db_status *st);
 void db_pool_set_size(struct db_pool *p, int size);
+/* New limits for a reload: queries queued before 503 (now) and the
+ * statement_timeout of connections opened from now on. Worker thread. */
+void db_pool_set_queue(struct db_pool *p, int queue_max, int statement_timeout_ms);
 /* Opens one extra connection that LISTENs on channel and calls cb per NOTIFY. */
 int db_pool_listen(struct db_pool *p, const char *channel, db_notify_cb cb, void *arg);
 

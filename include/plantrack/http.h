@@ -2,14 +2,16 @@
  * http.h - the per-request context handlers work with, and every way to
  * answer a request (JSON, text, RFC 9457 problem+json, a pt_* SQL result).
  *
- * Ownership: the server creates a struct req for each request and frees it
- * after exactly one reply; handlers must reply exactly once, possibly from a
+ * Ownership: dispatch.c creates a struct req for each request and http.c
+ * frees it after exactly one reply; handlers must reply exactly once, possibly from a
  * database callback. Bodies passed as json_t are stolen.
  */
 #ifndef PLANTRACK_HTTP_H
 #define PLANTRACK_HTTP_H
 
+#include "plantrack/roles.h"
 #include "plantrack/router.h"
+#include "plantrack/sqlcalls.h"
 #include "plantrack/validate.h"
 
 #include <event2/http.h>
@@ -20,8 +22,6 @@
 
 struct worker;
 struct config;
-
-enum role { ROLE_NONE = 0, ROLE_VIEWER = 1, ROLE_EDITOR = 2, ROLE_SUPERVISOR = 3, ROLE_ADMIN = 4 };
 
 struct token_info {
 	char id[40];
@@ -81,14 +81,15 @@ void http_reply_result(struct req *r, PGresult *res);
 /* Maps an error result (or NULL = database unavailable) to a problem. */
 void http_reply_db_error(struct req *r, PGresult *res);
 
-/* Calls a statement whose only parameter is a JSON document (args stolen).
- * done == NULL answers with http_reply_result. Handles pool errors (503). */
-void http_call(struct req *r, int stmt, json_t *args, http_result_fn done);
+/* Runs SQL call (sqlcalls.h) whose only parameter is a JSON document (args
+ * stolen). done == NULL answers with http_reply_result. Handles pool errors (503). */
+void http_call(struct req *r, enum sql_call call, json_t *args, http_result_fn done);
 /* Same with several text parameters (copied). */
-void http_call_params(struct req *r, int stmt, int n, const char *const *params, http_result_fn done);
-/* For writes: runs pt function fn (statement stmt = "SELECT status, body::text FROM fn($1::jsonb)")
- * through pt_idem when the request carries Idempotency-Key. args stolen. */
-void http_call_write(struct req *r, int stmt, const char *fn, json_t *args, http_result_fn done);
+void http_call_params(struct req *r, enum sql_call call, int n, const char *const *params, http_result_fn done);
+/* For writes: runs call (a one-JSON-argument pt function) directly, or
+ * through pt_idem (by the call's function name) when the request carries
+ * Idempotency-Key. args stolen. */
+void http_call_write(struct req *r, enum sql_call call, json_t *args, http_result_fn done);
 
 /* Answers the outcome of validate_object: 400 naming an unknown field, or 422
  * with every error (errors stolen). */
@@ -96,9 +97,9 @@ void http_reply_invalid(struct req *r, int rc, json_t *errors, const char *unkno
 
 /* Adds ?limit= (1..500, default 50) and ?cursor= to args; problems go to errors. */
 void http_add_page(struct req *r, json_t *args, json_t *errors);
-/* Adds the page parameters to args (stolen) and calls stmt, or answers 422
+/* Adds the page parameters to args (stolen) and runs call, or answers 422
  * with errors (stolen, may be NULL: problems the caller found already). */
-void http_call_page(struct req *r, int stmt, json_t *args, json_t *errors);
+void http_call_page(struct req *r, enum sql_call call, json_t *args, json_t *errors);
 /* Checks the JSON body against spec; 0 ok, -1 answered (400 unknown field, 422). */
 int http_check_body(struct req *r, const struct vfield *spec);
 /* The {id} path parameter when it is a UUID; otherwise answers 404
@@ -120,12 +121,11 @@ int http_as_of(struct req *r, json_t *cfg);
 /* ?period= (2025, 2025H1, 2025Q2, 2025-06, 2025W27) into args as {"label","from","to"};
  * -1 when missing or malformed (answered 422 naming period). */
 int http_period(struct req *r, json_t *args);
-const char *http_role_name(enum role role);
-enum role http_role_parse(const char *name);
 
-/* Registers the shared statements (pt_idem); once, before serving. */
-void http_init_statements(void);
-/* SHA-256 of data as 64 lowercase hex digits + NUL. */
-void http_sha256_hex(const void *data, size_t len, char out[65]);
+/* Test seam: tap(r, status, body) sees every reply just before it is sent
+ * (body may be NULL; borrowed). NULL removes it. Main thread, before serving. */
+typedef void (*http_reply_tap)(const struct req *r, int status, struct evbuffer *body);
+void http_set_reply_tap(http_reply_tap tap);
+
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * webhooks.h - webhook subscriptions (/v1/webhooks, admin only) and the
- * deliverer that POSTs every matching event to them.
+ * webhooks.h - webhook subscriptions (/v1/webhooks, admin only; routes in
+ * webhook_routes.c) and the deliverer that POSTs every matching event to
+ * them (webhook_deliver.c, webhook_deliver.h).
  *
  * Routes: POST/GET /v1/webhooks, GET/PATCH/DELETE /v1/webhooks/{id},
  * GET /v1/webhooks/{id}/deliveries. The secret is generated when the client
@@ -24,16 +25,10 @@
 #ifndef PLANTRACK_WEBHOOKS_H
 #define PLANTRACK_WEBHOOKS_H
 
-#include <stddef.h>
-
 struct router;
 
-/* Registers the routes, the statements and the worker hooks; once, before
- * serving. 0 ok. */
+/* Registers the routes, the statements and the deliverer's worker hooks;
+ * once, before serving. 0 ok. */
 int webhooks_register(struct router *r);
-
-/* "t=UNIX,sha256=HEX" for body signed with secret at time t, into out
- * (at least 128 bytes). 0 ok, -1 when OpenSSL fails. For tests and tools. */
-int webhooks_sign(const char *secret, long long t, const char *body, size_t len, char *out, size_t outlen);
 
 #endif

@@ -182,6 +182,33 @@ def test_reload_keeps_serving_on_broken_config():
     assert d.stop() == 0
 
 
+def test_reload_classes_and_refusals():
+    d = Daemon(db, config_text="[log]\nlevel = info\n")
+    d.start()
+    d.write_config("[log]\nlevel = info\n[paths]\nweb = /nonexistent-web\nopenapi = /nonexistent.json\n"
+                   "[database]\nqueue = 77\n")
+    d.signal(signal.SIGHUP)
+    time.sleep(0.5)
+    log = d.log()
+    assert "paths.web changed, takes effect after restart" in log, log
+    assert "paths.openapi changed, takes effect after restart" in log, log
+    assert "database.queue changed" in log, log
+    # The running document stays: restart keys keep their running value.
+    assert http("GET", d.url + "/v1/openapi.json", token=d.token("viewer")).status == 200
+    d.write_config("")
+    d.signal(signal.SIGHUP)
+    time.sleep(0.5)
+    assert "empty file" in d.log()
+    # SIGHUP storm: every reload hands a snapshot over while requests run.
+    d.write_config("[lights]\nlag_points = 31\n")
+    for _ in range(20):
+        d.signal(signal.SIGHUP)
+        assert http("GET", d.url + "/healthz").status == 200
+    time.sleep(0.3)
+    assert http("GET", d.url + "/readyz").status == 200
+    assert d.stop() == 0
+
+
 def test_drain_finishes_request_in_flight():
     d = Daemon(db)
     d.start()

@@ -143,6 +143,10 @@ def with_units(nodes, counter):
     out = []
     for n in nodes:
         m = {k: v for k, v in n.items() if k in KEEP and v is not None}
+        # the parser says more about targets and milestones than a plan takes
+        m["targets"] = [{k: v for k, v in g.items() if k in ("label", "value", "unit", "comparator", "text", "baseline")}
+                        for g in n.get("targets") or [] if g.get("value") is not None]
+        m["milestones"] = [{k: v for k, v in x.items() if k in ("title", "due_date")} for x in n.get("milestones") or []]
         if n.get("children"):
             m["children"] = with_units(n["children"], counter)
         else:

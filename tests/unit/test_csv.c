@@ -7,7 +7,6 @@
 #include "plantrack/csv.h"
 #include "plantrack/textenc.h"
 
-#include <event2/buffer.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,16 +33,13 @@ static int field_is(const csv_table *t, size_t r, size_t c, const char *want)
 /* Writes rows with csv_write_row and returns the text (caller frees). */
 static char *write_rows(const char *const *const *rows, const size_t *ncols, size_t nrows, size_t *len)
 {
-	struct evbuffer *b = evbuffer_new();
+	struct csv_buf b = { 0 };
+	csv_buf_sink(&b, "", 0);
 	for (size_t r = 0; r < nrows; r++)
-		if (csv_write_row(b, rows[r], ncols[r]))
+		if (csv_write_row(csv_buf_sink, &b, rows[r], ncols[r]))
 			fprintf(stderr, "  csv_write_row failed\n");
-	*len = evbuffer_get_length(b);
-	char *s = malloc(*len + 1);
-	evbuffer_remove(b, s, *len);
-	s[*len] = '\0';
-	evbuffer_free(b);
-	return s;
+	*len = b.len;
+	return b.data;
 }
 
 static int write_is(const char *const *fields, size_t n, const char *want)
@@ -178,19 +174,14 @@ int main(void)
 		CHECK(write_is(f5, 1, "\"\"\"\"\r\n"));
 		const char *f6[] = { "城东街道", "新增网格驿站，10处" };
 		CHECK(write_is(f6, 2, "城东街道,新增网格驿站，10处\r\n"));
-		CHECK(csv_write_row(NULL, f6, 2) == -1);
+		CHECK(csv_write_row(NULL, NULL, f6, 2) == -1);
 
 		/* Formula neutralisation, opt-in. */
-		struct evbuffer *b = evbuffer_new();
+		struct csv_buf b = { 0 };
 		const char *f7[] = { "=HYPERLINK(\"http://x\")", "+1", "-5", "@SUM(A1)", "safe", "" };
-		CHECK(csv_write_row_ex(b, f7, 6, CSV_WRITE_NEUTRALIZE_FORMULAS) == 0);
-		size_t len = evbuffer_get_length(b);
-		char *s = malloc(len + 1);
-		evbuffer_remove(b, s, len);
-		s[len] = '\0';
-		CHECK(!strcmp(s, "\"'=HYPERLINK(\"\"http://x\"\")\",\"'+1\",\"'-5\",\"'@SUM(A1)\",safe,\r\n"));
-		free(s);
-		evbuffer_free(b);
+		CHECK(csv_write_row_ex(csv_buf_sink, &b, f7, 6, CSV_WRITE_NEUTRALIZE_FORMULAS) == 0);
+		CHECK(b.data && !strcmp(b.data, "\"'=HYPERLINK(\"\"http://x\"\")\",\"'+1\",\"'-5\",\"'@SUM(A1)\",safe,\r\n"));
+		free(b.data);
 	}
 
 	/* Round trips. */
@@ -230,14 +221,14 @@ int main(void)
 
 	/* Export-shaped text (BOM + CRLF) converted to GB18030 and back reads the same. */
 	{
-		struct evbuffer *b = evbuffer_new();
-		evbuffer_add(b, "\xEF\xBB\xBF", 3);
+		struct csv_buf b = { 0 };
+		csv_buf_sink(&b, "\xEF\xBB\xBF", 3);
 		const char *h[] = { "编号 code", "任务 title" };
 		const char *d[] = { "一.1", "新增网格驿站10处，含\"红色驿站\"" };
-		csv_write_row(b, h, 2);
-		csv_write_row(b, d, 2);
-		size_t len = evbuffer_get_length(b), glen, ulen;
-		const char *u = (const char *)evbuffer_pullup(b, -1);
+		csv_write_row(csv_buf_sink, &b, h, 2);
+		csv_write_row(csv_buf_sink, &b, d, 2);
+		size_t len = b.len, glen, ulen;
+		const char *u = b.data;
 		char *gb = textenc_from_utf8(u, len, "gb18030", &glen, err, sizeof err);
 		char *back = gb ? textenc_to_utf8(gb, glen, NULL, &ulen, err, sizeof err) : NULL;
 		CHECK(back && csv_parse(back, ulen, &t, err, sizeof err) == 0);
@@ -245,20 +236,23 @@ int main(void)
 		csv_table_free(t);
 		free(gb);
 		free(back);
-		evbuffer_free(b);
+		free(b.data);
 	}
 
 	/* Big input: 100,000 rows parse, linear. */
 	{
-		struct evbuffer *b = evbuffer_new();
-		for (int i = 0; i < 100000; i++)
-			evbuffer_add_printf(b, "%d,\"title %d, quoted\",plain\r\n", i, i);
-		size_t len = evbuffer_get_length(b);
-		const char *s = (const char *)evbuffer_pullup(b, -1);
+		struct csv_buf b = { 0 };
+		for (int i = 0; i < 100000; i++) {
+			char line[64];
+			int n = snprintf(line, sizeof line, "%d,\"title %d, quoted\",plain\r\n", i, i);
+			csv_buf_sink(&b, line, (size_t)n);
+		}
+		size_t len = b.len;
+		const char *s = b.data;
 		CHECK(csv_parse(s, len, &t, err, sizeof err) == 0 && csv_rows(t) == 100000);
 		CHECK(t && field_is(t, 99999, 1, "title 99999, quoted") && csv_line(t, 99999) == 100000);
 		csv_table_free(t);
-		evbuffer_free(b);
+		free(b.data);
 	}
 	return check_summary();
 }

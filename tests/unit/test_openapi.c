@@ -146,7 +146,7 @@ static int has_path_param(json_t *path_item, json_t *operation, const char *name
 	return 0;
 }
 
-static const char *role_name(int floor)
+static const char *floor_role_name(int floor)
 {
 	switch (floor) {
 	case ROLE_VIEWER: return "viewer";
@@ -198,7 +198,7 @@ static int check_operation(const struct route *rt, json_t *path_item, json_t *op
 			fprintf(stderr, "%s %s: needs a token but the document lifts security\n", m, rt->pattern);
 			bad++;
 		}
-		const char *want = role_name(rt->flags & ROUTE_ROLE_MASK);
+		const char *want = floor_role_name(rt->flags & ROUTE_ROLE_MASK);
 		json_t *role = json_object_get(operation, "x-plantrack-role");
 		if (!json_is_string(role) || strcmp(json_string_value(role), want)) {
 			fprintf(stderr, "%s %s: x-plantrack-role is %s, the route needs %s\n", m, rt->pattern,

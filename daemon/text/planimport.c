@@ -2,7 +2,7 @@
  * planimport.c - decode + planparse + fingerprint (see planimport.h).
  */
 #include "plantrack/planimport.h"
-#include "plantrack/http.h"
+#include "plantrack/hash.h"
 #include "plantrack/planparse.h"
 #include "plantrack/textenc.h"
 
@@ -31,7 +31,7 @@ json_t *planimport_build(const char *text, size_t len, const char *charset, cons
 		return NULL;
 	}
 	char sha[65];
-	http_sha256_hex(utf8, ulen, sha);
+	pt_sha256_hex(utf8, ulen, sha);
 	const char *doc_title = json_string_value(json_object_get(doc, "title"));
 	json_t *plan = json_object();
 	json_object_set_new(plan, "title", json_string(title && *title ? title : doc_title ? doc_title : "导入的工作计划"));

@@ -5,7 +5,6 @@
  */
 #include "plantrack/csv.h"
 
-#include <event2/buffer.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -241,41 +240,63 @@ static int needs_quotes(const char *f, size_t len)
 	return strpbrk(f, ",\"\r\n") != NULL;
 }
 
-int csv_write_row_ex(struct evbuffer *out, const char *const *fields, size_t n, int flags)
+int csv_write_row_ex(csv_sink sink, void *ctx, const char *const *fields, size_t n, int flags)
 {
-	if (!out || (!fields && n))
+	if (!sink || (!fields && n))
 		return -1;
 	for (size_t c = 0; c < n; c++) {
 		const char *f = fields[c] ? fields[c] : "";
 		size_t len = strlen(f);
-		if (c && evbuffer_add(out, ",", 1))
+		if (c && sink(ctx, ",", 1))
 			return -1;
 		int neutralize = (flags & CSV_WRITE_NEUTRALIZE_FORMULAS) && len && strchr("=+-@\t\r", f[0]);
 		if (n == 1 && len == 0) {
-			if (evbuffer_add(out, "\"\"", 2)) /* else it would read back as an empty line */
+			if (sink(ctx, "\"\"", 2)) /* else it would read back as an empty line */
 				return -1;
 			continue;
 		}
 		if (!neutralize && !needs_quotes(f, len)) {
-			if (evbuffer_add(out, f, len))
+			if (sink(ctx, f, len))
 				return -1;
 			continue;
 		}
-		if (evbuffer_add(out, "\"", 1) || (neutralize && evbuffer_add(out, "'", 1)))
+		if (sink(ctx, "\"", 1) || (neutralize && sink(ctx, "'", 1)))
 			return -1;
 		const char *p = f, *q;
 		while ((q = strchr(p, '"')) != NULL) {
-			if (evbuffer_add(out, p, (size_t)(q - p) + 1) || evbuffer_add(out, "\"", 1))
+			if (sink(ctx, p, (size_t)(q - p) + 1) || sink(ctx, "\"", 1))
 				return -1;
 			p = q + 1;
 		}
-		if (evbuffer_add(out, p, strlen(p)) || evbuffer_add(out, "\"", 1))
+		if (sink(ctx, p, strlen(p)) || sink(ctx, "\"", 1))
 			return -1;
 	}
-	return evbuffer_add(out, "\r\n", 2) ? -1 : 0;
+	return sink(ctx, "\r\n", 2) ? -1 : 0;
 }
 
-int csv_write_row(struct evbuffer *out, const char *const *fields, size_t n)
+int csv_write_row(csv_sink sink, void *ctx, const char *const *fields, size_t n)
 {
-	return csv_write_row_ex(out, fields, n, 0);
+	return csv_write_row_ex(sink, ctx, fields, n, 0);
+}
+
+int csv_buf_sink(void *ctx, const void *data, size_t len)
+{
+	struct csv_buf *b = ctx;
+	if (len + 1 > b->cap - b->len || !b->data) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap - b->len < len + 1) {
+			if (cap > SIZE_MAX / 2)
+				return -1;
+			cap *= 2;
+		}
+		char *p = realloc(b->data, cap);
+		if (!p)
+			return -1;
+		b->data = p;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+	return 0;
 }

@@ -1,15 +1,15 @@
 /*
- * webhooks.c - webhook subscriptions over HTTP and the deliverer that POSTs
- * events to them (see webhooks.h). Reads and writes are pt_webhook_* calls;
- * the delivery log and its leases live in migrations/0003_webhooks.sql.
+ * webhook_deliver.c - the deliverer that POSTs events to webhook
+ * subscriptions, signed, with retries (see webhook_deliver.h and
+ * webhooks.h); the delivery log and its leases live in
+ * migrations/0003_webhooks.sql. The admin routes are webhook_routes.c.
  */
-#include "plantrack/webhooks.h"
+#include "plantrack/webhook_deliver.h"
 #include "plantrack/db.h"
-#include "plantrack/http.h"
 #include "plantrack/log.h"
-#include "plantrack/router.h"
-#include "plantrack/server.h"
-#include "plantrack/validate.h"
+#include "plantrack/sqlcalls.h"
+#include "plantrack/worker.h"
+#include "plantrack/xalloc.h"
 
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -37,29 +37,6 @@
 #define WH_MAX_INFLIGHT 32       /* deliveries at once per deliverer */
 #define WH_BACKOFF_CAP_S 3600.0
 #define WH_MAX_RESPONSE (1 << 20) /* response headers/body read at most (ignored) */
-
-static const char *const event_types[] = { "plan.created", "task.created", "task.updated", "task.deleted",
-					   "task.reported", NULL };
-static const char *const delivery_statuses[] = { "pending", "delivered", "failed", NULL };
-
-static const struct vfield create_fields[] = {
-	{ "url", V_STRING, 1, 0, 0, 2000, NULL, NULL },
-	{ "secret", V_STRING, 0, 1, 0, 200, NULL, NULL },
-	{ "event_types", V_STRINGS, 0, 1, 0, 64, NULL, NULL },
-	{ "active", V_BOOL, 0, 0, 0, 0, NULL, NULL },
-	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
-};
-
-static const struct vfield patch_fields[] = {
-	{ "url", V_STRING, 0, 0, 0, 2000, NULL, NULL },
-	{ "secret", V_STRING, 0, 0, 0, 200, NULL, NULL },
-	{ "event_types", V_STRINGS, 0, 1, 0, 64, NULL, NULL },
-	{ "active", V_BOOL, 0, 0, 0, 0, NULL, NULL },
-	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
-};
-
-static int stmt_create, stmt_list, stmt_get, stmt_patch, stmt_delete, stmt_deliveries;
-static int stmt_claim, stmt_done;
 
 /* ---- signing ---- */
 
@@ -89,166 +66,6 @@ int webhooks_sign(const char *secret, long long t, const char *body, size_t len,
 	for (unsigned int i = 0; i < maclen; i++)
 		off += snprintf(out + off, outlen - (size_t)off, "%02x", mac[i]);
 	return 0;
-}
-
-/* ---- routes ---- */
-
-static int check_body(struct req *r, const struct vfield *spec)
-{
-	json_t *errors = json_array();
-	char unknown[256] = "";
-	int rc = validate_object(r->json, spec, "", errors, unknown, sizeof unknown);
-	if (rc == VALIDATE_UNKNOWN) {
-		http_reply_invalid(r, rc, errors, unknown);
-		return -1;
-	}
-	/* Checks the table cannot express: URL shape, secret length, event types. */
-	json_t *url = json_object_get(r->json, "url");
-	if (json_is_string(url)) {
-		const char *u = json_string_value(url);
-		struct evhttp_uri *uri = evhttp_uri_parse_with_flags(u, 0);
-		const char *scheme = uri ? evhttp_uri_get_scheme(uri) : NULL;
-		const char *host = uri ? evhttp_uri_get_host(uri) : NULL;
-		if (!scheme || (strcasecmp(scheme, "http") && strcasecmp(scheme, "https")) || !host || !*host ||
-		    evhttp_uri_get_userinfo(uri) || evhttp_uri_get_fragment(uri))
-			json_array_append_new(errors, json_pack("{s:s,s:s}", "field", "url", "message",
-								"must be an absolute http:// or https:// URL with a host"));
-		else if (strncmp(u, "http://", 7) && strncmp(u, "https://", 8))
-			json_array_append_new(errors, json_pack("{s:s,s:s}", "field", "url", "message",
-								"the scheme must be lowercase http or https"));
-		if (uri)
-			evhttp_uri_free(uri);
-	}
-	json_t *secret = json_object_get(r->json, "secret");
-	if (json_is_string(secret) && (json_string_length(secret) < 16 || json_string_length(secret) > 200))
-		json_array_append_new(errors, json_pack("{s:s,s:s}", "field", "secret", "message",
-							"must be 16 to 200 bytes"));
-	json_t *types = json_object_get(r->json, "event_types");
-	if (json_is_array(types)) {
-		size_t i;
-		json_t *t;
-		json_array_foreach(types, i, t) {
-			if (!json_is_string(t))
-				continue;
-			int known = 0;
-			for (const char *const *e = event_types; *e; e++)
-				known |= !strcmp(*e, json_string_value(t));
-			if (!known) {
-				char field[48];
-				snprintf(field, sizeof field, "event_types[%zu]", i);
-				json_array_append_new(errors, json_pack("{s:s,s:s}", "field", field, "message",
-					"must be one of plan.created, task.created, task.updated, task.deleted, task.reported"));
-			}
-		}
-	}
-	if (json_array_size(errors)) {
-		http_reply_invalid(r, VALIDATE_INVALID, errors, NULL);
-		return -1;
-	}
-	json_decref(errors);
-	return 0;
-}
-
-
-/* A new secret, "whsec_" + 64 hex digits; caller frees. */
-static char *secret_generate(void)
-{
-	unsigned char raw[32];
-	if (RAND_bytes(raw, sizeof raw) != 1)
-		return NULL;
-	char *s = malloc(6 + 64 + 1);
-	if (!s)
-		return NULL;
-	memcpy(s, "whsec_", 6);
-	for (size_t i = 0; i < sizeof raw; i++)
-		snprintf(s + 6 + 2 * i, 3, "%02x", raw[i]);
-	return s;
-}
-
-static void handle_create(struct req *r)
-{
-	if (check_body(r, create_fields))
-		return;
-	json_t *args = json_pack("{s:o,s:O}", "actor", http_actor(r), "url", json_object_get(r->json, "url"));
-	json_t *secret = json_object_get(r->json, "secret");
-	if (json_is_string(secret)) {
-		json_object_set(args, "secret", secret);
-	} else {
-		char *s = secret_generate();
-		if (!s) {
-			json_decref(args);
-			http_reply_problem(r, 503, "overloaded", "Server busy", "no randomness available", NULL);
-			return;
-		}
-		json_object_set_new(args, "secret", json_string(s));
-		free(s);
-	}
-	json_t *types = json_object_get(r->json, "event_types");
-	json_object_set_new(args, "event_types", json_is_array(types) ? json_incref(types) : json_array());
-	json_t *active = json_object_get(r->json, "active");
-	json_object_set_new(args, "active", active ? json_incref(active) : json_true());
-	http_call_write(r, stmt_create, "pt_webhook_create", args, NULL);
-}
-
-static void handle_list(struct req *r)
-{
-	http_call_page(r, stmt_list, json_object(), NULL);
-}
-
-static void handle_get(struct req *r)
-{
-	const char *id = http_id_param(r, "webhook");
-	if (id)
-		http_call(r, stmt_get, json_pack("{s:s}", "id", id), NULL);
-}
-
-static void handle_patch(struct req *r)
-{
-	const char *id = http_id_param(r, "webhook");
-	if (!id || check_body(r, patch_fields))
-		return;
-	if (json_object_size(r->json) == 0) {
-		http_reply_problem(r, 422, "validation-failed", "Validation failed", "the patch changes nothing",
-				   json_pack("[{s:s,s:s}]", "field", "", "message", "send at least one field"));
-		return;
-	}
-	json_t *patch = json_deep_copy(r->json);
-	if (json_is_null(json_object_get(patch, "event_types")))
-		json_object_set_new(patch, "event_types", json_array());
-	json_t *args = json_pack("{s:o,s:s,s:o}", "actor", http_actor(r), "id", id, "patch", patch);
-	if (http_if_match(r, args) < 0) {
-		json_decref(args);
-		return;
-	}
-	http_call(r, stmt_patch, args, NULL);
-}
-
-static void handle_delete(struct req *r)
-{
-	const char *id = http_id_param(r, "webhook");
-	if (id)
-		http_call(r, stmt_delete, json_pack("{s:o,s:s}", "actor", http_actor(r), "id", id), NULL);
-}
-
-static void handle_deliveries(struct req *r)
-{
-	const char *id = http_id_param(r, "webhook");
-	if (!id)
-		return;
-	json_t *args = json_pack("{s:s}", "id", id);
-	json_t *errors = json_array();
-	const char *status = http_query(r, "status");
-	if (status) {
-		int known = 0;
-		for (const char *const *s = delivery_statuses; *s; s++)
-			known |= !strcmp(*s, status);
-		if (known)
-			json_object_set_new(args, "status", json_string(status));
-		else
-			json_array_append_new(errors, json_pack("{s:s,s:s}", "field", "status", "message",
-								"must be pending, delivered or failed"));
-	}
-	http_call_page(r, stmt_deliveries, args, errors);
 }
 
 /* ---- the deliverer ---- */
@@ -352,7 +169,7 @@ static void delivery_finish(struct delivery *d, int status, const char *error)
 	struct deliverer *dl = d->dl;
 	int ok = status >= 200 && status < 300;
 	double retry = ok ? 0 : backoff_seconds(dl, d->attempts);
-	double ms = (double)(server_now_ns() - d->t0_ns) / 1e6;
+	double ms = (double)(pt_now_ns() - d->t0_ns) / 1e6;
 	json_t *f = json_pack("{s:s,s:s,s:s,s:i,s:i,s:f}", "delivery", d->id, "webhook", d->webhook_id, "event",
 			      d->event_type, "attempt", d->attempts, "status", status, "ms", ms);
 	if (!ok) {
@@ -369,7 +186,7 @@ static void delivery_finish(struct delivery *d, int status, const char *error)
 	char *text = json_dumps(args, JSON_COMPACT);
 	json_decref(args);
 	const char *params[1] = { text };
-	if (db_query(worker_db(dl->w), stmt_done, 1, params, on_done_recorded, dl) == DB_OK)
+	if (db_query(worker_db(dl->w), sql_stmt(SQL_DELIVERY_DONE), 1, params, on_done_recorded, dl) == DB_OK)
 		dl->db_pending++;
 	else
 		log_warn("webhook %s: outcome not recorded (database unavailable); it will be retried", d->id);
@@ -512,7 +329,7 @@ static void delivery_start(struct deliverer *dl, struct delivery *d, const char 
 
 	const char *path = evhttp_uri_get_path(uri), *query = evhttp_uri_get_query(uri);
 	size_t target_len = (path ? strlen(path) : 0) + (query ? strlen(query) : 0) + 3;
-	char *target = malloc(target_len);
+	char *target = xmalloc(target_len);
 	snprintf(target, target_len, "%s%s%s", path && *path ? path : "/", query ? "?" : "", query ? query : "");
 	d->deadline = evtimer_new(dl->base, on_deadline, d);
 	struct timeval tv = { WH_TIMEOUT_S, 500000 };
@@ -556,16 +373,14 @@ static void on_claimed(PGresult *res, void *arg)
 	int n = PQntuples(res);
 	dl->more = 0;
 	for (int i = 0; i < n; i++) {
-		struct delivery *d = calloc(1, sizeof *d);
-		if (!d)
-			break;
+		struct delivery *d = xcalloc(1, sizeof *d);
 		d->dl = dl;
 		snprintf(d->id, sizeof d->id, "%s", PQgetvalue(res, i, 0));
 		snprintf(d->webhook_id, sizeof d->webhook_id, "%s", PQgetvalue(res, i, 1));
-		d->url = strdup(PQgetvalue(res, i, 2));
+		d->url = xstrdup(PQgetvalue(res, i, 2));
 		snprintf(d->event_type, sizeof d->event_type, "%s", PQgetvalue(res, i, 4));
 		d->attempts = atoi(PQgetvalue(res, i, 6));
-		d->t0_ns = server_now_ns();
+		d->t0_ns = pt_now_ns();
 		d->next = dl->head;
 		if (dl->head)
 			dl->head->prev = d;
@@ -586,7 +401,7 @@ static void claim(struct deliverer *dl)
 	char args[96];
 	snprintf(args, sizeof args, "{\"limit\":%d,\"lease_seconds\":%d}", WH_MAX_INFLIGHT - dl->inflight, WH_LEASE_S);
 	const char *params[1] = { args };
-	if (db_query(worker_db(dl->w), stmt_claim, 1, params, on_claimed, dl) == DB_OK) {
+	if (db_query(worker_db(dl->w), sql_stmt(SQL_DELIVERIES_CLAIM), 1, params, on_claimed, dl) == DB_OK) {
 		dl->claiming = 1;
 		dl->db_pending++;
 	}
@@ -613,12 +428,10 @@ static void deliverer_start(struct worker *w)
 {
 	if (worker_index(w) != 0)
 		return;
-	struct deliverer *dl = calloc(1, sizeof *dl);
-	if (!dl)
-		return;
+	struct deliverer *dl = xcalloc(1, sizeof *dl);
 	dl->w = w;
 	dl->base = worker_base(w);
-	dl->rng = server_now_ns() ^ (uint64_t)(uintptr_t)dl ^ 0x9E3779B97F4A7C15ULL;
+	dl->rng = pt_now_ns() ^ (uint64_t)(uintptr_t)dl ^ 0x9E3779B97F4A7C15ULL;
 	if (!dl->rng)
 		dl->rng = 1;
 	dl->dns = evdns_base_new(dl->base, EVDNS_BASE_INITIALIZE_NAMESERVERS | EVDNS_BASE_DISABLE_WHEN_INACTIVE);
@@ -663,27 +476,9 @@ static void deliverer_stop(struct worker *w)
 	dl_maybe_free(dl);
 }
 
-int webhooks_register(struct router *r)
+void webhook_deliver_init(void)
 {
-	stmt_create = db_stmt_register("SELECT status, body::text, body->>'version' FROM pt_webhook_create($1::jsonb)");
-	stmt_list = db_stmt_register("SELECT status, body::text FROM pt_webhook_list($1::jsonb)");
-	stmt_get = db_stmt_register("SELECT status, body::text, body->>'version' FROM pt_webhook_get($1::jsonb)");
-	stmt_patch = db_stmt_register("SELECT status, body::text, body->>'version' FROM pt_webhook_patch($1::jsonb)");
-	stmt_delete = db_stmt_register("SELECT status, body::text FROM pt_webhook_delete($1::jsonb)");
-	stmt_deliveries = db_stmt_register("SELECT status, body::text FROM pt_webhook_deliveries($1::jsonb)");
-	stmt_claim = db_stmt_register("SELECT id, webhook_id, url, secret, event_type, payload, attempts "
-				      "FROM pt_deliveries_claim($1::jsonb)");
-	stmt_done = db_stmt_register("SELECT pt_delivery_done($1::jsonb)");
-	server_on_worker_start(deliverer_start);
-	server_on_worker_drain(deliverer_drain);
-	server_on_worker_stop(deliverer_stop);
-	const int admin = ROLE_ADMIN | ROUTE_NEEDS_DB;
-	int rc = 0;
-	rc |= router_add(r, RM_POST, "/v1/webhooks", (void *)handle_create, admin | ROUTE_JSON_BODY);
-	rc |= router_add(r, RM_GET, "/v1/webhooks", (void *)handle_list, admin);
-	rc |= router_add(r, RM_GET, "/v1/webhooks/{id}", (void *)handle_get, admin);
-	rc |= router_add(r, RM_PATCH, "/v1/webhooks/{id}", (void *)handle_patch, admin | ROUTE_JSON_BODY);
-	rc |= router_add(r, RM_DELETE, "/v1/webhooks/{id}", (void *)handle_delete, admin);
-	rc |= router_add(r, RM_GET, "/v1/webhooks/{id}/deliveries", (void *)handle_deliveries, admin);
-	return rc;
+	worker_on(WORKER_HOOK_START, deliverer_start);
+	worker_on(WORKER_HOOK_DRAIN, deliverer_drain);
+	worker_on(WORKER_HOOK_STOP, deliverer_stop);
 }

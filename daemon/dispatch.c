@@ -1,0 +1,212 @@
+/*
+ * dispatch.c - the path of a request from evhttp to its handler (see
+ * dispatch.h): request id, query string, drain, route match, database
+ * readiness, body limits and media types, token and role (auth.c), handler.
+ * Every early answer goes through http.c, which also ends the request.
+ */
+#include "plantrack/dispatch.h"
+#include "plantrack/auth.h"
+#include "plantrack/config.h"
+#include "plantrack/db.h"
+#include "plantrack/http.h"
+#include "plantrack/router.h"
+#include "plantrack/worker.h"
+#include "plantrack/xalloc.h"
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+#include <uuid/uuid.h>
+
+static const struct router *dispatch_router;
+
+void dispatch_set_router(const struct router *router)
+{
+	dispatch_router = router;
+}
+
+static int method_bit(enum evhttp_cmd_type cmd)
+{
+	switch (cmd) {
+	case EVHTTP_REQ_GET: return RM_GET;
+	case EVHTTP_REQ_POST: return RM_POST;
+	case EVHTTP_REQ_PUT: return RM_PUT;
+	case EVHTTP_REQ_PATCH: return RM_PATCH;
+	case EVHTTP_REQ_DELETE: return RM_DELETE;
+	case EVHTTP_REQ_HEAD: return RM_HEAD;
+	case EVHTTP_REQ_OPTIONS: return RM_OPTIONS;
+	default: return 0;
+	}
+}
+
+static void set_request_id(struct req *r)
+{
+	const char *in = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "X-Request-Id");
+	int ok = in && *in && strlen(in) < sizeof r->request_id;
+	for (const char *s = in; ok && *s; s++)
+		if (!(*s == '-' || *s == '_' || *s == '.' || (*s >= '0' && *s <= '9') ||
+		      (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+			ok = 0;
+	if (ok) {
+		snprintf(r->request_id, sizeof r->request_id, "%s", in);
+	} else {
+		uuid_t u;
+		uuid_generate_random(u);
+		uuid_unparse_lower(u, r->request_id);
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(r->ev), "X-Request-Id", r->request_id);
+}
+
+static int content_type_is(const char *ct, const char *want)
+{
+	size_t n = strlen(want);
+	if (!ct || strncasecmp(ct, want, n))
+		return 0;
+	return ct[n] == 0 || ct[n] == ';' || ct[n] == ' ';
+}
+
+static void parse_charset(struct req *r, const char *ct)
+{
+	r->charset[0] = 0;
+	const char *cs = ct ? strcasestr(ct, "charset=") : NULL;
+	if (!cs)
+		return;
+	cs += 8;
+	if (*cs == '"')
+		cs++;
+	size_t i = 0;
+	while (cs[i] && cs[i] != ';' && cs[i] != '"' && cs[i] != ' ' && i + 1 < sizeof r->charset) {
+		char ch = cs[i];
+		r->charset[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+		i++;
+	}
+	r->charset[i] = 0;
+}
+
+/* Checks media type and parses the body. 0 to go on; -1 when answered. */
+static int read_body(struct req *r, const struct config *c)
+{
+	int flags = r->m.route->flags;
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
+	r->body_len = evbuffer_get_length(in);
+	size_t limit = (flags & ROUTE_LARGE_BODY) ? c->max_import_body : c->max_body;
+	if (r->body_len > limit) {
+		char detail[128];
+		snprintf(detail, sizeof detail, "the body is %zu bytes; the limit is %zu", r->body_len, limit);
+		http_reply_problem(r, 413, "body-too-large", "Request body too large", detail, NULL);
+		return -1;
+	}
+	r->body = r->body_len ? (const char *)evbuffer_pullup(in, -1) : "";
+	if (!(r->method & (RM_POST | RM_PATCH | RM_PUT)))
+		return 0;
+	const char *ct = http_header(r, "Content-Type");
+	parse_charset(r, ct);
+	/* ROUTE_JSON_BODY | ROUTE_TEXT_BODY: JSON, or text when sent as text */
+	int as_text = (flags & ROUTE_TEXT_BODY) &&
+		      (!(flags & ROUTE_JSON_BODY) || content_type_is(ct, "text/plain") || content_type_is(ct, "text/csv"));
+	if ((flags & ROUTE_JSON_BODY) && !as_text) {
+		if (r->body_len == 0) {
+			r->json = json_object();
+			return 0;
+		}
+		if (!content_type_is(ct, "application/json")) {
+			http_reply_problem(r, 415, "unsupported-media-type", "Unsupported media type",
+					   "send the body as application/json", NULL);
+			return -1;
+		}
+		json_error_t err;
+		r->json = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &err);
+		if (!r->json) {
+			char detail[256];
+			snprintf(detail, sizeof detail, "line %d column %d: %s", err.line, err.column, err.text);
+			http_reply_problem(r, 400, "malformed-json", "Malformed JSON", detail, NULL);
+			return -1;
+		}
+		if (!json_is_object(r->json)) {
+			http_reply_problem(r, 400, "malformed-json", "Malformed JSON",
+					   "the body must be a JSON object", NULL);
+			return -1;
+		}
+	} else if (as_text) {
+		if (!content_type_is(ct, "text/plain") && !content_type_is(ct, "text/csv")) {
+			http_reply_problem(r, 415, "unsupported-media-type", "Unsupported media type",
+					   "send the body as text/plain or text/csv (charset utf-8 or gb18030)", NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void run_handler(struct req *r)
+{
+	((handler_fn)r->m.route->handler)(r);
+}
+
+void dispatch_request(struct evhttp_request *ev, void *arg)
+{
+	struct worker *w = arg;
+	struct req *r = xcalloc(1, sizeof *r);
+	w->inflight++;
+	worker_conn_track(w, ev);
+	r->ev = ev;
+	r->w = w;
+	r->t0_ns = pt_now_ns();
+	TAILQ_INIT(&r->query);
+	set_request_id(r);
+	r->method = method_bit(evhttp_request_get_command(ev));
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ev);
+	const char *raw_path = uri ? evhttp_uri_get_path(uri) : NULL;
+	r->path = evhttp_uridecode(raw_path && *raw_path ? raw_path : "/", 0, NULL);
+	const char *qs = uri ? evhttp_uri_get_query(uri) : NULL;
+	if (qs && evhttp_parse_query_str(qs, &r->query) < 0) {
+		http_reply_problem(r, 400, "bad-query", "Malformed query string", NULL, NULL);
+		return;
+	}
+	dispatch_req(r);
+}
+
+void dispatch_req(struct req *r)
+{
+	struct worker *w = r->w;
+	struct evhttp_request *ev = r->ev;
+	const struct config *c = config_current();
+	if (w->draining) {
+		evhttp_add_header(evhttp_request_get_output_headers(ev), "Connection", "close");
+		http_reply_problem(r, 503, "shutting-down", "Shutting down", "the server is draining", NULL);
+		return;
+	}
+	char allow[96];
+	switch (router_match(dispatch_router, r->method, r->path ? r->path : "/", &r->m, allow, sizeof allow)) {
+	case ROUTER_NOT_FOUND:
+		http_reply_problem(r, 404, "not-found", "Not found", "no route for this path", NULL);
+		return;
+	case ROUTER_METHOD_NOT_ALLOWED:
+		evhttp_add_header(evhttp_request_get_output_headers(ev), "Allow", allow);
+		http_reply_problem(r, 405, "method-not-allowed", "Method not allowed", allow, NULL);
+		return;
+	case ROUTER_FOUND:
+		break;
+	}
+	int flags = r->m.route->flags;
+	if (flags & ROUTE_NEEDS_DB) {
+		struct db_status st;
+		db_pool_status(w->db, &st);
+		if (!st.ready) {
+			evhttp_add_header(evhttp_request_get_output_headers(ev), "Retry-After", "2");
+			http_reply_problem(r, 503, "database-unavailable", "Database unavailable", st.reason, NULL);
+			return;
+		}
+	}
+	if (read_body(r, c))
+		return;
+	if (flags & ROUTE_PUBLIC)
+		run_handler(r);
+	else
+		auth_authenticate(r, (enum role)(flags & ROUTE_ROLE_MASK), run_handler);
+}
+

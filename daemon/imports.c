@@ -178,31 +178,71 @@ static const char *str_or_empty(json_t *o, const char *key)
 	return s ? s : "";
 }
 
+/* Chinese words for statuses, lights, progress and due sources (?lang=zh). */
+static const char *zh_word(const char *v)
+{
+	static const char *const map[][2] = {
+		{ "planned", "未开始" }, { "in_progress", "推进中" }, { "blocked", "受阻" }, { "done", "已办结" },
+		{ "verified", "已销号" }, { "cancelled", "已取消" }, { "red", "红" }, { "yellow", "黄" },
+		{ "green", "绿" }, { "reported", "自报" }, { "targets", "指标" }, { "milestones", "节点" },
+		{ "children", "下级汇总" }, { "own", "本级" }, { "parent", "继承上级" }, { "plan", "计划年底" },
+	};
+	for (size_t i = 0; v && i < sizeof map / sizeof map[0]; i++)
+		if (!strcmp(map[i][0], v))
+			return map[i][1];
+	return v ? v : "";
+}
+
+enum export_lang { LANG_BOTH, LANG_ZH, LANG_EN };
+
 /* csv_sink onto an evbuffer. */
 static int evbuffer_sink(void *ctx, const void *data, size_t len)
 {
 	return evbuffer_add(ctx, data, len);
 }
 
-static void write_export(struct evbuffer *csv, json_t *rows)
+static void write_export(struct evbuffer *csv, json_t *rows, enum export_lang lang)
 {
-	static const char *const header[] = { "编号 code", "任务 title", "牵头单位 lead_unit", "责任人 owner",
-					      "状态 status", "进度 progress", "灯 light", "计划完成 due_date",
-					      "指标 targets", "id" };
-	csv_write_row(evbuffer_sink, csv, header, sizeof header / sizeof header[0]);
+	static const char *const zh[] = { "编号", "任务", "牵头单位", "责任人", "状态", "进度", "进度来源", "序时进度",
+					  "灯", "计划完成", "完成时限", "时限来源", "逾期", "指标", "id" };
+	static const char *const en[] = { "code", "title", "lead_unit", "owner", "status", "progress",
+					  "progress_source", "expected_progress", "light", "due_date", "effective_due",
+					  "due_source", "late", "targets", "id" };
+	enum { NCOL = sizeof en / sizeof en[0] };
+	char both[NCOL][64];
+	const char *header[NCOL];
+	for (int i = 0; i < NCOL; i++) {
+		if (lang == LANG_ZH) {
+			header[i] = zh[i];
+		} else if (lang == LANG_EN || !strcmp(zh[i], en[i])) {
+			header[i] = en[i];
+		} else {
+			snprintf(both[i], sizeof both[i], "%s %s", zh[i], en[i]);
+			header[i] = both[i];
+		}
+	}
+	csv_write_row(evbuffer_sink, csv, header, NCOL);
 	size_t i;
 	json_t *t;
 	json_array_foreach(rows, i, t) {
-		char progress[16];
+		char progress[16], expected[16];
 		snprintf(progress, sizeof progress, "%lld", (long long)json_integer_value(json_object_get(t, "progress")));
+		snprintf(expected, sizeof expected, "%.1f", json_number_value(json_object_get(t, "expected_progress")));
 		struct evbuffer *tb = evbuffer_new();
 		format_targets(json_object_get(t, "targets"), tb);
 		evbuffer_add(tb, "", 1);
-		const char *fields[] = { str_or_empty(t, "code"), str_or_empty(t, "title"), str_or_empty(t, "lead_unit"),
-					 str_or_empty(t, "owner"), str_or_empty(t, "status"), progress,
-					 str_or_empty(t, "light"), str_or_empty(t, "due_date"),
-					 (const char *)evbuffer_pullup(tb, -1), str_or_empty(t, "id") };
-		csv_write_row_ex(evbuffer_sink, csv, fields, sizeof fields / sizeof fields[0], CSV_WRITE_NEUTRALIZE_FORMULAS);
+		int z = lang == LANG_ZH;
+		const char *late = json_is_true(json_object_get(t, "late")) ? (z ? "是" : "yes") : (z ? "否" : "no");
+		const char *fields[NCOL] = {
+			str_or_empty(t, "code"), str_or_empty(t, "title"), str_or_empty(t, "lead_unit"),
+			str_or_empty(t, "owner"),
+			z ? zh_word(str_or_empty(t, "status")) : str_or_empty(t, "status"), progress,
+			z ? zh_word(str_or_empty(t, "progress_source")) : str_or_empty(t, "progress_source"), expected,
+			z ? zh_word(str_or_empty(t, "light")) : str_or_empty(t, "light"), str_or_empty(t, "due_date"),
+			str_or_empty(t, "effective_due"),
+			z ? zh_word(str_or_empty(t, "due_source")) : str_or_empty(t, "due_source"), late,
+			(const char *)evbuffer_pullup(tb, -1), str_or_empty(t, "id") };
+		csv_write_row_ex(evbuffer_sink, csv, fields, NCOL, CSV_WRITE_NEUTRALIZE_FORMULAS);
 		evbuffer_free(tb);
 	}
 }
@@ -214,11 +254,13 @@ static void on_export(struct req *r, PGresult *res)
 		return;
 	}
 	json_t *doc = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
-	int gb = r->handler_data != NULL;
+	const char *hd = r->handler_data;
+	int gb = hd && hd[0] == 'g';
+	enum export_lang lang = !hd || !hd[1] ? LANG_BOTH : hd[1] == 'z' ? LANG_ZH : LANG_EN;
 	struct evbuffer *csv = evbuffer_new();
 	if (!gb)
 		evbuffer_add(csv, "\xEF\xBB\xBF", 3);
-	write_export(csv, json_object_get(doc, "rows"));
+	write_export(csv, json_object_get(doc, "rows"), lang);
 	json_decref(doc);
 	size_t len = evbuffer_get_length(csv);
 	const char *utf8 = (const char *)evbuffer_pullup(csv, -1);
@@ -253,16 +295,23 @@ static void handle_export(struct req *r)
 				   json_pack("[{s:s,s:s}]", "field", "encoding", "message", "must be utf-8 or gb18030"));
 		return;
 	}
-	static const char *const allowed[] = { "encoding", "as_of", NULL };
+	static const char *const allowed[] = { "encoding", "as_of", "lang", NULL };
 	if (http_check_query(r, allowed))
 		return;
+	const char *lang = http_query(r, "lang");
+	if (lang && strcmp(lang, "zh") && strcmp(lang, "en")) {
+		http_reply_problem(r, 422, "validation-failed", "Validation failed", "lang must be zh or en",
+				   json_pack("[{s:s,s:s}]", "field", "lang", "message", "must be zh or en"));
+		return;
+	}
 	json_t *cfg = http_cfg(r);
 	if (http_as_of(r, cfg)) {
 		json_decref(cfg);
 		return;
 	}
-	if (enc && !strcmp(enc, "gb18030"))
-		r->handler_data = xstrdup("gb18030");
+	/* handler_data: [g|u] encoding, then [z|e] language when asked */
+	char hd[3] = { enc && !strcmp(enc, "gb18030") ? 'g' : 'u', lang ? lang[0] : 0, 0 };
+	r->handler_data = xstrdup(hd);
 	http_call(r, SQL_PLAN_EXPORT, json_pack("{s:o,s:s}", "cfg", cfg, "id", plan), on_export);
 }
 

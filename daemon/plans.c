@@ -3,12 +3,17 @@
  * tasks, list, get with ?include=tree, and the summary (lights, ranking).
  */
 #include "plantrack/plans.h"
+#include "plantrack/bulletin.h"
 #include "plantrack/db.h"
 #include "plantrack/http.h"
+#include "plantrack/ledger_xlsx.h"
+#include "plantrack/log.h"
 #include "plantrack/router.h"
 #include "plantrack/tasks.h"
 #include "plantrack/validate.h"
+#include "plantrack/xalloc.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const struct vfield plan_fields[] = {
@@ -24,6 +29,7 @@ static const char *const q_get[] = { "include", "as_of", NULL };
 static const char *const q_summary[] = { "as_of", NULL };
 static const char *const q_ranking[] = { "period", NULL };
 static const char *const q_list[] = { "limit", "cursor", NULL };
+static const char *const q_ledger[] = { "as_of", "period", NULL };
 
 static void handle_create(struct req *r)
 {
@@ -87,6 +93,93 @@ static void handle_ranking(struct req *r)
 	http_call(r, SQL_PLAN_RANKING, args, NULL);
 }
 
+static void on_ledger(struct req *r, PGresult *res)
+{
+	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || atoi(PQgetvalue(res, 0, 0)) != 200) {
+		http_reply_result(r, res);
+		return;
+	}
+	json_t *doc = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
+	unsigned char *bytes = NULL;
+	size_t len = 0;
+	char msg[256], cd[512];
+	if (!doc || ledger_xlsx_render(doc, NULL, &bytes, &len, msg, sizeof msg)) {
+		if (!doc)
+			snprintf(msg, sizeof msg, "pt_plan_ledger returned no JSON");
+		log_event(LOG_LVL_ERROR, "ledger render failed",
+			  json_pack("{s:s,s:s}", "error", msg, "request_id", r->request_id));
+		json_decref(doc);
+		http_reply_problem(r, 500, "internal", "Internal error", msg, NULL);
+		return;
+	}
+	json_t *plan = json_object_get(doc, "plan");
+	ledger_xlsx_content_disposition(json_string_value(json_object_get(plan, "title")),
+					json_string_value(json_object_get(doc, "as_of")), cd, sizeof cd);
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+	evhttp_add_header(h, "Content-Disposition", cd);
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	http_reply_raw(r, 200, LEDGER_XLSX_CONTENT_TYPE, (const char *)bytes, len);
+	free(bytes);
+	json_decref(doc);
+}
+
+/* 台账: GET /v1/plans/{id}/ledger.xlsx?as_of=&period= (docs/ledger.md) */
+static void handle_ledger(struct req *r)
+{
+	const char *id = http_id_param(r, "plan");
+	if (!id || http_check_query(r, q_ledger))
+		return;
+	json_t *cfg = http_cfg(r);
+	if (http_as_of(r, cfg)) {
+		json_decref(cfg);
+		return;
+	}
+	json_t *args = json_pack("{s:o,s:s}", "cfg", cfg, "id", id);
+	if (http_query(r, "period") && http_period(r, args)) {
+		json_decref(args);
+		return;
+	}
+	http_call(r, SQL_PLAN_LEDGER, args, on_ledger);
+}
+
+static void on_bulletin(struct req *r, PGresult *res)
+{
+	if (!r->handler_data || !res || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
+	    atoi(PQgetvalue(res, 0, 0)) != 200) {
+		http_reply_result(r, res);
+		return;
+	}
+	json_t *doc = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
+	if (!doc) {
+		http_reply_problem(r, 500, "internal", "Internal error", "pt_plan_bulletin returned no JSON", NULL);
+		return;
+	}
+	struct evbuffer *html = evbuffer_new();
+	bulletin_html(doc, html);
+	json_decref(doc);
+	size_t len = evbuffer_get_length(html);
+	http_reply_raw(r, 200, "text/html; charset=utf-8", (const char *)evbuffer_pullup(html, -1), len);
+	evbuffer_free(html);
+}
+
+/* 月通报: GET /v1/plans/{id}/bulletin?period=2025-06, JSON or (Accept: text/html) a printable page */
+static void handle_bulletin(struct req *r)
+{
+	static const char *const allowed[] = { "period", NULL };
+	const char *id = http_id_param(r, "plan");
+	if (!id || http_check_query(r, allowed))
+		return;
+	json_t *args = json_pack("{s:o,s:s}", "cfg", http_cfg(r), "id", id);
+	if (http_period(r, args)) {
+		json_decref(args);
+		return;
+	}
+	const char *accept = http_header(r, "Accept");
+	if (accept && strstr(accept, "text/html"))
+		r->handler_data = xstrdup("html");
+	http_call(r, SQL_PLAN_BULLETIN, args, on_bulletin);
+}
+
 int plans_register(struct router *r)
 {
 	const int rd = ROLE_VIEWER | ROUTE_NEEDS_DB;
@@ -97,5 +190,7 @@ int plans_register(struct router *r)
 	rc |= router_add(r, RM_GET, "/v1/plans/{id}", (void *)handle_get, rd);
 	rc |= router_add(r, RM_GET, "/v1/plans/{id}/summary", (void *)handle_summary, rd);
 	rc |= router_add(r, RM_GET, "/v1/plans/{id}/ranking", (void *)handle_ranking, rd);
+	rc |= router_add(r, RM_GET, "/v1/plans/{id}/ledger.xlsx", (void *)handle_ledger, rd);
+	rc |= router_add(r, RM_GET, "/v1/plans/{id}/bulletin", (void *)handle_bulletin, rd);
 	return rc;
 }

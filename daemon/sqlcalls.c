@@ -51,6 +51,8 @@ static const struct sql_call_def calls[SQL_CALL_COUNT] = {
 	JSON_CALL(SQL_PLAN_RANKING, "pt_plan_ranking"),
 	JSON_CALL(SQL_CALENDAR_PUT, "pt_calendar_put"),
 	JSON_CALL(SQL_CALENDAR_GET, "pt_calendar_get"),
+	JSON_CALL(SQL_PLAN_LEDGER, "pt_plan_ledger"),
+	JSON_CALL(SQL_PLAN_BULLETIN, "pt_plan_bulletin"),
 	JSON_CALL(SQL_UNITS_LIST, "pt_units_list"),
 	JSON_CALL_ETAG(SQL_UNIT_GET, "pt_unit_get"),
 	JSON_CALL_ETAG(SQL_UNIT_CREATE, "pt_unit_create"),

@@ -6,7 +6,7 @@
  *
  * Most calls are "SELECT status, body::text [, etag] FROM fn($1::jsonb)" of a
  * pt_* function (names resolve through the connection's search_path); a few
- * (the token lookup, the task read over task_docs, pt_idem, the deliverer's
+ * (the token lookup, pt_idem, the deliverer's
  * claim/done, the event publish) have their own text.
  * Ownership: the table is static; nothing is allocated.
  */
@@ -46,6 +46,8 @@ enum sql_call {
 	SQL_PLAN_RANKING,
 	SQL_CALENDAR_PUT,
 	SQL_CALENDAR_GET,
+	SQL_PLAN_LEDGER,
+	SQL_PLAN_BULLETIN,
 	/* accountability (issue 11, docs/workflow.md) */
 	SQL_UNITS_LIST,
 	SQL_UNIT_GET,

@@ -71,11 +71,22 @@ BEGIN
 END $$;
 
 -- The plan's live tasks at cut (NULL: now). With root (and no cut), only what
--- evaluating root needs: its ancestors and its subtree.
+-- evaluating root needs: its ancestors and its subtree. (jit off here and in
+-- pt_eval: the recursive CTEs' row estimates are huge, and compiling them
+-- took longer than running them.)
 CREATE FUNCTION api.pt_tasks_at(plan uuid, cut timestamptz, root uuid DEFAULT NULL) RETURNS SETOF public.tasks
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET jit = off AS $$
 BEGIN
-    IF cut IS NULL AND root IS NOT NULL THEN
+    IF cut IS NULL AND root IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM public.tasks t WHERE t.id = root AND t.child_count > 0) THEN
+        -- a leaf (the hot read): its ancestors only
+        RETURN QUERY
+        WITH RECURSIVE up AS (
+            SELECT t.* FROM public.tasks t WHERE t.id = root AND t.plan_id = plan AND t.deleted_at IS NULL
+            UNION ALL
+            SELECT t.* FROM public.tasks t JOIN up ON t.id = up.parent_id WHERE t.deleted_at IS NULL)
+        SELECT * FROM up;
+    ELSIF cut IS NULL AND root IS NOT NULL THEN
         RETURN QUERY
         WITH RECURSIVE up AS (
             SELECT t.* FROM public.tasks t WHERE t.id = root AND t.plan_id = plan AND t.deleted_at IS NULL
@@ -282,7 +293,7 @@ END $$;
 -- (else now, lights measured on today), leaves first. Effective due dates
 -- always come from the whole tree.
 CREATE FUNCTION api.pt_eval(plan uuid, cfg jsonb, root uuid DEFAULT NULL) RETURNS SETOF api.pt_ev
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET jit = off AS $$
 DECLARE
     p public.plans;
     cut timestamptz := api.pt_cutoff(cfg);
@@ -362,8 +373,11 @@ END $$;
 -- targets and milestones as of the same moment.
 CREATE FUNCTION api.pt_eval_docs(plan uuid, cfg jsonb, root uuid DEFAULT NULL)
 RETURNS TABLE(ev api.pt_ev, doc jsonb)
-LANGUAGE sql STABLE AS $$
-    WITH e AS MATERIALIZED (SELECT x FROM api.pt_eval(plan, cfg, root) x),
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    -- plpgsql, not sql: its plan is cached for the session (a SQL function is planned on every call)
+    RETURN QUERY
+    WITH e AS MATERIALIZED (SELECT x FROM api.pt_eval(pt_eval_docs.plan, pt_eval_docs.cfg, pt_eval_docs.root) x),
     ids AS (SELECT CASE WHEN root IS NOT NULL THEN array_agg((e.x).t.id) END AS a FROM e),
     g AS (SELECT g.task_id, jsonb_agg(jsonb_build_object('id', g.id, 'label', g.label, 'value', g.value,
                    'unit', g.unit, 'comparator', g.comparator, 'current', g.current, 'baseline', g.baseline,
@@ -379,8 +393,9 @@ LANGUAGE sql STABLE AS $$
         'expected_progress', round((e.x).expected::numeric, 1), 'weight', (e.x).t.weight,
         'light', (e.x).light, 'own_light', (e.x).own_light, 'light_counts', (e.x).light_counts, 'late', (e.x).late,
         'lead_unit', api.pt_unit_name((e.x).t.lead_unit_id),
-        'co_units', (SELECT coalesce(jsonb_agg(u.name ORDER BY c.n), '[]')
-                       FROM unnest((e.x).t.co_unit_ids) WITH ORDINALITY AS c(id, n) JOIN public.units u ON u.id = c.id),
+        'co_units', CASE WHEN cardinality((e.x).t.co_unit_ids) = 0 THEN '[]'::jsonb ELSE
+                    (SELECT coalesce(jsonb_agg(u.name ORDER BY c.n), '[]')
+                       FROM unnest((e.x).t.co_unit_ids) WITH ORDINALITY AS c(id, n) JOIN public.units u ON u.id = c.id) END,
         'owner', (e.x).t.owner, 'leader', (e.x).t.leader,
         'start_date', (e.x).t.start_date, 'due_date', (e.x).t.due_date,
         'effective_due', (e.x).eff_due, 'due_source', (e.x).due_source,
@@ -395,5 +410,5 @@ LANGUAGE sql STABLE AS $$
                         'at', api.pt_ts((e.x).t.returned_at), 'by', (e.x).t.returned_by,
                         'unit', api.pt_unit_name((e.x).t.returned_unit_id), 'reason', (e.x).t.return_reason) END,
         'done_by', (e.x).t.done_by)
-      FROM e LEFT JOIN g ON g.task_id = (e.x).t.id LEFT JOIN m ON m.task_id = (e.x).t.id
-$$;
+      FROM e LEFT JOIN g ON g.task_id = (e.x).t.id LEFT JOIN m ON m.task_id = (e.x).t.id;
+END $$;

@@ -86,6 +86,8 @@ DECLARE
     kid record;
     u uuid;
     approved boolean := EXISTS (SELECT 1 FROM public.plans p WHERE p.id = plan AND p.approved_at IS NOT NULL);
+    umap jsonb := '{}';
+    un record;
 BEGIN
     IF jsonb_typeof(list) IS DISTINCT FROM 'array' OR jsonb_array_length(list) = 0 THEN
         RETURN;
@@ -137,7 +139,8 @@ BEGIN
     -- units, created on first use; an editor may only name units in its scope
     -- (an editor naming an unknown unit, or anyone when cfg.create_units is false: 422)
     -- (once per distinct name, named after its first use)
-    FOR u IN SELECT api.pt_unit_resolve(y.n, actor, cfg, path || '[' || (ibase + y.i - 1) || '].' || y.f)
+    -- umap: name -> unit id, so the insert below looks units up instead of querying per row
+    FOR un IN SELECT y.n, api.pt_unit_resolve(y.n, actor, cfg, path || '[' || (ibase + y.i - 1) || '].' || y.f) AS id
                FROM (SELECT DISTINCT ON (x.n) x.n, x.i, x.f
                        FROM (SELECT api.pt_text(e->'lead_unit') AS n, k AS i, 'lead_unit' AS f
                                FROM jsonb_array_elements(list) WITH ORDINALITY AS q(e, k)
@@ -146,9 +149,10 @@ BEGIN
                                     unnest(api.pt_texts(e->'co_units')) c) x
                       WHERE x.n IS NOT NULL ORDER BY x.n, x.i) y
               ORDER BY y.i LOOP
+        umap := umap || jsonb_build_object(un.n, un.id);
     END LOOP;
     IF actor->>'role' = 'editor' THEN
-        FOR u IN SELECT DISTINCT api.pt_unit_ensure(api.pt_text(e->'lead_unit')) FROM jsonb_array_elements(list) e LOOP
+        FOR u IN SELECT DISTINCT (umap->>api.pt_text(e->'lead_unit'))::uuid FROM jsonb_array_elements(list) e LOOP
             PERFORM api.pt_check_scope(actor, u);
         END LOOP;
     END IF;
@@ -165,9 +169,11 @@ BEGIN
                coalesce(api.pt_text(x->'code'),
                         CASE WHEN parent_code IS NULL THEN (pos + n - 1)::text ELSE parent_code || '.' || (pos + n - 1) END),
                coalesce((x->>'seq')::int, (pos + n - 1)::int), api.pt_text(x->'title'), api.pt_text(x->'body'),
-               api.pt_unit_ensure(api.pt_text(x->'lead_unit')),
-               (SELECT coalesce(array_agg(api.pt_unit_ensure(c.n) ORDER BY c.k), '{}')
-                  FROM unnest(api.pt_texts(x->'co_units')) WITH ORDINALITY AS c(n, k)),
+               (umap->>api.pt_text(x->'lead_unit'))::uuid,
+               CASE WHEN jsonb_typeof(x->'co_units') = 'array' AND jsonb_array_length(x->'co_units') > 0 THEN
+                   (SELECT coalesce(array_agg((umap->>c.n)::uuid ORDER BY c.k), '{}')
+                      FROM unnest(api.pt_texts(x->'co_units')) WITH ORDINALITY AS c(n, k))
+                   ELSE '{}'::uuid[] END,
                api.pt_text(x->'owner'), api.pt_text(x->'leader'), st,
                CASE WHEN st IN ('done', 'verified') THEN 100
                     WHEN has_prog THEN round((x->>'progress')::numeric)::int ELSE 0 END,

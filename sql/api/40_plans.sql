@@ -223,7 +223,8 @@ BEGIN
                count(*) FILTER (WHERE l.eff_due BETWEEN pfrom AND pto AND (l.t).status IN ('done', 'verified')
                                 AND NOT l.late) AS on_time,
                count(*) FILTER (WHERE l.light = 'red') AS red,
-               avg(CASE WHEN l.expected <= 0 THEN 1 ELSE least(1.0, l.progress / l.expected) END) AS progress_ratio
+               avg(CASE WHEN l.expected <= 0 THEN 1 ELSE least(1.0, l.progress / l.expected) END) AS progress_ratio,
+               avg(l.progress - l.expected) FILTER (WHERE (l.t).status NOT IN ('done', 'verified')) AS progress_gap
           FROM leaf l JOIN public.units un ON un.id = (l.t).lead_unit_id
          GROUP BY un.name),
     sc AS (
@@ -247,11 +248,134 @@ BEGIN
         'units', (SELECT coalesce(jsonb_agg(jsonb_build_object(
                         'unit', r.unit, 'tasks', r.tasks, 'due', r.due, 'on_time', r.on_time,
                         'on_time_rate', round(r.on_time_rate::numeric, 4), 'progress_ratio', round(r.progress_ratio::numeric, 4),
+                        'progress_gap', round(r.progress_gap::numeric, 1),
                         'red', r.red, 'red_share', round(r.red_share::numeric, 4), 'score', r.score, 'rank', r.rank)
                         ORDER BY r.rank, r.unit), '[]') FROM r),
         'red_list', (SELECT coalesce(jsonb_agg(r.unit ORDER BY r.rank, r.unit), '[]') FROM r WHERE r.rank <= nlist),
         'black_list', (SELECT coalesce(jsonb_agg(r.unit ORDER BY r.rrank, r.unit), '[]') FROM r
                         WHERE r.rrank <= nlist AND r.rank > nlist))
+      INTO res;
+    RETURN QUERY SELECT 200, res;
+END $$;
+
+-- t in time zone tz as ISO 8601 with its offset: 2025-07-01T08:30:00+08:00.
+CREATE FUNCTION api.pt_local_ts(t timestamptz, tz text) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT to_char(t AT TIME ZONE tz, 'YYYY-MM-DD"T"HH24:MI:SS')
+           || CASE WHEN m < 0 THEN '-' ELSE '+' END || lpad((abs(m) / 60)::text, 2, '0') || ':' || lpad((abs(m) % 60)::text, 2, '0')
+      FROM (SELECT (extract(epoch FROM (t AT TIME ZONE tz) - (t AT TIME ZONE 'UTC')) / 60)::int AS m) x
+$$;
+
+-- The ledger document of docs/ledger.md: {cfg (as_of inside), id, period?:{label,from,to}}
+-- (period absent: the quarter of the as-of day). Tasks in document order, as of the day,
+-- with the last progress note on or before it; the ranking of the period.
+CREATE FUNCTION api.pt_plan_ledger(a jsonb) RETURNS TABLE(status int, body jsonb)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    p public.plans := api.pt_plan_find(a->>'id');
+    cfg jsonb := coalesce(a->'cfg', '{}');
+    d date := api.pt_today(cfg);
+    cut timestamptz := ((d + 1)::timestamp) AT TIME ZONE api.pt_tz(cfg);
+    period jsonb := a->'period';
+    q date;
+    rk jsonb;
+    res jsonb;
+BEGIN
+    PERFORM api.pt_check_as_of(p, cfg);
+    IF jsonb_typeof(period) IS DISTINCT FROM 'object' THEN
+        q := date_trunc('quarter', d)::date;
+        period := jsonb_build_object('label', extract(year FROM q) || 'Q' || extract(quarter FROM q),
+                                     'from', q, 'to', (q + interval '3 months' - interval '1 day')::date);
+    END IF;
+    SELECT x.body INTO rk FROM api.pt_plan_ranking(jsonb_build_object('cfg', cfg - 'as_of', 'id', p.id, 'period', period)) x;
+    SELECT jsonb_build_object(
+        'plan', jsonb_build_object('id', p.id, 'title', p.title, 'year', p.year),
+        'as_of', d,
+        'generated_at', api.pt_local_ts(now(), api.pt_tz(cfg)),
+        'tasks', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                     'id', ((x.ev).t).id, 'code', ((x.ev).t).code, 'level', (x.ev).depth + 1, 'title', ((x.ev).t).title,
+                     'lead_unit', x.doc->'lead_unit', 'co_units', x.doc->'co_units',
+                     'owner', ((x.ev).t).owner, 'leader', ((x.ev).t).leader,
+                     'due_date', ((x.ev).t).due_date, 'effective_due', (x.ev).eff_due, 'due_source', (x.ev).due_source,
+                     'progress', (x.ev).progress,
+                     'progress_source', CASE WHEN (x.ev).progress_source = 'children' THEN 'children'
+                                             WHEN (x.ev).progress_source = 'reported' AND NOT ((x.ev).t).own_progress_reported
+                                                  AND ((x.ev).t).status NOT IN ('done', 'verified') THEN 'none'
+                                             ELSE 'own' END,
+                     'status', ((x.ev).t).status, 'light', (x.ev).light,
+                     'latest_note', (SELECT u.note FROM public.updates u
+                                      WHERE u.task_id = ((x.ev).t).id AND u.at < cut AND u.note IS NOT NULL
+                                      ORDER BY u.at DESC, u.id DESC LIMIT 1))
+                     ORDER BY (x.ev).path), '[]')
+                    FROM api.pt_eval_docs(p.id, cfg) x),
+        'ranking', jsonb_build_object('period', rk->'period'->'label',
+            'units', (SELECT coalesce(jsonb_agg(jsonb_build_object('rank', u->'rank', 'unit', u->'unit', 'score', u->'score',
+                              'on_time_rate', u->'on_time_rate', 'progress_gap', u->'progress_gap',
+                              'red_share', u->'red_share', 'tasks', u->'tasks',
+                              'list', CASE WHEN rk->'red_list' ? (u->>'unit') THEN 'red'
+                                           WHEN rk->'black_list' ? (u->>'unit') THEN 'black' END)
+                              ORDER BY (u->>'rank')::int, u->>'unit'), '[]')
+                        FROM jsonb_array_elements(rk->'units') u)))
+      INTO res;
+    RETURN QUERY SELECT 200, res;
+END $$;
+
+-- 月通报 {cfg, id, period:{label,from,to}}: the plan as of the period's last day
+-- (today while it runs), from the journal: counts by light and status, what was
+-- finished in the period, what is overdue, what falls due in the next 30 days,
+-- and the period's ranking with its red and black lists.
+CREATE FUNCTION api.pt_plan_bulletin(a jsonb) RETURNS TABLE(status int, body jsonb)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    p public.plans := api.pt_plan_find(a->>'id');
+    cfg jsonb := coalesce(a->'cfg', '{}') - 'as_of';
+    pfrom date := (a#>>'{period,from}')::date;
+    pto date := (a#>>'{period,to}')::date;
+    today date := api.pt_today(cfg);
+    asof date := least(pto, today);
+    tz text := api.pt_tz(cfg);
+    rk jsonb;
+    res jsonb;
+BEGIN
+    IF pfrom IS NULL OR pto IS NULL OR pto < pfrom THEN PERFORM api.pt_fail422('period', 'is not a period'); END IF;
+    -- the ranking checks the period against the plan's existence (PT422 period)
+    SELECT x.body INTO rk FROM api.pt_plan_ranking(jsonb_build_object('cfg', cfg, 'id', p.id, 'period', a->'period')) x;
+    cfg := cfg || jsonb_build_object('as_of', asof);
+    WITH e AS MATERIALIZED (SELECT x.ev, x.doc FROM api.pt_eval_docs(p.id, cfg) x),
+    leaf AS (SELECT * FROM e WHERE NOT EXISTS (SELECT 1 FROM e c WHERE ((c.ev).t).parent_id = ((e.ev).t).id))
+    SELECT jsonb_build_object(
+        'plan', jsonb_build_object('id', p.id, 'title', p.title, 'year', p.year, 'org', p.org),
+        'period', a->'period', 'as_of', asof, 'final', pto < today,
+        'tasks', (SELECT count(*) FROM e),
+        'items', (SELECT count(*) FROM leaf),
+        'by_light', (SELECT coalesce(jsonb_object_agg(x.l, x.n), '{}')
+                       FROM (SELECT (leaf.ev).light AS l, count(*) AS n FROM leaf GROUP BY 1) x),
+        'by_status', (SELECT coalesce(jsonb_object_agg(x.s, x.n), '{}')
+                        FROM (SELECT ((leaf.ev).t).status AS s, count(*) AS n FROM leaf GROUP BY 1) x),
+        'progress', (SELECT coalesce(round(avg((e.ev).progress))::int, 0) FROM e
+                      WHERE ((e.ev).t).parent_id IS NULL AND ((e.ev).t).status <> 'cancelled'),
+        'done', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', ((e.ev).t).id, 'code', ((e.ev).t).code,
+                        'title', ((e.ev).t).title, 'lead_unit', e.doc->'lead_unit',
+                        'closed_on', (((e.ev).t).closed_at AT TIME ZONE tz)::date, 'effective_due', (e.ev).eff_due,
+                        'late', (e.ev).late) ORDER BY (e.ev).path), '[]')
+                   FROM e WHERE ((e.ev).t).status IN ('done', 'verified')
+                    AND (((e.ev).t).closed_at AT TIME ZONE tz)::date BETWEEN pfrom AND pto),
+        'overdue', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', ((e.ev).t).id, 'code', ((e.ev).t).code,
+                        'title', ((e.ev).t).title, 'lead_unit', e.doc->'lead_unit', 'effective_due', (e.ev).eff_due,
+                        'due_source', (e.ev).due_source, 'progress', (e.ev).progress, 'days_overdue', asof - (e.ev).eff_due)
+                        ORDER BY (e.ev).eff_due, (e.ev).path), '[]')
+                      FROM leaf e WHERE (e.ev).late AND ((e.ev).t).status NOT IN ('done', 'verified', 'cancelled')),
+        'behind', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', ((e.ev).t).id, 'code', ((e.ev).t).code,
+                        'title', ((e.ev).t).title, 'lead_unit', e.doc->'lead_unit', 'effective_due', (e.ev).eff_due,
+                        'progress', (e.ev).progress, 'expected_progress', round((e.ev).expected::numeric, 1))
+                        ORDER BY (e.ev).path), '[]')
+                     FROM leaf e WHERE (e.ev).light = 'yellow'),
+        'due_soon', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', ((e.ev).t).id, 'code', ((e.ev).t).code,
+                        'title', ((e.ev).t).title, 'lead_unit', e.doc->'lead_unit', 'effective_due', (e.ev).eff_due,
+                        'progress', (e.ev).progress) ORDER BY (e.ev).eff_due, (e.ev).path), '[]')
+                       FROM leaf e WHERE (e.ev).eff_due > asof AND (e.ev).eff_due <= asof + 30
+                        AND ((e.ev).t).status NOT IN ('done', 'verified', 'cancelled')),
+        'ranking', rk->'units', 'red_list', rk->'red_list', 'black_list', rk->'black_list')
       INTO res;
     RETURN QUERY SELECT 200, res;
 END $$;

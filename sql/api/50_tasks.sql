@@ -187,8 +187,9 @@ BEGIN
     RETURN QUERY SELECT 201, api.pt_task_json(t, a->'cfg');
 END $$;
 
+-- jit off: compiling the big inserts' and the evaluation's plans took longer than running them
 CREATE FUNCTION api.pt_tasks_import(a jsonb) RETURNS TABLE(status int, body jsonb)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET jit = off AS $$
 DECLARE
     p public.plans;
     par public.tasks;

@@ -124,10 +124,18 @@ def test_list_and_export_as_of():
     assert len(r["items"]) == 54 and all(t["light"] == "red" for t in r["items"])
     r = api("GET", "/v1/plans/%s/export.csv?as_of=2026-01-05" % state["plan"])
     assert r.status == 200 and "red" in r.body.decode("utf-8-sig")
+    lines = r.body.decode("utf-8-sig").split("\r\n")
+    assert "完成时限 effective_due" in lines[0] and "进度来源 progress_source" in lines[0], lines[0]
+    r = api("GET", "/v1/plans/%s/export.csv?as_of=2025-07-15&lang=zh" % state["plan"])
+    text = r.body.decode("utf-8-sig")
+    head = text.split("\r\n")[0]
+    assert r.status == 200 and head.startswith("编号,任务,牵头单位") and "effective_due" not in head, head
+    assert ",黄," in text and "计划年底" in text, text[:500]
+    r = api("GET", "/v1/plans/%s/export.csv?lang=fr" % state["plan"])
+    assert r.status == 422 and r.json()["errors"][0]["field"] == "lang"
 
 
 UNITS = ["党建办", "经发办", "城管办", "社会事务办", "综治办"]
-TARGET_KEEP = ("label", "value", "unit", "comparator", "text", "current", "baseline")
 KEEP = ("title", "body", "code", "seq", "due_date", "start_date", "cadence", "tags", "targets", "milestones", "children")
 
 
@@ -135,9 +143,10 @@ def with_units(nodes, counter):
     out = []
     for n in nodes:
         m = {k: v for k, v in n.items() if k in KEEP and v is not None}
-        if m.get("targets"):
-            # the preview's targets say more (verb, strive, ...) than a plan's targets take
-            m["targets"] = [{k: v for k, v in g.items() if k in TARGET_KEEP} for g in m["targets"]]
+        # the parser says more about targets and milestones than a plan takes
+        m["targets"] = [{k: v for k, v in g.items() if k in ("label", "value", "unit", "comparator", "text", "baseline")}
+                        for g in n.get("targets") or [] if g.get("value") is not None]
+        m["milestones"] = [{k: v for k, v in x.items() if k in ("title", "due_date")} for x in n.get("milestones") or []]
         if n.get("children"):
             m["children"] = with_units(n["children"], counter)
         else:
@@ -149,6 +158,40 @@ def with_units(nodes, counter):
                 m["progress"] = 60
         out.append(m)
     return out
+
+
+def test_ledger_xlsx():
+    if "plan" not in state:
+        return
+    r = api("GET", "/v1/plans/%s/ledger.xlsx?as_of=2025-07-15" % state["plan"])
+    assert r.status == 200, r.body[:300]
+    assert r.headers["Content-Type"].startswith("application/vnd.openxmlformats") and r.body.startswith(b"PK")
+    assert "2025-07-15" in r.headers["Content-Disposition"] and r.headers["Cache-Control"] == "no-store"
+    for q in ("as_of=2024-06-30", "period=2025Q9", "as_of=2025-13-01", "colour=red"):
+        r = api("GET", "/v1/plans/%s/ledger.xlsx?%s" % (state["plan"], q))
+        assert r.status in (400, 422), (q, r.status)
+    doc = db.scalar("SELECT body FROM api.pt_plan_ledger('{\"id\":\"%s\",\"cfg\":{\"as_of\":\"2025-07-15\"}}')"
+                    % state["plan"])
+    doc = json.loads(doc)
+    assert doc["as_of"] == "2025-07-15" and len(doc["tasks"]) == 54 and doc["ranking"]["period"] == "2025Q3"
+    assert [t["level"] for t in doc["tasks"][:2]] == [1, 2]
+    assert {t["progress_source"] for t in doc["tasks"]} <= {"own", "children", "none"}
+
+
+def test_bulletin():
+    if "plan" not in state:
+        return
+    path = "/v1/plans/%s/bulletin?period=2025-06" % state["plan"]
+    b = get(path)
+    assert b["as_of"] == "2025-06-30" and b["final"] is True and b["items"] == sum(b["by_light"].values())
+    assert all(o["effective_due"] <= "2025-06-30" for o in b["overdue"])
+    assert all(x["effective_due"] <= "2025-07-30" for x in b["due_soon"])
+    r = http("GET", daemon.url + path, token=admin, headers={"Accept": "text/html"})
+    assert r.status == 200 and r.headers["Content-Type"].startswith("text/html"), r.headers
+    html = r.body.decode("utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "2025-06" in html and "红榜" in html and "<script" not in html
+    assert api("GET", "/v1/plans/%s/bulletin?period=June" % state["plan"]).status == 422
+    assert api("GET", "/v1/plans/%s/bulletin" % state["plan"]).status == 422
 
 
 def test_ranking_is_reproducible():

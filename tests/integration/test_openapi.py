@@ -452,6 +452,9 @@ def test_summary():
                  token=viewer, expect=200)
     assert any(u["unit"] == "社会事务办" for u in rk["units"]), rk
     call("GET", "/v1/plans/{id}/ranking", {"id": state["plan"]}, {"period": "2025Q5"}, token=viewer, expect=422)
+    _, b = call("GET", "/v1/plans/{id}/bulletin", {"id": state["plan"]}, {"period": "%d-%02d" % (today.year, today.month)},
+                token=viewer, expect=200)
+    assert b["period"]["label"] == "%d-%02d" % (today.year, today.month), b
 
 
 def test_events_page():
@@ -517,6 +520,9 @@ def test_csv_tasks_import_and_export():
     r, _ = call("GET", "/v1/plans/{id}/export.csv", {"id": state["imported"]}, {"encoding": "gb18030"},
                 token=viewer, expect=200)
     assert "gb18030" in r.headers["Content-Type"]
+    r, _ = call("GET", "/v1/plans/{id}/ledger.xlsx", {"id": state["imported"]}, {"period": "%d" % today.year},
+                token=viewer, expect=200)
+    assert r.headers["Content-Type"].startswith("application/vnd.openxmlformats") and r.body.startswith(b"PK")
     r, _ = call("POST", "/v1/plans/{id}/tasks/import", {"id": state["imported"]}, body=b"{}",
                 ctype="application/json", token=supervisor, expect=415, check_body=False)
 

@@ -384,7 +384,24 @@ SELECT pg_temp.ok((:'r'::jsonb)#>>'{body,events,0,seq}' = '3' AND (:'r'::jsonb)#
 SELECT pg_temp.ok((SELECT body->>'next_after' = '999999' AND body->'events' = '[]' FROM pt_events_after('{"after":999999,"limit":5}')), 'none after');
 SELECT pg_temp.ok((SELECT count(*) FROM updates WHERE kind IN ('report', 'co')) = (SELECT count(*) FROM events WHERE type = 'task.reported'), 'one event per report');
 
-\echo 'smoke.sql: all assertions passed'
+-- issue 10: red_lag_points, effective due dates, progress sources, as_of, ranking
+SELECT pg_temp.call('pt_plan_create', jsonb_build_object('actor', :'sup'::jsonb, 'cfg', :'cfg'::jsonb, 'plan',
+       '{"title":"lag","year":2025,"tasks":[{"title":"全年事项","lead_unit":"城管办"}]}'::jsonb)) AS r \gset
+SELECT pg_temp.ok(pt_task_light(t, '{"today":"2025-06-15","red_lag_points":40}') = 'red', 'red_lag_points: 45 behind -> red')
+  FROM tasks t WHERE t.title = '全年事项';
+SELECT pg_temp.ok(pt_task_light(t, '{"today":"2025-06-15","red_lag_points":50}') = 'yellow', 'red_lag_points 50: still yellow')
+  FROM tasks t WHERE t.title = '全年事项';
+SELECT pg_temp.ok((pt_task_eval(t, '{"today":"2025-06-15"}')).due_source = 'plan'
+              AND (pt_task_eval(t, '{"today":"2025-06-15"}')).eff_due = '2025-12-31', 'section runs to the plan end')
+  FROM tasks t WHERE t.title = '聚力做好党建文章';
+SELECT pg_temp.ok(pt_target_score(ROW(NULL, NULL, 0, '下降', 5, '%', '>=', 39, '下降5%', 40)::targets) = 50, 'decrease by 5% from 40');
+SELECT pg_temp.ok(pt_target_score(ROW(NULL, NULL, 0, '控制在', 10, '%', '<=', 12, NULL, NULL)::targets)::numeric(5,2) = 83.33, 'keep below 10: 12 -> 83%');
+SELECT pg_temp.ok(pt_target_score(ROW(NULL, NULL, 0, '新增', 10, '处', '>=', 15, NULL, NULL)::targets) = 100, 'capped at 100');
+SELECT pg_temp.err(format('SELECT * FROM pt_plan_summary(%L)', jsonb_build_object('id', :'plan', 'cfg', '{"as_of":"2024-12-31"}'::jsonb)), 'PT422');
+SELECT pg_temp.call('pt_plan_ranking', jsonb_build_object('cfg', :'cfg'::jsonb, 'id', :'plan',
+       'period', '{"label":"2025Q2","from":"2025-04-01","to":"2025-06-30"}'::jsonb)) AS r \gset
+SELECT pg_temp.ok((:'r'::jsonb)->>'status' = '200' AND (:'r'::jsonb)#>>'{body,as_of}' = '2025-06-15'
+                  AND (:'r'::jsonb)#>>'{body,final}' = 'false', 'ranking while the period runs: as of today');
 
 -- the journal: writes are recorded with the actor; append-only for everyone
 SELECT pg_temp.ok((SELECT count(*) FROM journal WHERE entity = 'task' AND action = 'create') > 0, 'task creates journalled');
@@ -442,3 +459,5 @@ SELECT pg_temp.ok((SELECT count(*) FROM pt_deliveries_claim(jsonb_build_object('
 SELECT pg_temp.ok((SELECT count(*) FROM pt_deliveries_claim('{"limit":1000,"lease_seconds":60,"quiet_hours":"00:00-00:00","tz":"Nowhere/Else"}')
                     WHERE event_type = 'task.overdue') > 0, 'outside the window (or with an unknown zone) they go');
 \echo 'smoke.sql: accountability assertions passed'
+
+\echo 'smoke.sql: all assertions passed'

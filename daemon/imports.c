@@ -182,7 +182,8 @@ static const char *str_or_empty(json_t *o, const char *key)
 static const char *zh_word(const char *v)
 {
 	static const char *const map[][2] = {
-		{ "planned", "未开始" }, { "in_progress", "推进中" }, { "blocked", "受阻" }, { "done", "已办结" },
+		{ "assigned", "待签收" }, { "planned", "未开始" }, { "in_progress", "推进中" }, { "blocked", "受阻" },
+		{ "done", "已办结" },
 		{ "verified", "已销号" }, { "cancelled", "已取消" }, { "red", "红" }, { "yellow", "黄" },
 		{ "green", "绿" }, { "reported", "自报" }, { "targets", "指标" }, { "milestones", "节点" },
 		{ "children", "下级汇总" }, { "own", "本级" }, { "parent", "继承上级" }, { "plan", "计划年底" },

@@ -369,6 +369,11 @@ def test_co_operating_unit_takes_part():
     assert "城管办" not in units and "社会事务办" in units, units
 
 
+def test_export_names_the_new_status():
+    r = api("GET", "/v1/plans/%s/export.csv?lang=zh" % state["plan"], token=viewer)
+    assert r.status == 200 and "待签收" in r.body.decode("utf-8-sig"), r.body[:300]
+
+
 def wait_for(pred, timeout=20):
     deadline = time.time() + timeout
     while time.time() < deadline:

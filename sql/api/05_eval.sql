@@ -304,6 +304,7 @@ DECLARE
     lvl api.pt_ev[];
     agg jsonb := '{}';
     maxd int;
+    mind int;
     wd jsonb;
 BEGIN
     SELECT * INTO p FROM public.plans WHERE id = plan;
@@ -334,8 +335,8 @@ BEGIN
                          coalesce((sel.t).start_date, make_date(yr, 1, 1)),
                          coalesce(tg.n, 0), coalesce(tg.reported, 0), tg.score, coalesce(ms.n, 0), coalesce(ms.done, 0),
                          NULL, NULL, NULL, NULL, NULL, NULL, NULL)::api.pt_ev),
-           max(sel.depth)
-      INTO evs, maxd
+           max(sel.depth), min(sel.depth)
+      INTO evs, maxd, mind
       FROM sel LEFT JOIN tg ON tg.task_id = (sel.t).id LEFT JOIN ms ON ms.task_id = (sel.t).id;
     IF evs IS NULL THEN RETURN; END IF;
     IF coalesce((cfg->>'working_days')::boolean, false) THEN
@@ -344,7 +345,7 @@ BEGIN
           FROM (SELECT DISTINCT u.start_on || '/' || u.eff_due AS k, u.start_on AS s, u.eff_due AS e
                   FROM unnest(evs) u) x;
     END IF;
-    FOR lv IN REVERSE maxd..0 LOOP
+    FOR lv IN REVERSE maxd..mind LOOP
         lvl := ARRAY(SELECT api.pt_eval_node(e, agg->((e.t).id::text), d, cfg, tz,
                                              (wd->>(e.start_on || '/' || e.eff_due))::float8)
                        FROM unnest(evs) e WHERE e.depth = lv);

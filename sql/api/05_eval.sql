@@ -304,6 +304,7 @@ DECLARE
     lvl api.pt_ev[];
     agg jsonb := '{}';
     maxd int;
+    mind int;
     wd jsonb;
 BEGIN
     SELECT * INTO p FROM public.plans WHERE id = plan;
@@ -334,8 +335,8 @@ BEGIN
                          coalesce((sel.t).start_date, make_date(yr, 1, 1)),
                          coalesce(tg.n, 0), coalesce(tg.reported, 0), tg.score, coalesce(ms.n, 0), coalesce(ms.done, 0),
                          NULL, NULL, NULL, NULL, NULL, NULL, NULL)::api.pt_ev),
-           max(sel.depth)
-      INTO evs, maxd
+           max(sel.depth), min(sel.depth)
+      INTO evs, maxd, mind
       FROM sel LEFT JOIN tg ON tg.task_id = (sel.t).id LEFT JOIN ms ON ms.task_id = (sel.t).id;
     IF evs IS NULL THEN RETURN; END IF;
     IF coalesce((cfg->>'working_days')::boolean, false) THEN
@@ -344,7 +345,7 @@ BEGIN
           FROM (SELECT DISTINCT u.start_on || '/' || u.eff_due AS k, u.start_on AS s, u.eff_due AS e
                   FROM unnest(evs) u) x;
     END IF;
-    FOR lv IN REVERSE maxd..0 LOOP
+    FOR lv IN REVERSE maxd..mind LOOP
         lvl := ARRAY(SELECT api.pt_eval_node(e, agg->((e.t).id::text), d, cfg, tz,
                                              (wd->>(e.start_on || '/' || e.eff_due))::float8)
                        FROM unnest(evs) e WHERE e.depth = lv);
@@ -386,6 +387,8 @@ BEGIN
     m AS (SELECT m.task_id, jsonb_agg(jsonb_build_object('id', m.id, 'title', m.title,
                    'due_date', m.due_date, 'done_at', api.pt_ts(m.done_at)) ORDER BY m.ord, m.id) AS list
             FROM ids, api.pt_milestones_at(plan, api.pt_cutoff(cfg), ids.a) m GROUP BY m.task_id)
+    -- the same shape as api.pt_ev_doc, written out: a SQL function per row is not
+    -- inlined here and made a 10 000-task plan ten times slower (smoke.sql compares them)
     SELECT e.x, jsonb_build_object(
         'id', (e.x).t.id, 'plan_id', (e.x).t.plan_id, 'parent_id', (e.x).t.parent_id, 'code', (e.x).t.code,
         'seq', (e.x).t.seq, 'title', (e.x).t.title, 'body', (e.x).t.body, 'status', (e.x).t.status,
@@ -412,3 +415,96 @@ BEGIN
         'done_by', (e.x).t.done_by)
       FROM e LEFT JOIN g ON g.task_id = (e.x).t.id LEFT JOIN m ON m.task_id = (e.x).t.id;
 END $$;
+
+---------------------------------------------------------------------------
+-- the hot path: one live leaf
+---------------------------------------------------------------------------
+
+-- A live leaf task (no live children) evaluated on cfg's day without as_of:
+-- the same rules as pt_eval (pt_eval_node), but only its ancestors' due dates
+-- and its own targets and milestones are read, by primary key. pt_task_get,
+-- pt_task_json and pt_task_eval use it for leaves; tests/sql/smoke.sql checks
+-- that it agrees with pt_eval_docs on every leaf.
+CREATE FUNCTION api.pt_leaf_ev(t public.tasks, cfg jsonb) RETURNS api.pt_ev
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    d date := api.pt_today(cfg);
+    tz text := api.pt_tz(cfg);
+    yr int;
+    pid uuid := t.parent_id;
+    nxt uuid;
+    pdue date;
+    pord bigint;
+    path bigint[] := ARRAY[t.ord];
+    due date := t.due_date;
+    src text := CASE WHEN t.due_date IS NOT NULL THEN 'own' END;
+    start date;
+    tg record;
+    ms record;
+    wd float8;
+BEGIN
+    SELECT coalesce(p.year, extract(year FROM p.created_at AT TIME ZONE tz)::int) INTO yr
+      FROM public.plans p WHERE p.id = t.plan_id;
+    -- up the tree: the nearest ancestor's due date, and the document path
+    WHILE pid IS NOT NULL AND cardinality(path) <= 32 LOOP
+        SELECT a.parent_id, a.due_date, a.ord INTO nxt, pdue, pord FROM public.tasks a WHERE a.id = pid;
+        EXIT WHEN NOT FOUND;
+        path := pord || path;
+        IF due IS NULL AND pdue IS NOT NULL THEN
+            due := pdue;
+            src := 'parent';
+        END IF;
+        pid := nxt;
+    END LOOP;
+    due := coalesce(due, make_date(yr, 12, 31));
+    start := coalesce(t.start_date, make_date(yr, 1, 1));
+    SELECT count(*)::int AS n, count(*) FILTER (WHERE g.current IS NOT NULL)::int AS reported,
+           avg(api.pt_target_score(g)) AS score INTO tg
+      FROM public.targets g WHERE g.task_id = t.id AND g.value IS NOT NULL;
+    SELECT count(*)::int AS n,
+           count(*) FILTER (WHERE m.done_at IS NOT NULL AND (m.done_at AT TIME ZONE tz)::date <= d)::int AS done INTO ms
+      FROM public.milestones m WHERE m.task_id = t.id;
+    IF coalesce((cfg->>'working_days')::boolean, false) THEN
+        wd := api.pt_expected_workdays(start, due, d);
+    END IF;
+    RETURN api.pt_eval_node(ROW(t, cardinality(path) - 1, path, due, coalesce(src, 'plan'), start,
+                                tg.n, tg.reported, tg.score, ms.n, ms.done,
+                                NULL, NULL, NULL, NULL, NULL, NULL, NULL)::api.pt_ev,
+                            NULL, d, cfg, tz, wd);
+END $$;
+
+-- The task JSON of an evaluated task, given its targets and milestones as JSON
+-- arrays (docs/sql-api.md "Shapes"; pt_eval_docs writes the same out for many,
+-- and tests/sql/smoke.sql checks that both agree).
+CREATE FUNCTION api.pt_ev_doc(x api.pt_ev, targets jsonb, milestones jsonb) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'id', (x.t).id, 'plan_id', (x.t).plan_id, 'parent_id', (x.t).parent_id, 'code', (x.t).code,
+        'seq', (x.t).seq, 'title', (x.t).title, 'body', (x.t).body, 'status', (x.t).status,
+        'progress', x.progress, 'progress_source', x.progress_source,
+        'expected_progress', round(x.expected::numeric, 1), 'weight', (x.t).weight,
+        'light', x.light, 'own_light', x.own_light, 'light_counts', x.light_counts, 'late', x.late,
+        'lead_unit', api.pt_unit_name((x.t).lead_unit_id),
+        'co_units', CASE WHEN cardinality((x.t).co_unit_ids) = 0 THEN '[]'::jsonb ELSE
+                    (SELECT coalesce(jsonb_agg(u.name ORDER BY c.n), '[]')
+                       FROM unnest((x.t).co_unit_ids) WITH ORDINALITY AS c(id, n) JOIN public.units u ON u.id = c.id) END,
+        'owner', (x.t).owner, 'leader', (x.t).leader,
+        'start_date', (x.t).start_date, 'due_date', (x.t).due_date,
+        'effective_due', x.eff_due, 'due_source', x.due_source,
+        'cadence', (x.t).cadence, 'tags', to_jsonb((x.t).tags),
+        'targets', coalesce(targets, '[]'), 'milestones', coalesce(milestones, '[]'),
+        'version', (x.t).version, 'created_at', api.pt_ts((x.t).created_at),
+        'updated_at', api.pt_ts((x.t).updated_at), 'closed_at', api.pt_ts((x.t).closed_at))
+$$;
+
+-- A live leaf's JSON (targets and milestones read now).
+CREATE FUNCTION api.pt_leaf_doc(t public.tasks, cfg jsonb) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT api.pt_ev_doc(api.pt_leaf_ev(t, cfg),
+        (SELECT jsonb_agg(jsonb_build_object('id', g.id, 'label', g.label, 'value', g.value,
+                   'unit', g.unit, 'comparator', g.comparator, 'current', g.current, 'baseline', g.baseline,
+                   'text', g.text) ORDER BY g.ord, g.id) FROM public.targets g WHERE g.task_id = t.id),
+        (SELECT jsonb_agg(jsonb_build_object('id', m.id, 'title', m.title,
+                   'due_date', m.due_date, 'done_at', api.pt_ts(m.done_at)) ORDER BY m.ord, m.id)
+           FROM public.milestones m WHERE m.task_id = t.id))
+$$;

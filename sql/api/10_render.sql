@@ -66,9 +66,15 @@ END $$;
 
 -- A task as evaluated on the day of cfg (its subtree and ancestors' dues).
 CREATE FUNCTION api.pt_task_eval(t public.tasks, cfg jsonb) RETURNS api.pt_ev
-LANGUAGE sql STABLE AS $$
-    SELECT x FROM api.pt_eval(t.plan_id, cfg, t.id) x WHERE (x.t).id = t.id
-$$;
+LANGUAGE plpgsql STABLE AS $$
+DECLARE e api.pt_ev;
+BEGIN
+    IF t.child_count = 0 AND t.deleted_at IS NULL AND api.pt_as_of(cfg) IS NULL THEN
+        RETURN api.pt_leaf_ev(t, cfg);
+    END IF;
+    SELECT x.* INTO e FROM api.pt_eval(t.plan_id, cfg, t.id) x WHERE (x.t).id = t.id;
+    RETURN e;
+END $$;
 
 -- progress and light of a task row, in one go.
 CREATE FUNCTION api.pt_task_state(t public.tasks, cfg jsonb, OUT progress int, OUT light text)
@@ -86,9 +92,13 @@ $$;
 
 -- The task shape of docs/sql-api.md, evaluated on the day of cfg.
 CREATE FUNCTION api.pt_task_json(t public.tasks, cfg jsonb) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT x.doc FROM api.pt_eval_docs(t.plan_id, cfg, t.id) x WHERE ((x.ev).t).id = t.id
-$$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF t.child_count = 0 AND t.deleted_at IS NULL AND api.pt_as_of(cfg) IS NULL THEN
+        RETURN api.pt_leaf_doc(t, cfg);
+    END IF;
+    RETURN (SELECT x.doc FROM api.pt_eval_docs(t.plan_id, cfg, t.id) x WHERE ((x.ev).t).id = t.id);
+END $$;
 
 -- A plan's task tree (document order), children nested, from one evaluation;
 -- root: only that task and its subtree (a one-element array).

@@ -54,7 +54,7 @@ BEGIN
     SELECT * INTO p FROM public.plans x WHERE x.id = t.plan_id;
     PERFORM api.pt_check_as_of(p, cfg);
     status := 200;
-    body := (SELECT x.doc FROM api.pt_eval_docs(t.plan_id, cfg, t.id) x WHERE ((x.ev).t).id = t.id);
+    body := api.pt_task_json(t, cfg);
     IF body IS NULL THEN
         PERFORM api.pt_fail('PT404', 'Task not found', format('task %s did not exist on %s', t.id, api.pt_as_of(cfg)));
     END IF;

@@ -460,4 +460,13 @@ SELECT pg_temp.ok((SELECT count(*) FROM pt_deliveries_claim('{"limit":1000,"leas
                     WHERE event_type = 'task.overdue') > 0, 'outside the window (or with an unknown zone) they go');
 \echo 'smoke.sql: accountability assertions passed'
 
+-- the hot path for a live leaf (pt_leaf_doc) says exactly what the whole plan's evaluation says
+SELECT pg_temp.ok(api.pt_leaf_doc(t, c.cfg) = x.doc, 'leaf fast path agrees for ' || t.title || ' ' || c.cfg::text)
+  FROM tasks t
+  CROSS JOIN (VALUES (:'cfg'::jsonb), ('{"today":"2026-01-05","red_lag_points":30}'::jsonb),
+                     ('{"today":"2025-02-01","working_days":true}'::jsonb)) AS c(cfg)
+  JOIN LATERAL (SELECT y.doc FROM pt_eval_docs(t.plan_id, c.cfg) y WHERE ((y.ev).t).id = t.id) x ON true
+ WHERE t.deleted_at IS NULL AND t.child_count = 0;
+SELECT pg_temp.ok((SELECT count(*) FROM tasks WHERE deleted_at IS NULL AND child_count = 0) > 50, 'many leaves compared');
+
 \echo 'smoke.sql: all assertions passed'

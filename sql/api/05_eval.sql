@@ -370,6 +370,19 @@ BEGIN
     END LOOP;
 END $$;
 
+-- A task's accountability keys (docs/workflow.md): original due date, 交办,
+-- 签收, 退回 and who reported it done. Both task JSON builders add them.
+CREATE FUNCTION api.pt_acct_doc(t public.tasks) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'original_due_date', t.original_due_date, 'assigned_at', api.pt_ts(t.assigned_at),
+        'signed_at', api.pt_ts(t.signed_at), 'signed_by', t.signed_by,
+        'returned', CASE WHEN t.returned_at IS NOT NULL THEN jsonb_build_object(
+                        'at', api.pt_ts(t.returned_at), 'by', t.returned_by,
+                        'unit', api.pt_unit_name(t.returned_unit_id), 'reason', t.return_reason) END,
+        'done_by', t.done_by)
+$$;
+
 -- The task JSON (docs/sql-api.md "Shapes") of evaluated tasks, with their
 -- targets and milestones as of the same moment.
 CREATE FUNCTION api.pt_eval_docs(plan uuid, cfg jsonb, root uuid DEFAULT NULL)
@@ -405,14 +418,8 @@ BEGIN
         'cadence', (e.x).t.cadence, 'tags', to_jsonb((e.x).t.tags),
         'targets', coalesce(g.list, '[]'), 'milestones', coalesce(m.list, '[]'),
         'version', (e.x).t.version, 'created_at', api.pt_ts((e.x).t.created_at),
-        'updated_at', api.pt_ts((e.x).t.updated_at), 'closed_at', api.pt_ts((e.x).t.closed_at),
-        -- accountability (docs/workflow.md)
-        'original_due_date', (e.x).t.original_due_date, 'assigned_at', api.pt_ts((e.x).t.assigned_at),
-        'signed_at', api.pt_ts((e.x).t.signed_at), 'signed_by', (e.x).t.signed_by,
-        'returned', CASE WHEN (e.x).t.returned_at IS NOT NULL THEN jsonb_build_object(
-                        'at', api.pt_ts((e.x).t.returned_at), 'by', (e.x).t.returned_by,
-                        'unit', api.pt_unit_name((e.x).t.returned_unit_id), 'reason', (e.x).t.return_reason) END,
-        'done_by', (e.x).t.done_by)
+        'updated_at', api.pt_ts((e.x).t.updated_at), 'closed_at', api.pt_ts((e.x).t.closed_at))
+        || api.pt_acct_doc((e.x).t)
       FROM e LEFT JOIN g ON g.task_id = (e.x).t.id LEFT JOIN m ON m.task_id = (e.x).t.id;
 END $$;
 
@@ -495,6 +502,7 @@ LANGUAGE sql STABLE AS $$
         'targets', coalesce(targets, '[]'), 'milestones', coalesce(milestones, '[]'),
         'version', (x.t).version, 'created_at', api.pt_ts((x.t).created_at),
         'updated_at', api.pt_ts((x.t).updated_at), 'closed_at', api.pt_ts((x.t).closed_at))
+        || api.pt_acct_doc(x.t)
 $$;
 
 -- A live leaf's JSON (targets and milestones read now).

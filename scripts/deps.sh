@@ -11,6 +11,7 @@ PACKAGES=(
   python3 wrk clang libclang-rt-14-dev
   libreoffice-calc-nogui
   systemd
+  dpkg-dev debhelper fakeroot lintian
 )
 
 missing=()

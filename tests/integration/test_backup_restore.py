@@ -5,12 +5,15 @@ and compare every task and every progress report byte for byte through the
 API. restore.sh refuses a target that already has a schema, and a file that
 is not a plantrack dump.
 
-Attachments: they will live in PostgreSQL too (so pg_dump carries them);
-compare_attachments() below is the hook that must grow to compare their
-bytes once an attachments table exists - until then it checks there is none."""
+Attachments (佐证材料) live in PostgreSQL too, so pg_dump carries them:
+compare_attachments() fetches every uploaded file from the restored daemon
+and compares its bytes and SHA-256 with what was uploaded."""
+import hashlib
 import os
+import random
 import subprocess
 import tempfile
+from urllib.parse import quote
 
 from harness import Daemon, Database, http, pg_cluster, psql, run, skip, skip_without_pg, conninfo_with
 
@@ -61,11 +64,30 @@ def snapshot(d, tok):
     return out, tasks
 
 
-def compare_attachments(source_db, restored_conninfo):
-    # Hook: attachments do not exist yet. When they arrive (in PostgreSQL),
-    # compare every attachment's bytes through the API here.
-    assert source_db.scalar("SELECT to_regclass('public.attachments') IS NULL") == "t", \
-        "an attachments table exists now: extend the drill to compare attachment bytes"
+def upload_attachments(d, tok, tasks):
+    """A photo (1 MiB, JPEG) and a PDF on the first two tasks; remembers their bytes."""
+    rnd = random.Random(16)
+    photo = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(rnd.getrandbits(8) for _ in range(1 << 20)) + b"\xff\xd9"
+    pdf = b"%PDF-1.4\n" + "佐证材料 备份演练".encode("utf-8") + b"\n%%EOF\n"
+    files = []
+    for t, (name, ctype, data) in zip(tasks, (("现场照片.jpg", "image/jpeg", photo), ("验收单.pdf", "application/pdf", pdf))):
+        r = http("POST", d.url + "/v1/tasks/%s/attachments?filename=%s" % (t["id"], quote(name)),
+                 body=data, token=tok, headers={"Content-Type": ctype})
+        assert r.status == 201, r.body[:300]
+        assert r.json()["sha256"] == hashlib.sha256(data).hexdigest()
+        files.append((r.json()["id"], data))
+    return files
+
+
+def compare_attachments(source_db, restored, tok):
+    """Every uploaded file, byte for byte, from the daemon on the restored database."""
+    files = state["attachments"]
+    assert int(source_db.scalar("SELECT count(*) FROM attachments")) == len(files)
+    for aid, data in files:
+        r = http("GET", restored.url + "/v1/attachments/" + aid, token=tok)
+        assert r.status == 200, r.body[:300]
+        assert r.body == data, "attachment %s differs after restore" % aid
+        assert r.headers["ETag"] == '"%s"' % hashlib.sha256(data).hexdigest()
 
 
 def test_load_and_report():
@@ -91,6 +113,7 @@ def test_load_and_report():
             assert r.status == 201, r.body[:300]
             reported += 1
     state["reported"] = reported
+    state["attachments"] = upload_attachments(d, admin, tasks[:2])
     state["before"], _ = snapshot(d, admin)
     assert int(db.scalar("SELECT count(*) FROM updates")) >= reported
 
@@ -119,9 +142,10 @@ def test_dump_restore_compare():
         diff[:5], before[diff[0]], after[diff[0]])
     print("compared %d tasks and their progress-report histories byte for byte (%d reports made)"
           % (sum(k.startswith("updates ") for k in before), state["reported"]))
-    compare_attachments(db, target)
+    compare_attachments(db, d2, admin)
     # and every table row for row, in case the API does not show something
-    for table in ("plans", "tasks", "targets", "milestones", "updates", "units", "api_tokens"):
+    for table in ("plans", "tasks", "targets", "milestones", "updates", "units", "api_tokens", "attachments",
+                  "change_requests", "reminders_sent"):
         q = "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM %s t" % table
         assert db.scalar(q) == psql(target, q).strip(), "table %s differs after restore" % table
     d2.stop()

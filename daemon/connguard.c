@@ -45,7 +45,7 @@
 #define ADDR_BUCKETS 4096
 
 static const struct router *g_router;
-static int g_large_flag, g_role_mask;
+static int g_large_flag, g_upload_flag, g_role_mask;
 static connguard_role_fn g_role;
 static connguard_lookup_fn g_lookup;
 static _Atomic int total_conns;
@@ -706,7 +706,11 @@ static int head_step(struct gconn *c, struct evbuffer *src, struct evbuffer *dst
 		snprintf(detail, sizeof detail, "%s", h.error);
 	} else if (h.framing != CG_NO_BODY) {
 		int found, flags = route_flags_for(h.method, h.target, &found);
-		if (found && (flags & g_large_flag) && h.framing == CG_LENGTH && h.length > cfg->max_body) {
+		/* the route's own limit (imports: server.max_import_body, uploads:
+		 * attachments.max_size) only for a known token with the route's role */
+		size_t own = (flags & g_upload_flag) ? cfg->max_attachment : cfg->max_import_body;
+		if (found && (flags & (g_large_flag | g_upload_flag)) && h.framing == CG_LENGTH &&
+		    h.length > cfg->max_body && own > cfg->max_body) {
 			char tok[300];
 			int floor = flags & g_role_mask;
 			if (!h.authorization[0] || !bearer(h.authorization, tok, sizeof tok)) {
@@ -741,7 +745,7 @@ static int head_step(struct gconn *c, struct evbuffer *src, struct evbuffer *dst
 					status = 403;
 					snprintf(detail, sizeof detail, "this needs the %s role", role_name((enum role)floor));
 				} else {
-					limit = cfg->max_import_body;
+					limit = own;
 				}
 			}
 		}
@@ -933,11 +937,12 @@ static struct bufferevent *make_bev(struct event_base *base, void *arg)
 	return fbev;
 }
 
-void connguard_init(const struct router *router, int large_flag, int role_mask, connguard_role_fn role,
-		    connguard_lookup_fn lookup)
+void connguard_init(const struct router *router, int large_flag, int upload_flag, int role_mask,
+		    connguard_role_fn role, connguard_lookup_fn lookup)
 {
 	g_router = router;
 	g_large_flag = large_flag;
+	g_upload_flag = upload_flag;
 	g_role_mask = role_mask;
 	g_role = role;
 	g_lookup = lookup;

@@ -371,7 +371,7 @@ int server_run(struct router *router, int schema_version, config_loader reload)
 {
 	const struct config *c = config_current();
 	dispatch_set_router(router);
-	connguard_init(router, ROUTE_LARGE_BODY, ROUTE_ROLE_MASK, auth_cached_role, auth_prefetch);
+	connguard_init(router, ROUTE_LARGE_BODY, ROUTE_RAW_BODY, ROUTE_ROLE_MASK, auth_cached_role, auth_prefetch);
 	srv_schema_version = schema_version;
 	srv_reload = reload;
 	evthread_use_pthreads();

@@ -11,8 +11,8 @@
  *     Content-Length, a Transfer-Encoding other than chunked, a body on HEAD,
  *     a client-sent X-Plantrack-Guard header)             -> 400
  *   - Content-Length above the route's limit: server.max_body, or
- *     server.max_import_body on import routes for a token that is known and
- *     has the route's role (an unknown token is looked up first; while it is,
+ *     server.max_import_body on import routes (attachments.max_size on upload
+ *     routes) for a token that is known and has the route's role (an unknown token is looked up first; while it is,
  *     the connection is not read)                           -> 413 (401/403 for
  *                                                              a bad token)
  *   - the body would take the bytes buffered by all requests of the daemon
@@ -54,10 +54,11 @@ typedef int (*connguard_role_fn)(void *worker, const char *token);
 typedef int (*connguard_lookup_fn)(void *worker, const char *token, void (*done)(void *arg, int role), void *arg);
 
 /* Once, before any guard exists. router is read by every worker; a route
- * whose flags have large_flag takes server.max_import_body from a token whose
- * role is at least flags & role_mask. */
-void connguard_init(const struct router *router, int large_flag, int role_mask, connguard_role_fn role,
-		    connguard_lookup_fn lookup);
+ * whose flags have large_flag takes server.max_import_body, one whose flags
+ * have upload_flag attachments.max_size, from a token whose role is at least
+ * flags & role_mask (above server.max_body, without one: 401 or 403). */
+void connguard_init(const struct router *router, int large_flag, int upload_flag, int role_mask,
+		    connguard_role_fn role, connguard_lookup_fn lookup);
 
 /* A guard for one worker's evhttp (on that worker's base); installs its
  * bufferevent callback on http. worker is passed back to role/lookup. */

@@ -26,7 +26,8 @@ ROOT = os.environ.get("PLANTRACK_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 SAMPLE = os.path.join(ROOT, "..", "shared", "samples", "chengdong-2025-plan.txt")
 TODAY = "2025-06-25"   # a Wednesday
-CONFIG = "[clock]\ntoday = %s\n[reminders]\ninterval = 1\n" % TODAY
+# the webhook receivers of these tests listen on 127.0.0.1 ([webhooks] allow)
+CONFIG = "[clock]\ntoday = %s\n[reminders]\ninterval = 1\n[webhooks]\nallow = 127.0.0.0/8\n" % TODAY
 
 
 # ---------------------------------------------------------------- webhook receiver
@@ -413,7 +414,7 @@ def test_quiet_hours_hold_reminder_webhooks():
     window = "%02d:%02d-%02d:%02d" % (((m - 60) % 1440) // 60, (m - 60) % 60, ((m + 60) % 1440) // 60, (m + 60) % 60)
     quiet_db = Database()
     d3 = Daemon(quiet_db, config_text="[clock]\ntoday = %s\ntimezone = UTC\n[reminders]\ninterval = 1\n"
-                                      "quiet_hours = %s\n" % (TODAY, window))
+                                      "quiet_hours = %s\n[webhooks]\nallow = 127.0.0.0/8\n" % (TODAY, window))
     d3.start()
     tok = d3.token("admin")
     rec = Receiver()

@@ -86,8 +86,10 @@ const tests = [
     const bytes = Buffer.from("89504e470d0a1a0a", "hex");
     await fake(page, env, [
       { method: "GET", re: new RegExp(`^/v1/tasks/${task.id}/history\\?`), reply: () => json({ items: [
-        { at: "2025-06-30T08:00:00Z", author: "城管办 张三", request_id: "r1", action: "report", field: "progress", old: 20, new: 40, note: "完成窝良路提升1.2万平方米" },
-        { at: "2025-03-01T08:00:00Z", author: "督查室", request_id: "r0", action: "sign", field: "status", old: "planned", new: "in_progress", note: null },
+        { id: 2, at: "2025-06-30T08:00:00Z", author: "城管办 张三", role: "editor", request_id: "r1", entity: "task", entity_id: task.id,
+          action: "report", changes: { progress: [20, 40] }, note: "完成窝良路提升1.2万平方米" },
+        { id: 1, at: "2025-03-01T08:00:00Z", author: "城管办 张三", role: "editor", request_id: "r0", entity: "task", entity_id: task.id,
+          action: "sign", changes: { status: ["assigned", "planned"] }, note: null },
       ], next_cursor: null }) },
       { method: "GET", re: new RegExp(`^/v1/tasks/${task.id}$`), reply: async (req) => {
         const body = await real(env, req);
@@ -108,6 +110,8 @@ const tests = [
     await page.goto(env.d.url + "/#/task/" + task.id, { waitUntil: "networkidle0" });
     await page.waitForFunction(() => /完成窝良路提升1.2万平方米/.test(document.querySelector("#task-history").textContent));
     assert(!(await page.$eval("#task-history", (e) => /尚未开放/.test(e.textContent))), "the full history, no notice");
+    assert(/progress：20 → 40/.test(await page.$eval("#task-history", (e) => e.textContent)), "a field's old → new shown");
+    assert(/签收/.test(await page.$eval("#task-history", (e) => e.textContent)), "the signature shown");
     assert(/现场照片\.png/.test(await page.$eval("#task-attachments", (e) => e.textContent)), "attachments listed");
     assert(/序时进度 50%/.test(await page.$eval("#task-doc", (e) => e.textContent)), "序时进度 shown");
     assert(/按计划年度/.test(await page.$eval("#task-doc", (e) => e.textContent)), "where the deadline comes from");
@@ -139,7 +143,8 @@ const tests = [
       { method: "POST", re: new RegExp(`^/v1/tasks/${task.id}/(sign|return|changes)$`), reply: async (req, m) => {
         const body = await real(env, req);
         if (m[1] === "changes") return json(change, 201);
-        body.status = m[1] === "sign" ? "in_progress" : "planned";
+        body.status = "planned";                       // 签收: assigned → planned; 退回: planned without a lead unit
+        if (m[1] === "return") body.lead_unit = null;
         body.version += 1;
         return json(body, 200, { ETag: `"${body.version}"` });
       } },

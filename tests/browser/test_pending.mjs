@@ -1,8 +1,7 @@
-// test_pending.mjs - browser cases for features whose API routes other
-// branches add (issues 10 and 11). Each case first probes its route: a 404
-// (the route is missing) reports the case as "pending: route missing" and
-// counts it as skipped, never as passed. PLANTRACK_BROWSER_REQUIRE_ALL=1 turns
-// every pending case into a failure (for when the routes have landed).
+// test_pending.mjs - browser cases for the issue-10/11 features (written while
+// their routes were on other branches). The routes have landed: each case
+// still probes its route first, and a 404 (route missing) or an answer without
+// the issue-10 fields now FAILS the case; nothing here is skipped.
 //
 //   case                              waits on
 //   photo_upload                      POST /v1/tasks/{id}/attachments, GET /v1/attachments/{id}   (issue 11)
@@ -18,20 +17,20 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { api, assert, clean, findTask, newPage, openBoard, outDir, run, setupPlan, shot, signIn } from "./lib.mjs";
 
-/** Pending unless method path answers something other than 404 (405 means the
+/** Fails unless method path answers something other than 404 (405 means the
  *  route exists for another method). */
 async function needRoute(env, t, method, p, label) {
   const r = await api(env.d, env.admin, method, p);
-  if (r.status === 404) t.pending(`route missing: ${label || method + " " + p}`);
+  assert(r.status !== 404, `route missing: ${label || method + " " + p}`);
   return r;
 }
 
-/** Pending unless ?as_of= is understood (the issue-10 fields are in the answer). */
+/** Fails unless ?as_of= is understood (the issue-10 fields are in the answer). */
 async function needAsOf(env, t) {
   const task = await findTask(env, "骨干企业培育");
   const r = await api(env.d, env.admin, "GET", `/v1/tasks/${task.id}?as_of=2025-07-15`);
-  if (r.status === 404 || r.status === 400 || r.status === 422 || !r.json || !("expected_progress" in r.json))
-    t.pending("route missing: ?as_of= on GET /v1/tasks/{id} (no expected_progress in the answer)");
+  assert(!(r.status === 404 || r.status === 400 || r.status === 422 || !r.json || !("expected_progress" in r.json)),
+    "?as_of= on GET /v1/tasks/{id} is not understood (no expected_progress in the answer): " + r.status);
   return task;
 }
 

@@ -92,8 +92,8 @@ async function supervisorQueue(view, ctx) {
         h("button.btn.reject", { type: "button", onclick: (e) => decide(reject, "reject", e.currentTarget) }, "驳回")), out);
   };
 
-  const [done, planned] = await Promise.all([all("/v1/tasks?status=done"), all("/v1/tasks?status=planned"), loadChanges()]);
+  const [done, assigned] = await Promise.all([all("/v1/tasks?status=done"), all("/v1/tasks?status=assigned"), loadChanges()]);
   fill(verifyBox, h("h2", `待核查销号（${done.length}）`), done.length ? h("ol.worklist", done.sort(byUrgency).map((t) => taskItem(t))) : h("p.muted", "没有待核查的任务。"));
-  const unsigned = planned.filter((t) => !("signed_at" in t) || !t.signed_at).sort(byUrgency);
+  const unsigned = assigned.sort(byUrgency);     // 交办, not yet 签收
   fill(unsignedBox, h("h2", `未签收任务（${unsigned.length}）`), unsigned.length ? h("ol.worklist", unsigned.slice(0, 200).map((t) => taskItem(t))) : h("p.muted", "没有未签收的任务。"));
 }

@@ -110,7 +110,7 @@ export async function renderTask(view, ctx, id) {
     if (!WRITERS.has(role)) parts.push(h("p.muted", "您的令牌只能查看。"));
     else if (closed) parts.push(h("p.muted", "任务已" + (STATUS_NAMES[t.status] || t.status) + "，不再办理。"));
     else {
-      if (t.status === "planned") parts.push(signBox());
+      if (t.status === "assigned") parts.push(signBox());   // 交办 waiting for 签收 or 退回
       if (t.status !== "done") parts.push(reportForm());
       if (t.status === "done" && SUPERVISORS.has(role)) parts.push(verifyBox());
       if (t.status === "done" && !SUPERVISORS.has(role)) parts.push(h("p.muted", "已报办结，等待督查室核查销号。"));
@@ -242,8 +242,15 @@ export async function renderTask(view, ctx, id) {
     if (seq !== histSeq) return;
     const list = h("ol.history");
     if (items) {
-      for (const it of items) list.append(h("li", h("div.when", fmtTime(it.at), "  ", it.author || ""),
-        h("div", actionName(it.action), it.field ? `：${it.field} ${show(it.old)} → ${show(it.new)}` : ""), it.note ? h("div", it.note) : null));
+      // journal entries: what was done (a report, 签收, a field changed …) and each field's old → new
+      for (const it of items) {
+        const changes = Object.entries(it.changes || {}).filter(([, v]) => Array.isArray(v));
+        list.append(h("li", { dataset: { action: it.action || "", entity: it.entity || "" } },
+          h("div.when", fmtTime(it.at), "  ", it.author || ""),
+          h("div", entityName(it.entity), actionName(it.action)),
+          changes.length ? h("ul.changes", changes.map(([k, [o, n]]) => h("li", `${k}：${show(o)} → ${show(n)}`))) : null,
+          it.note ? h("div", it.note) : null));
+      }
     } else {
       for (const u of updates) list.append(h("li", h("div.when", fmtTime(u.at), "  ", u.author || ""),
         h("div", u.status_from !== u.status_to ? `${STATUS_NAMES[u.status_from] || u.status_from || ""} → ${STATUS_NAMES[u.status_to] || u.status_to}；` : "",
@@ -290,9 +297,13 @@ export async function renderTask(view, ctx, id) {
 }
 
 function show(v) { return v === null || v === undefined ? "（空）" : typeof v === "object" ? JSON.stringify(v) : String(v); }
+function entityName(e) {
+  return ({ target: "目标·", milestone: "节点·", attachment: "佐证·", change: "调整申请·", plan: "计划·" })[e] || "";
+}
 function actionName(a) {
   return ({ create: "立项", import: "导入", assign: "交办", sign: "签收", return: "退回", report: "填报", update: "修改", patch: "修改",
-    change_request: "调整申请", change_approved: "调整获批", change_rejected: "调整未批", verify: "销号", cancel: "取消", delete: "删除" })[a] || a || "";
+    change_request: "调整申请", change_approved: "调整获批", change_rejected: "调整未批", verify: "销号", cancel: "取消", delete: "删除",
+    done: "办结", reject: "退回重办", approve: "批准", restore: "恢复", co_report: "协办反馈" })[a] || a || "";
 }
 
 /** What differs between two versions of a task, in words. */

@@ -9,7 +9,7 @@
 ---------------------------------------------------------------------------
 
 CREATE FUNCTION api.pt_plan_create(a jsonb) RETURNS TABLE(status int, body jsonb)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET work_mem = '64MB' AS $$
 DECLARE
     pl jsonb := coalesce(a->'plan', '{}');
     p public.plans;

@@ -45,7 +45,7 @@ static const struct i18n_problem problems[] = {
 	{ "unauthorized", "missing", NULL, "请在 Authorization 请求头中发送 Bearer 令牌" },
 	{ "unauthorized", "scheme", NULL, "Authorization 请求头必须是“Bearer 令牌”的形式" },
 	{ "unauthorized", "malformed", NULL, "令牌格式不正确" },
-	{ "unauthorized", "unknown", NULL, "令牌无效或已被吊销" },
+	{ "unauthorized", "unknown", NULL, "该令牌不存在或已被管理员吊销，请向管理员索取新令牌" },
 	{ "forbidden", NULL, "无权操作", "您的权限不允许此操作" },
 	{ "forbidden", "role", NULL, "此操作需要 {role}（{role:role}）权限" },
 	{ "forbidden", "scope", NULL, "该任务的牵头单位不是您的单位或其下级单位" },

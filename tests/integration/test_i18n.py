@@ -106,7 +106,7 @@ def test_401():
     assert p["type"] == "urn:plantrack:problem:unauthorized" and p["title"] == "未授权", p
     assert "Authorization" in p["detail"] and "Bearer" in p["detail"], p
     en, zh = both("GET", "/v1/plans", token="pt_" + "0" * 40)
-    assert zh["detail"] == "令牌无效或已被吊销", zh
+    assert zh["detail"] == "该令牌不存在或已被管理员吊销，请向管理员索取新令牌", zh
 
 
 def test_403():

@@ -246,8 +246,10 @@ void http_reply_db_error(struct req *r, PGresult *res)
 		} else if (json_is_object(h)) {
 			errors = json_is_array(json_object_get(h, "errors")) ? json_incref(json_object_get(h, "errors")) : NULL;
 			params = json_is_object(json_object_get(h, "params")) ? json_incref(json_object_get(h, "params")) : NULL;
-			snprintf(typebuf, sizeof typebuf, "%s", json_string_value(json_object_get(h, "type")) ?: "");
-			snprintf(rulebuf, sizeof rulebuf, "%s", json_string_value(json_object_get(h, "rule")) ?: "");
+			const char *t = json_string_value(json_object_get(h, "type"));
+			const char *ru = json_string_value(json_object_get(h, "rule"));
+			snprintf(typebuf, sizeof typebuf, "%s", t ? t : "");
+			snprintf(rulebuf, sizeof rulebuf, "%s", ru ? ru : "");
 			htype = typebuf[0] ? typebuf : NULL;
 			hrule = rulebuf[0] ? rulebuf : NULL;
 		}

@@ -142,11 +142,17 @@ static const char *str(json_t *p, const char *k)
 	return s ? s : "";
 }
 
+/* i18n_localize_problem borrows params; this one takes them. */
+static void localize(json_t *p, const char *slug, const char *rule, json_t *params)
+{
+	i18n_localize_problem(p, slug, rule, params);
+	json_decref(params);
+}
+
 static void test_localize(void)
 {
 	json_t *p = problem("precondition-failed", "Precondition failed", "the task is at version 3, not 2", NULL);
-	i18n_localize_problem(p, "precondition-failed", "version", json_pack("{s:s,s:i}", "resource", "task", "version", 3));
-	/* (params above leak one reference in the test only if we do not decref: keep it tidy) */
+	localize(p, "precondition-failed", "version", json_pack("{s:s,s:i}", "resource", "task", "version", 3));
 	CHECK(!strcmp(str(p, "title"), "数据已被修改"));
 	CHECK(strstr(str(p, "detail"), "该任务已被他人修改（版本 3）") != NULL);
 	CHECK(!strcmp(str(p, "detail_en"), "the task is at version 3, not 2"));
@@ -155,7 +161,7 @@ static void test_localize(void)
 
 	/* a rule whose parameter is missing: the type's own detail */
 	p = problem("precondition-failed", "Precondition failed", "the unit is at version 4", NULL);
-	i18n_localize_problem(p, "precondition-failed", "version", NULL);
+	localize(p, "precondition-failed", "version", NULL);
 	CHECK(!strcmp(str(p, "detail"), "数据已被他人修改，请刷新后重试"));
 	json_decref(p);
 
@@ -166,7 +172,7 @@ static void test_localize(void)
 				   "params", "min", 0.0, "max", 100.0,
 				   "field", "x", "message", "something new");
 	p = problem("validation-failed", "Validation failed", "one or more fields are invalid", errors);
-	i18n_localize_problem(p, "validation-failed", NULL, NULL);
+	localize(p, "validation-failed", NULL, NULL);
 	CHECK(!strcmp(str(p, "title"), "数据校验未通过"));
 	CHECK(!strcmp(str(p, "detail"), "字段 title：不能为空；字段 progress：必须在 0 到 100 之间；字段 x：取值无效"));
 	json_t *e0 = json_array_get(json_object_get(p, "errors"), 0);
@@ -177,24 +183,24 @@ static void test_localize(void)
 
 	/* 403 naming the role, 503, 500 with the request id */
 	p = problem("forbidden", "Forbidden", "this needs the supervisor role; the token has editor", NULL);
-	i18n_localize_problem(p, "forbidden", "role", json_pack("{s:s}", "role", "supervisor"));
+	localize(p, "forbidden", "role", json_pack("{s:s}", "role", "supervisor"));
 	CHECK(!strcmp(str(p, "detail"), "此操作需要 supervisor（督查室）权限"));
 	json_decref(p);
 	p = problem("database-unavailable", "Database unavailable", "no database connection is ready", NULL);
-	i18n_localize_problem(p, "database-unavailable", NULL, NULL);
+	localize(p, "database-unavailable", NULL, NULL);
 	CHECK(!strcmp(str(p, "detail"), "数据库暂时不可用，请稍后重试"));
 	json_decref(p);
 	p = problem("internal", "Internal error", "see the server log", NULL);
-	i18n_localize_problem(p, "internal", NULL, NULL);
+	localize(p, "internal", NULL, NULL);
 	CHECK(strstr(str(p, "detail"), "rid-1") != NULL);
 	json_decref(p);
 	p = problem("malformed-json", "Malformed JSON", "line 1 column 2: x", NULL);
-	i18n_localize_problem(p, "malformed-json", "syntax", json_pack("{s:i,s:i}", "line", 1, "column", 2));
+	localize(p, "malformed-json", "syntax", json_pack("{s:i,s:i}", "line", 1, "column", 2));
 	CHECK(!strcmp(str(p, "detail"), "请求体不是合法的 JSON（第 1 行第 2 列）"));
 	json_decref(p);
 	/* a type without a row keeps its title, gets a generic detail and the English one */
 	p = problem("brand-new", "Brand new", "english detail", NULL);
-	i18n_localize_problem(p, "brand-new", NULL, NULL);
+	localize(p, "brand-new", NULL, NULL);
 	CHECK(!strcmp(str(p, "title"), "Brand new") && !strcmp(str(p, "detail_en"), "english detail"));
 	json_decref(p);
 }

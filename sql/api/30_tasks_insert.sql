@@ -134,7 +134,7 @@ BEGIN
     ELSIF bad.what = 'progress_source' THEN
         PERFORM api.pt_fail422(path || '[' || bad.i || '].progress_source', 'must be reported, targets, milestones or children');
     ELSIF bad.what = 'verified' THEN
-        PERFORM api.pt_fail('PT403', 'Forbidden', 'only a supervisor may create verified tasks');
+        PERFORM api.pt_fail('PT403', 'Forbidden', 'only a supervisor may create verified tasks', '{"rule": "verified"}');
     END IF;
     -- units, created on first use; an editor may only name units in its scope
     -- (an editor naming an unknown unit, or anyone when cfg.create_units is false: 422)

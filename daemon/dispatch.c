@@ -8,6 +8,7 @@
 #include "plantrack/auth.h"
 #include "plantrack/config.h"
 #include "plantrack/db.h"
+#include "plantrack/health.h"
 #include "plantrack/http.h"
 #include "plantrack/router.h"
 #include "plantrack/worker.h"
@@ -185,6 +186,8 @@ void dispatch_req(struct req *r)
 	char allow[96];
 	switch (router_match(dispatch_router, r->method, r->path ? r->path : "/", &r->m, allow, sizeof allow)) {
 	case ROUTER_NOT_FOUND:
+		if ((r->method == RM_GET || r->method == RM_HEAD) && health_serve_web(r, r->path))
+			return;     /* a file of the web application */
 		http_reply_problem(r, 404, "not-found", "Not found", "no route for this path", NULL);
 		return;
 	case ROUTER_METHOD_NOT_ALLOWED:

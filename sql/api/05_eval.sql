@@ -484,14 +484,16 @@ END $$;
 -- arrays (docs/sql-api.md "Shapes"; pt_eval_docs writes the same out for many,
 -- and tests/sql/smoke.sql checks that both agree).
 CREATE FUNCTION api.pt_ev_doc(x api.pt_ev, targets jsonb, milestones jsonb) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object(
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    -- plpgsql: its statement's plan is cached; a non-inlined SQL function is planned per call
+    RETURN jsonb_build_object(
         'id', (x.t).id, 'plan_id', (x.t).plan_id, 'parent_id', (x.t).parent_id, 'code', (x.t).code,
         'seq', (x.t).seq, 'title', (x.t).title, 'body', (x.t).body, 'status', (x.t).status,
         'progress', x.progress, 'progress_source', x.progress_source,
         'expected_progress', round(x.expected::numeric, 1), 'weight', (x.t).weight,
         'light', x.light, 'own_light', x.own_light, 'light_counts', x.light_counts, 'late', x.late,
-        'lead_unit', api.pt_unit_name((x.t).lead_unit_id),
+        'lead_unit', (SELECT u.name FROM public.units u WHERE u.id = (x.t).lead_unit_id),
         'co_units', CASE WHEN cardinality((x.t).co_unit_ids) = 0 THEN '[]'::jsonb ELSE
                     (SELECT coalesce(jsonb_agg(u.name ORDER BY c.n), '[]')
                        FROM unnest((x.t).co_unit_ids) WITH ORDINALITY AS c(id, n) JOIN public.units u ON u.id = c.id) END,
@@ -502,17 +504,20 @@ LANGUAGE sql STABLE AS $$
         'targets', coalesce(targets, '[]'), 'milestones', coalesce(milestones, '[]'),
         'version', (x.t).version, 'created_at', api.pt_ts((x.t).created_at),
         'updated_at', api.pt_ts((x.t).updated_at), 'closed_at', api.pt_ts((x.t).closed_at))
-        || api.pt_acct_doc(x.t)
-$$;
+        || api.pt_acct_doc(x.t);
+END $$;
 
 -- A live leaf's JSON (targets and milestones read now).
 CREATE FUNCTION api.pt_leaf_doc(t public.tasks, cfg jsonb) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT api.pt_ev_doc(api.pt_leaf_ev(t, cfg),
-        (SELECT jsonb_agg(jsonb_build_object('id', g.id, 'label', g.label, 'value', g.value,
-                   'unit', g.unit, 'comparator', g.comparator, 'current', g.current, 'baseline', g.baseline,
-                   'text', g.text) ORDER BY g.ord, g.id) FROM public.targets g WHERE g.task_id = t.id),
-        (SELECT jsonb_agg(jsonb_build_object('id', m.id, 'title', m.title,
-                   'due_date', m.due_date, 'done_at', api.pt_ts(m.done_at)) ORDER BY m.ord, m.id)
-           FROM public.milestones m WHERE m.task_id = t.id))
-$$;
+LANGUAGE plpgsql STABLE AS $$
+DECLARE tg jsonb; ms jsonb;
+BEGIN
+    SELECT jsonb_agg(jsonb_build_object('id', g.id, 'label', g.label, 'value', g.value,
+               'unit', g.unit, 'comparator', g.comparator, 'current', g.current, 'baseline', g.baseline,
+               'text', g.text) ORDER BY g.ord, g.id) INTO tg
+      FROM public.targets g WHERE g.task_id = t.id;
+    SELECT jsonb_agg(jsonb_build_object('id', m.id, 'title', m.title,
+               'due_date', m.due_date, 'done_at', api.pt_ts(m.done_at)) ORDER BY m.ord, m.id) INTO ms
+      FROM public.milestones m WHERE m.task_id = t.id;
+    RETURN api.pt_ev_doc(api.pt_leaf_ev(t, cfg), tg, ms);
+END $$;

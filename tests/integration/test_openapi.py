@@ -311,6 +311,14 @@ def test_service_routes():
     assert r.headers["Content-Type"].startswith("text/plain")
     assert b"# TYPE" in r.body or b"# HELP" in r.body
     call("GET", "/", expect=200)
+    _, me = call("GET", "/v1/me", token=viewer, expect=200)
+    assert me["role"] == "viewer" and me["unit_id"] is None
+    call("GET", "/v1/me", expect=401)
+    r, _ = call("GET", "/docs", expect=200)
+    assert r.headers["Content-Type"].startswith("text/html")
+    assert r.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    r, _ = call("GET", "/docs/openapi.json", expect=200)
+    assert r.body == DOC_BYTES, "GET /docs/openapi.json differs from docs/openapi.json"
     # no token on the public routes, and HEAD is answered where GET is
     r = http("HEAD", daemon.url + "/healthz")
     assert r.status == 200, r
@@ -428,9 +436,9 @@ def test_progress_report_and_history():
     call("POST", "/v1/tasks/{id}/updates", {"id": tid}, body={"note": "另一份"}, token=editor,
          headers={"Idempotency-Key": "oa-report-1"}, expect=422)
     _, hist = call("GET", "/v1/tasks/{id}/updates", {"id": tid}, {"limit": 10}, token=viewer, expect=200)
-    # the report signed the assigned task in passing: the 签收 row comes first
-    assert [u["id"] for u in hist["items"]][:1] == [res["update"]["id"]] and hist["next_cursor"] is None
-    assert [u["kind"] for u in hist["items"]] == ["report", "sign"], hist
+    # the report signed the assigned task in passing (a step in the journal, not a report)
+    assert [u["id"] for u in hist["items"]] == [res["update"]["id"]] and hist["next_cursor"] is None
+    assert res["task"]["signed_at"] and hist["items"][0]["kind"] == "report", hist
     _, journal = call("GET", "/v1/tasks/{id}/history", {"id": tid}, {"limit": 2}, token=viewer, expect=200)
     assert len(journal["items"]) == 2 and journal["next_cursor"]
 

@@ -51,8 +51,9 @@ END $$;
 
 -- Journal entries of a plan that make up its state at cut: per entity its last
 -- entry before cut. When cut is before the plan was entered (a 2025 plan entered
--- in 2026, read as of 2025-06-30), the plan as it was entered: the create
--- entries of its first minute.
+-- in 2026, read as of 2025-06-30), the plan as it was set up: every change up to
+-- its first progress report (lead units assigned, dates corrected after the
+-- import count; reports never do), or up to now while nothing is reported.
 CREATE FUNCTION api.pt_state_entries(plan uuid, ent text, cut timestamptz)
 RETURNS TABLE(action text, snapshot jsonb)
 LANGUAGE plpgsql STABLE AS $$
@@ -60,14 +61,12 @@ DECLARE created timestamptz;
 BEGIN
     SELECT p.created_at INTO created FROM public.plans p WHERE p.id = plan;
     IF cut < created THEN
-        RETURN QUERY SELECT DISTINCT ON (j.entity_id) j.action, j.snapshot FROM public.journal j
-          WHERE j.plan_id = plan AND j.entity = ent AND j.action = 'create' AND j.at < created + interval '1 minute'
-          ORDER BY j.entity_id, j.at DESC, j.id DESC;
-    ELSE
-        RETURN QUERY SELECT DISTINCT ON (j.entity_id) j.action, j.snapshot FROM public.journal j
-          WHERE j.plan_id = plan AND j.entity = ent AND j.at < cut
-          ORDER BY j.entity_id, j.at DESC, j.id DESC;
+        SELECT coalesce(min(j.at), 'infinity') INTO cut FROM public.journal j
+         WHERE j.plan_id = plan AND j.action = 'report';
     END IF;
+    RETURN QUERY SELECT DISTINCT ON (j.entity_id) j.action, j.snapshot FROM public.journal j
+      WHERE j.plan_id = plan AND j.entity = ent AND j.at < cut
+      ORDER BY j.entity_id, j.at DESC, j.id DESC;
 END $$;
 
 -- The plan's live tasks at cut (NULL: now). With root (and no cut), only what

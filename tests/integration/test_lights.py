@@ -241,12 +241,23 @@ def test_ranking_is_reproducible():
 def test_as_of_reads_the_journal():
     if "plan" not in state:
         return
-    tid = [t for t in get("/v1/tasks?plan=%s&limit=500" % state["plan"])["items"] if not t["due_date"]][0]["id"]
-    assert api("PATCH", "/v1/tasks/" + tid, {"due_date": "2025-04-30"}).status == 200
+    items = get("/v1/tasks?plan=%s&limit=500" % state["plan"])["items"]
+    leaves = [t for t in items if not any(c["parent_id"] == t["id"] for c in items)]
+    # setting up after the import (before any report) counts for the plan's past too
+    assert api("PATCH", "/v1/tasks/" + leaves[0]["id"], {"lead_unit": "经发办"}).status == 200
+    assert get("/v1/tasks/%s?as_of=2025-03-01" % leaves[0]["id"])["lead_unit"] == "经发办"
+    # from the first report on, changes are changes: an earlier day keeps the old due date
+    r = api("POST", "/v1/tasks/%s/updates" % leaves[1]["id"], {"progress": 10, "note": "启动"})
+    assert r.status == 201, r.body
+    tid = [t for t in leaves[2:] if not t["due_date"]][0]["id"]
+    assert api("PATCH", "/v1/tasks/" + tid, {"due_date": "2025-04-30", "lead_unit": "城管办"}).status == 200
     now = get("/v1/tasks/" + tid)
     assert now["due_date"] == "2025-04-30" and now["due_source"] == "own"
     then = get("/v1/tasks/%s?as_of=2025-03-01" % tid)
-    assert then["due_date"] is None and then["due_source"] in ("parent", "plan"), then
+    assert then["due_date"] is None and then["due_source"] in ("parent", "plan") and then["lead_unit"] is None, then
+    # the report itself is not in the plan's past either
+    assert get("/v1/tasks/%s?as_of=2025-12-31" % leaves[1]["id"])["progress"] == 0
+    assert get("/v1/tasks/" + leaves[1]["id"])["progress"] == 10
 
 
 def plan_with(tasks):
@@ -337,7 +348,8 @@ def test_bad_input_is_rejected_and_writes_nothing():
     assert get("/v1/tasks/" + t["id"])["title"] == "坏输入"
     assert db.scalar("SELECT count(*) FROM tasks WHERE title = '新的'") == "0"
     assert db.scalar("SELECT count(*) FROM journal") == n
-    # the good halves
+    # the good halves (after a first report, so the plan's past is fixed)
+    assert api("POST", "/v1/tasks/%s/updates" % t["id"], {"progress": 5}).status == 201
     assert api("PATCH", "/v1/tasks/" + t["id"], {"weight": 2.5}).status == 200
     assert get("/v1/tasks/%s?as_of=2025-01-01" % t["id"])["weight"] is None
     assert get("/v1/tasks/" + t["id"])["weight"] == 2.5

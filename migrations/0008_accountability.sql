@@ -35,10 +35,10 @@ ALTER TABLE public.plans
     ADD COLUMN approved_at timestamptz,
     ADD COLUMN approved_by text;
 
--- progress reports: a lead unit's report, a co-operating unit's feedback (协办反馈),
--- or a workflow step (sign, return)
+-- progress reports: a lead unit's report or a co-operating unit's feedback (协办反馈);
+-- 签收 and 退回 are steps in the journal, not reports
 ALTER TABLE public.updates
-    ADD COLUMN kind    text NOT NULL DEFAULT 'report' CHECK (kind IN ('report', 'co', 'sign', 'return')),
+    ADD COLUMN kind    text NOT NULL DEFAULT 'report' CHECK (kind IN ('report', 'co')),
     ADD COLUMN unit_id uuid REFERENCES public.units(id);
 
 -- 延期申请 / 调整申请

@@ -61,8 +61,11 @@ DECLARE created timestamptz;
 BEGIN
     SELECT p.created_at INTO created FROM public.plans p WHERE p.id = plan;
     IF cut < created THEN
+        -- (a report's journal action says what it did: report, done, verify, reject; a
+        -- first report may sign for the task first; 签收/退回 and 协办反馈 are work too)
         SELECT coalesce(min(j.at), 'infinity') INTO cut FROM public.journal j
-         WHERE j.plan_id = plan AND j.action = 'report';
+         WHERE j.plan_id = plan
+           AND j.action IN ('report', 'done', 'verify', 'reject', 'sign', 'return', 'co_report');
     END IF;
     RETURN QUERY SELECT DISTINCT ON (j.entity_id) j.action, j.snapshot FROM public.journal j
       WHERE j.plan_id = plan AND j.entity = ent AND j.at < cut

@@ -353,25 +353,21 @@ BEGIN
 END $$;
 
 -- 签收: an assigned task becomes planned (signed for). passing: as part of a
--- progress report (the history shows the signature as its own row first).
+-- progress report (the journal shows the signature as its own step first; the
+-- progress history, updates, holds reports only).
 CREATE FUNCTION api.pt_task_sign_step(t public.tasks, actor jsonb, note text, passing boolean)
 RETURNS public.tasks
 LANGUAGE plpgsql AS $$
-DECLARE u public.updates;
 BEGIN
+    -- the journal records it as its own step (action sign), before the report's changes
     PERFORM api.pt_journal_context('sign', coalesce(note, CASE WHEN passing THEN 'signed by a progress report' END));
     UPDATE public.tasks x SET status = 'planned', signed_at = now(), signed_by = coalesce(actor->>'name', 'unknown'),
            version = x.version + 1, updated_at = now()
      WHERE x.id = t.id
     RETURNING * INTO t;
-    INSERT INTO public.updates (task_id, author, token_id, status_from, status_to, progress_from, progress, note,
-                                kind, unit_id)
-    VALUES (t.id, coalesce(actor->>'name', 'unknown'), api.pt_uuid(actor->>'token_id'), 'assigned', 'planned',
-            t.progress, t.progress, note, 'sign', coalesce(api.pt_uuid(actor->>'unit_id'), t.lead_unit_id))
-    RETURNING * INTO u;
     PERFORM api.pt_emit('task.signed', t.plan_id, t.id,
-        jsonb_build_object('update_id', u.id, 'lead_unit', api.pt_unit_name(t.lead_unit_id), 'version', t.version,
-                           'by', u.author, 'in_report', passing));
+        jsonb_build_object('lead_unit', api.pt_unit_name(t.lead_unit_id), 'version', t.version,
+                           'by', coalesce(actor->>'name', 'unknown'), 'note', note, 'in_report', passing));
     RETURN t;
 END $$;
 

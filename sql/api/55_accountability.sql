@@ -170,7 +170,6 @@ DECLARE
     t public.tasks;
     actor jsonb := a->'actor';
     reason text := api.pt_text(a->'reason');
-    u public.updates;
     lead uuid;
 BEGIN
     PERFORM api.pt_actor_begin(a);
@@ -183,14 +182,9 @@ BEGIN
            return_reason = reason, version = x.version + 1, updated_at = now()
      WHERE x.id = t.id
     RETURNING * INTO t;
-    INSERT INTO public.updates (task_id, author, token_id, status_from, status_to, progress_from, progress, note,
-                                kind, unit_id)
-    VALUES (t.id, coalesce(actor->>'name', 'unknown'), api.pt_uuid(actor->>'token_id'), 'assigned', 'planned',
-            t.progress, t.progress, reason, 'return', lead)
-    RETURNING * INTO u;
     PERFORM api.pt_emit('task.returned', t.plan_id, t.id,
-        jsonb_build_object('update_id', u.id, 'unit', api.pt_unit_name(lead), 'reason', reason,
-                           'version', t.version, 'by', u.author));
+        jsonb_build_object('unit', api.pt_unit_name(lead), 'reason', reason,
+                           'version', t.version, 'by', coalesce(actor->>'name', 'unknown')));
     RETURN QUERY SELECT 200, api.pt_task_json(t, a->'cfg');
 END $$;
 

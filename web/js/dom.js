@@ -42,7 +42,8 @@ export const LIGHT_NAMES = {
   red: "红灯", yellow: "黄灯", green: "绿灯", done: "已办结", verified: "已销号", cancelled: "已取消",
 };
 export const STATUS_NAMES = {
-  assigned: "待签收", planned: "未开始", in_progress: "推进中", blocked: "受阻", done: "已办结", verified: "已销号", cancelled: "已取消",
+  assigned: "待签收", planned: "未开始", in_progress: "推进中", blocked: "受阻", done: "已办结", verified: "已销号",
+  cancelled: "已取消",
 };
 export const ROLE_NAMES = { viewer: "查看", editor: "填报单位", supervisor: "督查室", admin: "管理员" };
 

@@ -83,10 +83,12 @@ async function supervisorQueue(view, ctx) {
         fill(out, h("p.msg", e.missing ? NOT_OPEN : e.message));
       } finally { btn.disabled = false; }
     };
-    const what = Object.entries(c.changes || {}).map(([k, v]) => `${k === "due_date" ? "完成日期改为" : k + " → "}${typeof v === "object" ? JSON.stringify(v) : v}`).join("；");
+    // changes: {field: [value when filed, value asked for]} (or just the new value)
+    const asked = (v) => (Array.isArray(v) && v.length === 2 ? v[1] : v);
+    const what = Object.entries(c.changes || {}).map(([k, v]) => `${k === "due_date" ? "完成日期改为" : k + " → "}${typeof asked(v) === "object" ? JSON.stringify(asked(v)) : asked(v)}`).join("；");
     return h("li", { dataset: { change: c.id } },
       h("div", h("a", { href: "#/task/" + encodeURIComponent(c.task_id) }, c.task_title || c.task?.title || c.task_id), "：", what),
-      h("div.muted", `理由：${c.reason || "—"} · ${c.requested_by || c.author || ""} ${fmtTime(c.created_at || c.at)}`),
+      h("div.muted", `理由：${c.reason || "—"} · ${c.requested_by || c.author || ""} ${fmtTime(c.requested_at || c.created_at || c.at)}`),
       h("div.actions", comment,
         h("button.btn.good.approve", { type: "button", onclick: (e) => decide(approve, "approve", e.currentTarget) }, "批准"),
         h("button.btn.reject", { type: "button", onclick: (e) => decide(reject, "reject", e.currentTarget) }, "驳回")), out);
@@ -94,6 +96,6 @@ async function supervisorQueue(view, ctx) {
 
   const [done, assigned] = await Promise.all([all("/v1/tasks?status=done"), all("/v1/tasks?status=assigned"), loadChanges()]);
   fill(verifyBox, h("h2", `待核查销号（${done.length}）`), done.length ? h("ol.worklist", done.sort(byUrgency).map((t) => taskItem(t))) : h("p.muted", "没有待核查的任务。"));
-  const unsigned = assigned.sort(byUrgency);     // 交办, not yet 签收
+  const unsigned = assigned.sort(byUrgency);   // assigned: a lead unit named, not yet signed for
   fill(unsignedBox, h("h2", `未签收任务（${unsigned.length}）`), unsigned.length ? h("ol.worklist", unsigned.slice(0, 200).map((t) => taskItem(t))) : h("p.muted", "没有未签收的任务。"));
 }

@@ -110,7 +110,7 @@ export async function renderTask(view, ctx, id) {
     if (!WRITERS.has(role)) parts.push(h("p.muted", "您的令牌只能查看。"));
     else if (closed) parts.push(h("p.muted", "任务已" + (STATUS_NAMES[t.status] || t.status) + "，不再办理。"));
     else {
-      if (t.status === "assigned") parts.push(signBox());   // 交办 waiting for 签收 or 退回
+      if (t.status === "assigned") parts.push(signBox());   // 交办, awaiting 签收 or 退回
       if (t.status !== "done") parts.push(reportForm());
       if (t.status === "done" && SUPERVISORS.has(role)) parts.push(verifyBox());
       if (t.status === "done" && !SUPERVISORS.has(role)) parts.push(h("p.muted", "已报办结，等待督查室核查销号。"));

@@ -410,7 +410,9 @@ BEGIN
         'progress', (e.x).progress, 'progress_source', (e.x).progress_source,
         'expected_progress', round((e.x).expected::numeric, 1), 'weight', (e.x).t.weight,
         'light', (e.x).light, 'own_light', (e.x).own_light, 'light_counts', (e.x).light_counts, 'late', (e.x).late,
-        'lead_unit', api.pt_unit_name((e.x).t.lead_unit_id),
+        -- a sub-query, not api.pt_unit_name(): a SQL function with a FROM is not inlined,
+        -- and its call per row was a good part of a 10 000-row import's answer
+        'lead_unit', (SELECT u.name FROM public.units u WHERE u.id = (e.x).t.lead_unit_id),
         'co_units', CASE WHEN cardinality((e.x).t.co_unit_ids) = 0 THEN '[]'::jsonb ELSE
                     (SELECT coalesce(jsonb_agg(u.name ORDER BY c.n), '[]')
                        FROM unnest((e.x).t.co_unit_ids) WITH ORDINALITY AS c(id, n) JOIN public.units u ON u.id = c.id) END,

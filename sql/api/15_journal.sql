@@ -73,24 +73,25 @@ LANGUAGE plpgsql AS $$
 DECLARE
     x jsonb := api.pt_actor();
     nt text := nullif(current_setting('plantrack.note', true), '');
+    tok uuid := api.pt_uuid(x->>'token_id');   -- once, not per inserted row
 BEGIN
     IF TG_TABLE_NAME = 'tasks' THEN
         INSERT INTO public.journal (plan_id, task_id, entity, entity_id, action, snapshot,
                                     author, token_id, role, request_id, note)
         SELECT n.plan_id, n.id, 'task', n.id, 'create', to_jsonb(n),
-               x->>'name', api.pt_uuid(x->>'token_id'), x->>'role', x->>'request_id', nt
+               x->>'name', tok, x->>'role', x->>'request_id', nt
           FROM new_rows n ORDER BY n.ord;
     ELSIF TG_TABLE_NAME = 'plans' THEN
         INSERT INTO public.journal (plan_id, task_id, entity, entity_id, action, snapshot,
                                     author, token_id, role, request_id, note)
         SELECT n.id, NULL, 'plan', n.id, 'create', to_jsonb(n) - 'source_text',
-               x->>'name', api.pt_uuid(x->>'token_id'), x->>'role', x->>'request_id', nt
+               x->>'name', tok, x->>'role', x->>'request_id', nt
           FROM new_rows n;
     ELSE
         INSERT INTO public.journal (plan_id, task_id, entity, entity_id, action, snapshot,
                                     author, token_id, role, request_id, note)
         SELECT t.plan_id, n.task_id, TG_ARGV[0], n.id, 'create', to_jsonb(n),
-               x->>'name', api.pt_uuid(x->>'token_id'), x->>'role', x->>'request_id', nt
+               x->>'name', tok, x->>'role', x->>'request_id', nt
           FROM new_rows n LEFT JOIN public.tasks t ON t.id = n.task_id
          ORDER BY n.task_id, n.ord;
     END IF;

@@ -146,7 +146,8 @@ BEGIN
                                FROM jsonb_array_elements(list) WITH ORDINALITY AS q(e, k)
                              UNION ALL
                              SELECT c, k, 'co_units' FROM jsonb_array_elements(list) WITH ORDINALITY AS q(e, k),
-                                    unnest(api.pt_texts(e->'co_units')) c) x
+                                    unnest(CASE WHEN jsonb_typeof(e->'co_units') = 'array' AND jsonb_array_length(e->'co_units') > 0
+                                                THEN api.pt_texts(e->'co_units') ELSE '{}'::text[] END) c) x
                       WHERE x.n IS NOT NULL ORDER BY x.n, x.i) y
               ORDER BY y.i LOOP
         umap := umap || jsonb_build_object(un.n, un.id);
@@ -179,7 +180,10 @@ BEGIN
                     WHEN has_prog THEN round((x->>'progress')::numeric)::int ELSE 0 END,
                st IN ('done', 'verified') OR coalesce(has_prog, false),
                nullif(x->>'start_date', '')::date, nullif(x->>'due_date', '')::date,
-               api.pt_text(x->'cadence'), api.pt_texts(x->'tags'),
+               api.pt_text(x->'cadence'),
+               -- pt_texts (not inlined: a call per row) only for a non-empty list
+               CASE WHEN jsonb_typeof(x->'tags') = 'array' AND jsonb_array_length(x->'tags') > 0
+                    THEN api.pt_texts(x->'tags') ELSE '{}'::text[] END,
                CASE WHEN st IN ('done', 'verified', 'cancelled') THEN now() END,
                (x->>'weight')::numeric, api.pt_text(x->'progress_source'),
                CASE WHEN api.pt_text(x->'lead_unit') IS NOT NULL THEN now() END,

@@ -48,6 +48,7 @@ struct config {
 	int token_cache_ttl;     /* seconds */
 	/* [webhooks] */
 	char *webhook_allow;     /* CIDRs webhooks may reach beyond public addresses */
+	int webhook_per_receiver; /* deliveries in flight to one webhook at once */
 	/* [paths] */
 	char *migrations_dir;
 	char *web_dir;

@@ -163,7 +163,7 @@ BEGIN
         'next_cursor', CASE WHEN n = lim THEN last_seq::text END);
 END $$;
 
--- Internal (the deliverer): {limit, lease_seconds} -> due pending rows of live
+-- Internal (the deliverer): {limit, lease_seconds, skip_webhooks?} -> due pending rows of live
 -- active webhooks, locked with SKIP LOCKED and leased (next_attempt_at pushed
 -- forward, attempts counted) so no other daemon takes them meanwhile.
 CREATE FUNCTION api.pt_deliveries_claim(a jsonb)
@@ -172,12 +172,14 @@ LANGUAGE plpgsql AS $$
 DECLARE
     lim int := least(greatest(coalesce((a->>'limit')::int, 10), 1), 1000);
     lease interval := make_interval(secs => least(greatest(coalesce((a->>'lease_seconds')::int, 30), 1), 3600));
+    -- webhooks whose receiver has as many deliveries in flight as the daemon allows
+    skip uuid[] := ARRAY(SELECT jsonb_array_elements_text(coalesce(a->'skip_webhooks', '[]'))::uuid);
 BEGIN
     RETURN QUERY
     WITH due AS (
         SELECT d.id FROM public.webhook_deliveries d JOIN public.webhooks w ON w.id = d.webhook_id
          WHERE d.status = 'pending' AND d.next_attempt_at <= now()
-           AND w.active AND w.deleted_at IS NULL
+           AND w.active AND w.deleted_at IS NULL AND NOT (d.webhook_id = ANY (skip))
          ORDER BY d.next_attempt_at
          LIMIT lim
          FOR UPDATE OF d SKIP LOCKED

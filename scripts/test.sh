@@ -103,6 +103,12 @@ echo "== PostgreSQL in $work/pg (port $port)"
 conninfo=$(bash "$scripts/pg.sh" start "$work/pg" "$port" --fast | tail -n 1)
 
 export PLANTRACK_TEST_PG=$conninfo
+# the fault tests scale their time limits and skip RSS measurements in sanitizer builds
+case "$mode" in
+  sanitize|fuzz) export PLANTRACK_SANITIZER=asan ;;
+  tsan) export PLANTRACK_SANITIZER=tsan ;;
+  *) export PLANTRACK_SANITIZER= ;;
+esac
 export PLANTRACK_TEST_PG_DIR=$work/pg
 export PLANTRACK_SCRIPTS=$scripts
 

@@ -209,7 +209,8 @@ static void delivery_finish(struct delivery *d, int status, const char *error)
 	}
 	log_event(ok ? LOG_LVL_INFO : LOG_LVL_WARNING, ok ? "webhook delivered" : "webhook attempt failed", f);
 
-	json_t *args = json_pack("{s:s,s:b}", "id", d->id, "ok", ok);
+	json_t *args = json_pack("{s:s,s:b,s:i}", "id", d->id, "ok", ok, "pause_after",
+				 config_current()->webhook_pause_after);
 	json_object_set_new(args, "status", status ? json_integer(status) : json_null());
 	json_object_set_new(args, "error", ok ? json_null() : json_string(error ? error : "failed"));
 	if (!ok)
@@ -573,8 +574,9 @@ static int webhook_waiting(struct deliverer *dl, const char *webhook_id)
 /* Gives a claimed delivery back, due again in a second (its lease ends). */
 static void defer_delivery(struct deliverer *dl, const char *id)
 {
-	json_t *args = json_pack("{s:s,s:b,s:n,s:s,s:f}", "id", id, "ok", 0, "status", "error",
-				 "deferred: the receiver has webhooks.per_receiver deliveries in flight", "retry_seconds", 1.0);
+	json_t *args = json_pack("{s:s,s:b,s:n,s:s,s:f,s:b}", "id", id, "ok", 0, "status", "error",
+				 "deferred: the receiver has webhooks.per_receiver deliveries in flight", "retry_seconds", 1.0,
+				 "deferred", 1);
 	char *text = json_dumps(args, JSON_COMPACT);
 	json_decref(args);
 	const char *params[1] = { text };

@@ -20,7 +20,8 @@ def attempts(db):
 def test_failed_connects_do_not_leak():
     db = Database()
     # all 32 delivery slots for the one webhook: this is about leaks, not fairness
-    d = webhook_daemon(db, conf="[log]\nlevel = error\n", allow="[webhooks]\nallow = 127.0.0.0/8\nper_receiver = 32\n")
+    d = webhook_daemon(db, conf="[log]\nlevel = error\n",
+                       allow="[webhooks]\nallow = 127.0.0.0/8\nper_receiver = 32\npause_after = 0\n")
     admin = d.token("admin")
     r = http("POST", d.url + "/v1/webhooks", token=admin,
              body={"url": "http://127.0.0.1:%d/hook" % closed_port(), "secret": "s" * 20})

@@ -69,6 +69,11 @@ static const struct config_key keys[] = {
 	KEY_STR("webhooks", "allow", webhook_allow, "", 0, 4096, CONFIG_LIVE,
 		"CIDR blocks webhooks may reach although they are loopback, private, link-local or "
 		"metadata addresses (\"10.0.0.0/8, fd00::/8\"); empty = public addresses only"),
+	KEY_NUM("webhooks", "per_receiver", CONFIG_INT, webhook_per_receiver, 4, 1, 32, CONFIG_LIVE,
+		"deliveries in flight to one webhook at once (of 32 per daemon), so a slow receiver cannot hold them all"),
+	KEY_NUM("webhooks", "pause_after", CONFIG_INT, webhook_pause_after, 50, 0, 1000000, CONFIG_LIVE,
+		"failed attempts in a row after which a webhook is paused (event webhook.paused; "
+		"POST /v1/webhooks/{id}/resume), 0 = never"),
 	KEY_STR("paths", "migrations", migrations_dir, NULL, 0, 4096, CONFIG_RESTART,
 		"directory of NNNN_*.sql migrations and api/ (empty = the copies compiled into the binary)"),
 	KEY_STR("paths", "web", web_dir, NULL, 0, 4096, CONFIG_RESTART,

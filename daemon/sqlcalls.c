@@ -53,6 +53,7 @@ static const struct sql_call_def calls[SQL_CALL_COUNT] = {
 	JSON_CALL_ETAG(SQL_WEBHOOK_GET, "pt_webhook_get"),
 	JSON_CALL_ETAG(SQL_WEBHOOK_PATCH, "pt_webhook_patch"),
 	JSON_CALL(SQL_WEBHOOK_DELETE, "pt_webhook_delete"),
+	JSON_CALL_ETAG(SQL_WEBHOOK_RESUME, "pt_webhook_resume"),
 	JSON_CALL(SQL_WEBHOOK_DELIVERIES, "pt_webhook_deliveries"),
 	[SQL_DELIVERIES_CLAIM] = { "pt_deliveries_claim", 1, SQL_ETAG_NONE,
 				   "SELECT id, webhook_id, url, secret, event_type, payload, attempts "

@@ -19,7 +19,7 @@
 #include <string.h>
 
 static const char *const event_types[] = { "plan.created", "task.created", "task.updated", "task.deleted",
-					   "task.reported", NULL };
+					   "task.reported", "webhook.paused", NULL };
 static const char *const delivery_statuses[] = { "pending", "delivered", "failed", NULL };
 
 static const struct vfield create_fields[] = {
@@ -97,7 +97,7 @@ static int check_body(struct req *r, const struct vfield *spec)
 				char field[48];
 				snprintf(field, sizeof field, "event_types[%zu]", i);
 				json_array_append_new(errors, json_pack("{s:s,s:s}", "field", field, "message",
-					"must be one of plan.created, task.created, task.updated, task.deleted, task.reported"));
+					"must be one of plan.created, task.created, task.updated, task.deleted, task.reported, webhook.paused"));
 			}
 		}
 	}
@@ -181,6 +181,15 @@ static void handle_patch(struct req *r)
 	http_call(r, SQL_WEBHOOK_PATCH, args, NULL);
 }
 
+/* POST /v1/webhooks/{id}/resume: a webhook paused after failing
+ * webhooks.pause_after times in a row delivers again. */
+static void handle_resume(struct req *r)
+{
+	const char *id = http_id_param(r, "webhook");
+	if (id)
+		http_call(r, SQL_WEBHOOK_RESUME, json_pack("{s:o,s:s}", "actor", http_actor(r), "id", id), NULL);
+}
+
 static void handle_delete(struct req *r)
 {
 	const char *id = http_id_param(r, "webhook");
@@ -219,6 +228,7 @@ int webhooks_register(struct router *r)
 	rc |= router_add(r, RM_GET, "/v1/webhooks/{id}", (void *)handle_get, admin);
 	rc |= router_add(r, RM_PATCH, "/v1/webhooks/{id}", (void *)handle_patch, admin | ROUTE_JSON_BODY);
 	rc |= router_add(r, RM_DELETE, "/v1/webhooks/{id}", (void *)handle_delete, admin);
+	rc |= router_add(r, RM_POST, "/v1/webhooks/{id}/resume", (void *)handle_resume, admin);
 	rc |= router_add(r, RM_GET, "/v1/webhooks/{id}/deliveries", (void *)handle_deliveries, admin);
 	return rc;
 }

@@ -48,6 +48,8 @@ struct config {
 	int token_cache_ttl;     /* seconds */
 	/* [webhooks] */
 	char *webhook_allow;     /* CIDRs webhooks may reach beyond public addresses */
+	int webhook_per_receiver; /* deliveries in flight to one webhook at once */
+	int webhook_pause_after;  /* failed attempts in a row that pause a webhook, 0 = never */
 	/* [paths] */
 	char *migrations_dir;
 	char *web_dir;

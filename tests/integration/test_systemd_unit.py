@@ -166,7 +166,7 @@ KNOWN = {
     "log": {"level"},
     "lights": {"lag_points", "due_soon_days", "due_soon_progress"},
     "auth": {"token_cache_ttl"},
-    "webhooks": {"allow"},
+    "webhooks": {"allow", "per_receiver", "pause_after"},
     "paths": {"migrations", "web", "openapi"},
 }
 

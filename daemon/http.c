@@ -10,6 +10,7 @@
 #include "plantrack/hash.h"
 #include "plantrack/log.h"
 #include "plantrack/metrics.h"
+#include "plantrack/replica.h"
 #include "plantrack/worker.h"
 
 #include <event2/buffer.h>
@@ -101,9 +102,18 @@ static void finish_request(struct req *r)
 }
 
 
+/* A committed write through this daemon, before its reply leaves. */
+static int is_committed_write(const struct req *r, int status)
+{
+	return status >= 200 && status < 300 && (r->method & (RM_POST | RM_PATCH | RM_DELETE)) &&
+	       r->m.route && (r->m.route->flags & ROUTE_NEEDS_DB);
+}
+
 static void send_and_finish(struct req *r, int status, struct evbuffer *body)
 {
 	r->status = status;
+	if (is_committed_write(r, status))
+		replica_note_write(r->tok.id);
 	if (reply_tap)
 		reply_tap(r, status, body);
 	evhttp_send_reply(r->ev, status, reason_phrase(status), body);
@@ -257,7 +267,7 @@ static void on_call_done(PGresult *res, void *arg)
 void http_call_params(struct req *r, enum sql_call call, int n, const char *const *params, http_result_fn done)
 {
 	r->pending = done;
-	int rc = db_query(worker_db(r->w), sql_stmt(call), n, params, on_call_done, r);
+	int rc = replica_query(r->w, r->tok.id, call, n, params, on_call_done, r);
 	if (rc == DB_OK)
 		return;
 	evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Retry-After", rc == DB_QUEUE_FULL ? "1" : "2");

@@ -4,6 +4,7 @@
  */
 #include "plantrack/metrics.h"
 #include "plantrack/db.h"
+#include "plantrack/replica.h"
 #include "plantrack/router.h"
 #include "plantrack/xalloc.h"
 
@@ -177,8 +178,12 @@ static void render_pools(struct evbuffer *out)
 			    "# HELP plantrack_db_pool_waiting Queries waiting for a connection.\n"
 			    "# TYPE plantrack_db_pool_waiting gauge\nplantrack_db_pool_waiting %ld\n"
 			    "# HELP plantrack_db_errors_total Database errors (failed queries and lost connections).\n"
-			    "# TYPE plantrack_db_errors_total counter\nplantrack_db_errors_total %llu\n",
-			    size, ready, busy, waiting, db_errors_total());
+			    "# TYPE plantrack_db_errors_total counter\nplantrack_db_errors_total %llu\n"
+			    "# HELP plantrack_replica_reads_total Reads sent to the standby (database.replica).\n"
+			    "# TYPE plantrack_replica_reads_total counter\nplantrack_replica_reads_total %llu\n"
+			    "# HELP plantrack_replica_fallbacks_total Standby reads run again on the primary.\n"
+			    "# TYPE plantrack_replica_fallbacks_total counter\nplantrack_replica_fallbacks_total %llu\n",
+			    size, ready, busy, waiting, db_errors_total(), replica_reads_total(), replica_fallbacks_total());
 }
 
 void metrics_render(struct evbuffer *out)

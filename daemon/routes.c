@@ -10,6 +10,7 @@
 #include "plantrack/router.h"
 #include "plantrack/sqlcalls.h"
 #include "plantrack/plans.h"
+#include "plantrack/replica.h"
 #include "plantrack/tasks.h"
 #include "plantrack/tokens.h"
 #include "plantrack/webhooks.h"
@@ -22,6 +23,7 @@ struct router *routes_build(void)
 	if (!r)
 		return NULL;
 	auth_init();
+	replica_init();
 	int rc = sqlcalls_register();
 	rc |= health_register(r);
 	rc |= tasks_register(r);

@@ -50,6 +50,10 @@ static const struct sql_call_def calls[SQL_CALL_COUNT] = {
 				   "SELECT id, webhook_id, url, secret, event_type, payload, attempts "
 				   "FROM pt_deliveries_claim($1::jsonb)" },
 	[SQL_DELIVERY_DONE] = { "pt_delivery_done", 1, SQL_ETAG_NONE, "SELECT pt_delivery_done($1::jsonb)" },
+	/* The standby's freshness probe (replica.c); not pt_* functions. */
+	[SQL_WAL_LSN] = { "pg_current_wal_lsn", 0, SQL_ETAG_NONE, "SELECT pg_current_wal_lsn()::text" },
+	[SQL_REPLAY_LSN] = { "pg_last_wal_replay_lsn", 0, SQL_ETAG_NONE,
+			     "SELECT coalesce(pg_last_wal_replay_lsn(), pg_current_wal_lsn())::text" },
 };
 
 static int stmt_ids[SQL_CALL_COUNT];

@@ -9,6 +9,7 @@ PACKAGES=(
   libevent-dev libjansson-dev libpq-dev uuid-dev libssl-dev
   postgresql-15 postgresql-contrib
   python3 wrk clang libclang-rt-14-dev
+  haproxy nginx
   systemd
 )
 

@@ -34,6 +34,8 @@ struct config {
 	int pool;                /* connections per worker */
 	int queue;               /* queued queries per worker before 503 */
 	int statement_timeout_ms;
+	char *replica;           /* libpq conninfo of a hot standby for reads, "" = none */
+	int replica_max_lag_ms;  /* reads go to the primary while the standby is further behind */
 	/* [log] */
 	int log_level;
 	/* [lights] */

@@ -42,6 +42,8 @@ enum sql_call {
 	SQL_WEBHOOK_DELIVERIES,
 	SQL_DELIVERIES_CLAIM,
 	SQL_DELIVERY_DONE,
+	SQL_WAL_LSN,          /* replica.c: the primary's WAL position */
+	SQL_REPLAY_LSN,       /* replica.c: what the standby has replayed */
 	SQL_CALL_COUNT
 };
 

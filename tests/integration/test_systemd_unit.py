@@ -122,7 +122,7 @@ def test_sysusers_and_tmpfiles_apply():
 KNOWN = {
     "server": {"listen", "workers", "max_body", "max_import_body", "max_headers", "read_timeout",
                "write_timeout", "max_connections", "drain_timeout"},
-    "database": {"conninfo", "pool", "queue", "statement_timeout_ms"},
+    "database": {"conninfo", "pool", "queue", "statement_timeout_ms", "replica", "replica_max_lag_ms"},
     "log": {"level"},
     "lights": {"lag_points", "due_soon_days", "due_soon_progress"},
     "auth": {"token_cache_ttl"},

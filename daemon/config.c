@@ -59,6 +59,8 @@ static const struct config_key keys[] = {
 		"days before the due date that count as due soon"),
 	KEY_NUM("lights", "due_soon_progress", CONFIG_INT, due_soon_progress, 80, 0, 100, CONFIG_LIVE,
 		"progress below which a task due soon turns yellow"),
+	KEY_NUM("cache", "documents", CONFIG_INT, cache_documents, 10000, 0, 10000000, CONFIG_LIVE,
+		"task documents GET /v1/tasks/{id} keeps in memory (about 1 kB each), 0 = no cache"),
 	KEY_NUM("auth", "token_cache_ttl", CONFIG_INT, token_cache_ttl, 5, 0, 3600, CONFIG_LIVE,
 		"seconds a looked-up token is cached per worker"),
 	KEY_STR("paths", "migrations", migrations_dir, NULL, 0, 4096, CONFIG_RESTART,

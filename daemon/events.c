@@ -18,6 +18,7 @@
  */
 #include "plantrack/events.h"
 #include "plantrack/db.h"
+#include "plantrack/doccache.h"
 #include "plantrack/http.h"
 #include "plantrack/router.h"
 #include "plantrack/worker.h"
@@ -195,6 +196,7 @@ static void on_notify(const char *payload, void *arg)
 	struct worker *w = arg;
 	struct feed *f = feed_of(w);
 	long long seq = payload ? atoll(payload) : -1;
+	doccache_on_feed(w, payload);
 	for (struct waiter *wt = f->head.next; wt != &f->head; wt = wt->next) {
 		if (seq >= 0 && seq <= wt->after)
 			continue;

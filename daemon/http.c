@@ -102,6 +102,15 @@ static void finish_request(struct req *r)
 }
 
 
+static void (*write_taps[4])(struct req *r);
+static int nwrite_taps;
+
+void http_on_write_reply(void (*fn)(struct req *r))
+{
+	if (nwrite_taps < 4)
+		write_taps[nwrite_taps++] = fn;
+}
+
 /* A committed write through this daemon, before its reply leaves. */
 static int is_committed_write(const struct req *r, int status)
 {
@@ -112,8 +121,11 @@ static int is_committed_write(const struct req *r, int status)
 static void send_and_finish(struct req *r, int status, struct evbuffer *body)
 {
 	r->status = status;
-	if (is_committed_write(r, status))
+	if (is_committed_write(r, status)) {
 		replica_note_write(r->tok.id);
+		for (int i = 0; i < nwrite_taps; i++)
+			write_taps[i](r);
+	}
 	if (reply_tap)
 		reply_tap(r, status, body);
 	evhttp_send_reply(r->ev, status, reason_phrase(status), body);

@@ -186,6 +186,15 @@ static void render_pools(struct evbuffer *out)
 			    size, ready, busy, waiting, db_errors_total(), replica_reads_total(), replica_fallbacks_total());
 }
 
+static void (*sources[8])(struct evbuffer *out);
+static int nsources;
+
+void metrics_add_source(void (*render)(struct evbuffer *out))
+{
+	if (nsources < 8)
+		sources[nsources++] = render;
+}
+
 void metrics_render(struct evbuffer *out)
 {
 	if (!routes)
@@ -193,4 +202,6 @@ void metrics_render(struct evbuffer *out)
 	render_requests(out);
 	render_latency(out);
 	render_pools(out);
+	for (int i = 0; i < nsources; i++)
+		sources[i](out);
 }

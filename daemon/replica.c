@@ -79,6 +79,10 @@ static int call_reads_only(enum sql_call call)
 {
 	switch (call) {
 	case SQL_TASK_GET:
+		/* With the document cache on, a single-task read fills the cache,
+		 * which every token reads: it must come from the primary, or a
+		 * standby's older copy could be served to a token that just wrote. */
+		return config_current()->cache_documents == 0;
 	case SQL_TASKS_LIST:
 	case SQL_TASK_UPDATES:
 	case SQL_PLAN_GET:

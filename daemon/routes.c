@@ -3,6 +3,7 @@
  */
 #include "plantrack/routes.h"
 #include "plantrack/auth.h"
+#include "plantrack/doccache.h"
 #include "plantrack/events.h"
 #include "plantrack/health.h"
 #include "plantrack/imports.h"
@@ -24,6 +25,7 @@ struct router *routes_build(void)
 		return NULL;
 	auth_init();
 	replica_init();
+	doccache_init();
 	int rc = sqlcalls_register();
 	rc |= health_register(r);
 	rc |= tasks_register(r);

@@ -11,6 +11,7 @@
 #include "plantrack/server.h"
 #include "plantrack/config.h"
 #include "plantrack/db.h"
+#include "plantrack/doccache.h"
 #include "plantrack/dispatch.h"
 #include "plantrack/log.h"
 #include "plantrack/metrics.h"
@@ -62,6 +63,7 @@ static void worker_on_reload(struct worker *w)
 		w->cfg = next;
 	}
 	worker_apply_limits(w);
+	doccache_flush();
 }
 
 static void worker_on_tick(evutil_socket_t fd, short what, void *arg)

@@ -42,6 +42,8 @@ struct config {
 	int lag_points;
 	int due_soon_days;
 	int due_soon_progress;
+	/* [cache] */
+	int cache_documents;     /* task documents cached per daemon, 0 = off */
 	/* [auth] */
 	int token_cache_ttl;     /* seconds */
 	/* [paths] */

@@ -118,6 +118,9 @@ json_t *http_cfg(struct req *r);
  * (body may be NULL; borrowed). NULL removes it. Main thread, before serving. */
 typedef void (*http_reply_tap)(const struct req *r, int status, struct evbuffer *body);
 void http_set_reply_tap(http_reply_tap tap);
+/* Called for every committed write (2xx to POST/PATCH/DELETE on a database
+ * route) before its reply is sent (up to 4; before the workers start). */
+void http_on_write_reply(void (*fn)(struct req *r));
 
 
 #endif

@@ -125,6 +125,7 @@ KNOWN = {
     "database": {"conninfo", "pool", "queue", "statement_timeout_ms", "replica", "replica_max_lag_ms"},
     "log": {"level"},
     "lights": {"lag_points", "due_soon_days", "due_soon_progress"},
+    "cache": {"documents"},
     "auth": {"token_cache_ttl"},
     "paths": {"migrations", "web", "openapi"},
 }

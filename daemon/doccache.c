@@ -1,0 +1,434 @@
+/*
+ * doccache.c - the task document cache (see doccache.h).
+ *
+ * A chained hash table of entries on an LRU list, under one mutex; parent
+ * documents (tasks with children, whose progress rolls up) are also on a
+ * list of their own so a report can evict them all without a scan.
+ *
+ * Generations: gen counts evictions. A fill takes a ticket (the gen when
+ * its query was sent). Evicting key K leaves a tombstone for K stamped with
+ * a new gen; evicting all parents stamps parents_gen; dropping everything
+ * (or a tombstone, under LRU pressure) raises floor_gen. A fill is stored
+ * only if its ticket is not older than any of those that concern it.
+ */
+#include "plantrack/doccache.h"
+#include "plantrack/config.h"
+#include "plantrack/db.h"
+#include "plantrack/http.h"
+#include "plantrack/log.h"
+#include "plantrack/metrics.h"
+#include "plantrack/worker.h"
+#include "plantrack/xalloc.h"
+
+#include <event2/buffer.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NBUCKETS (1u << 15)
+#define FEED_BATCH 1000
+
+struct entry {
+	struct entry *hnext;
+	struct entry *lprev, *lnext;  /* LRU: head = most recent */
+	struct entry *pprev, *pnext;  /* parents list (live parent documents only) */
+	char id[40];
+	int tomb;                     /* evicted: only gen matters */
+	int parent;
+	uint64_t gen;
+	uint64_t expires_ns;
+	int lag, soon_days, soon_progress;
+	char etag[24];
+	size_t len;
+	char *body;
+};
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static struct entry *buckets[NBUCKETS];
+static struct entry lru = { .lprev = &lru, .lnext = &lru };
+static struct entry parents = { .pprev = &parents, .pnext = &parents };
+static size_t count, bytes;
+static uint64_t gen = 1, floor_gen, parents_gen;
+static struct doccache_stats stats;
+
+/* The change feed cursor: events up to feed_seq have been applied. */
+static long long feed_seq = -1;   /* -1: unknown (flush at the next notification) */
+static long long feed_want;       /* highest seq announced */
+static int feed_fetching;
+
+static size_t hash_id(const char *id)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return (size_t)(h ^ (h >> 29)) & (NBUCKETS - 1);
+}
+
+/* Keys are lowercase: a UUID in a URL may be in either case. */
+static void norm(char out[40], const char *id)
+{
+	size_t i = 0;
+	for (; id[i] && i < 39; i++)
+		out[i] = (char)((id[i] >= 'A' && id[i] <= 'F') ? id[i] + 32 : id[i]);
+	out[i] = 0;
+}
+
+static struct entry *find(const char *id)
+{
+	for (struct entry *e = buckets[hash_id(id)]; e; e = e->hnext)
+		if (!strcmp(e->id, id))
+			return e;
+	return NULL;
+}
+
+static void lru_unlink(struct entry *e)
+{
+	e->lprev->lnext = e->lnext;
+	e->lnext->lprev = e->lprev;
+}
+
+static void lru_push(struct entry *e)
+{
+	e->lnext = lru.lnext;
+	e->lprev = &lru;
+	lru.lnext->lprev = e;
+	lru.lnext = e;
+}
+
+static void parent_unlink(struct entry *e)
+{
+	if (!e->pprev)
+		return;
+	e->pprev->pnext = e->pnext;
+	e->pnext->pprev = e->pprev;
+	e->pprev = e->pnext = NULL;
+}
+
+/* Drops the document, keeping e as a tombstone stamped g. */
+static void make_tomb(struct entry *e, uint64_t g)
+{
+	parent_unlink(e);
+	if (!e->tomb)
+		bytes -= e->len;
+	free(e->body);
+	e->body = NULL;
+	e->len = 0;
+	e->tomb = 1;
+	e->parent = 0;
+	e->gen = g;
+}
+
+static void remove_entry(struct entry *e)
+{
+	struct entry **pp = &buckets[hash_id(e->id)];
+	while (*pp != e)
+		pp = &(*pp)->hnext;
+	*pp = e->hnext;
+	lru_unlink(e);
+	parent_unlink(e);
+	if (e->tomb) {
+		if (e->gen > floor_gen)
+			floor_gen = e->gen;  /* forgetting a tombstone: older fills may not land */
+	} else {
+		bytes -= e->len;
+	}
+	free(e->body);
+	free(e);
+	count--;
+}
+
+static void flush_locked(void)
+{
+	while (lru.lnext != &lru)
+		remove_entry(lru.lnext);
+	floor_gen = ++gen;
+	stats.flushes++;
+}
+
+static void trim_locked(size_t max)
+{
+	while (count > max && lru.lprev != &lru)
+		remove_entry(lru.lprev);
+}
+
+static void evict_locked(const char *raw)
+{
+	char id[40];
+	norm(id, raw);
+	uint64_t g = ++gen;
+	struct entry *e = find(id);
+	if (!e) {
+		e = xcalloc(1, sizeof *e);
+		snprintf(e->id, sizeof e->id, "%s", id);
+		size_t b = hash_id(id);
+		e->hnext = buckets[b];
+		buckets[b] = e;
+		count++;
+		e->tomb = 1;
+	} else {
+		lru_unlink(e);
+		if (!e->tomb)
+			stats.evictions++;
+	}
+	make_tomb(e, g);
+	lru_push(e);
+	/* every cached parent: its progress may roll this task up */
+	while (parents.pnext != &parents) {
+		struct entry *p = parents.pnext;
+		make_tomb(p, g);
+		stats.evictions++;
+	}
+	parents_gen = g;
+	trim_locked((size_t)config_current()->cache_documents);
+}
+
+void doccache_evict_task(const char *id)
+{
+	pthread_mutex_lock(&mu);
+	evict_locked(id);
+	pthread_mutex_unlock(&mu);
+}
+
+void doccache_flush(void)
+{
+	pthread_mutex_lock(&mu);
+	flush_locked();
+	pthread_mutex_unlock(&mu);
+}
+
+void doccache_begin(struct doccache_ticket *t)
+{
+	pthread_mutex_lock(&mu);
+	t->gen = gen;
+	pthread_mutex_unlock(&mu);
+}
+
+void doccache_put(const struct doccache_ticket *t, const char *raw, const char *body, size_t len,
+		  const char *etag, int has_children, double secs_to_midnight)
+{
+	char id[40];
+	norm(id, raw);
+	const struct config *c = config_current();
+	if (c->cache_documents <= 0 || secs_to_midnight <= 1 || !etag || strlen(etag) >= 24)
+		return;
+	pthread_mutex_lock(&mu);
+	struct entry *e = find(id);
+	if (t->gen < floor_gen || (has_children && t->gen < parents_gen) || (e && e->gen > t->gen)) {
+		pthread_mutex_unlock(&mu);
+		return;
+	}
+	if (!e) {
+		e = xcalloc(1, sizeof *e);
+		snprintf(e->id, sizeof e->id, "%s", id);
+		size_t b = hash_id(id);
+		e->hnext = buckets[b];
+		buckets[b] = e;
+		count++;
+		e->tomb = 1;
+	} else {
+		lru_unlink(e);
+		make_tomb(e, e->gen);
+	}
+	e->tomb = 0;
+	e->gen = t->gen;
+	e->body = xmalloc(len);
+	memcpy(e->body, body, len);
+	e->len = len;
+	bytes += len;
+	snprintf(e->etag, sizeof e->etag, "%s", etag);
+	e->lag = c->lag_points;
+	e->soon_days = c->due_soon_days;
+	e->soon_progress = c->due_soon_progress;
+	e->expires_ns = pt_now_ns() + (uint64_t)((secs_to_midnight - 1) * 1e9);
+	e->parent = has_children;
+	if (has_children) {
+		e->pnext = parents.pnext;
+		e->pprev = &parents;
+		parents.pnext->pprev = e;
+		parents.pnext = e;
+	}
+	lru_push(e);
+	stats.stores++;
+	trim_locked((size_t)c->cache_documents);
+	pthread_mutex_unlock(&mu);
+}
+
+int doccache_reply(struct req *r, const char *raw)
+{
+	char id[40];
+	norm(id, raw);
+	const struct config *c = config_current();
+	if (c->cache_documents <= 0)
+		return 0;
+	char etag[24];
+	char *body = NULL;
+	size_t len = 0;
+	pthread_mutex_lock(&mu);
+	struct entry *e = find(id);
+	if (e && !e->tomb && e->lag == c->lag_points && e->soon_days == c->due_soon_days &&
+	    e->soon_progress == c->due_soon_progress && pt_now_ns() < e->expires_ns) {
+		lru_unlink(e);
+		lru_push(e);
+		memcpy(etag, e->etag, sizeof etag);
+		body = xmalloc(e->len);
+		memcpy(body, e->body, e->len);
+		len = e->len;
+		stats.hits++;
+	} else {
+		stats.misses++;
+	}
+	pthread_mutex_unlock(&mu);
+	if (!body)
+		return 0;
+	char quoted[32];
+	snprintf(quoted, sizeof quoted, "\"%s\"", etag);
+	evhttp_add_header(evhttp_request_get_output_headers(r->ev), "ETag", quoted);
+	const char *inm = http_header(r, "If-None-Match");
+	if (inm && (!strcmp(inm, quoted) || !strcmp(inm, "*")))
+		http_reply_raw(r, 304, NULL, NULL, 0);
+	else
+		http_reply_raw(r, 200, "application/json", body, len);
+	free(body);
+	return 1;
+}
+
+/* ---- invalidation by writes through this daemon (before the reply) ---- */
+
+static void on_write_reply(struct req *r)
+{
+	const char *pattern = r->m.route ? r->m.route->pattern : "";
+	const char *id = http_param(r, "id");
+	if (id && ((r->method == RM_POST && !strcmp(pattern, "/v1/tasks/{id}/updates")) ||
+		   (r->method == RM_PATCH && !strcmp(pattern, "/v1/tasks/{id}"))))
+		doccache_evict_task(id);
+	else
+		doccache_flush();
+}
+
+/* ---- invalidation by the change feed ---- */
+
+static void feed_fetch(struct worker *w);
+
+static void on_feed_events(PGresult *res, void *arg)
+{
+	struct worker *w = arg;
+	int again = 0;
+	pthread_mutex_lock(&mu);
+	feed_fetching = 0;
+	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		flush_locked();   /* cannot tell what changed */
+		if (feed_want > feed_seq)
+			feed_seq = feed_want;
+	} else {
+		int n = PQntuples(res);
+		for (int i = 0; i < n; i++) {
+			long long seq = atoll(PQgetvalue(res, i, 0));
+			const char *type = PQgetvalue(res, i, 1);
+			if (!strcmp(type, "task.reported") || !strcmp(type, "task.updated")) {
+				if (!PQgetisnull(res, i, 2))
+					evict_locked(PQgetvalue(res, i, 2));
+			} else if (strcmp(type, "plan.created")) {
+				flush_locked();
+			}
+			if (seq > feed_seq)
+				feed_seq = seq;
+		}
+		if (n >= FEED_BATCH) {   /* a burst: drop everything, skip to the top */
+			flush_locked();
+			if (feed_want > feed_seq)
+				feed_seq = feed_want;
+		} else if (n == 0 && feed_want > feed_seq) {
+			feed_seq = feed_want;
+		}
+		again = feed_want > feed_seq;
+	}
+	if (again)
+		feed_fetching = 1;
+	pthread_mutex_unlock(&mu);
+	if (again)
+		feed_fetch(w);
+}
+
+static void feed_fetch(struct worker *w)
+{
+	char after[32];
+	pthread_mutex_lock(&mu);
+	snprintf(after, sizeof after, "%lld", feed_seq);
+	pthread_mutex_unlock(&mu);
+	const char *params[1] = { after };
+	if (db_query(worker_db(w), sql_stmt(SQL_DOCCACHE_EVENTS), 1, params, on_feed_events, w) != DB_OK) {
+		pthread_mutex_lock(&mu);
+		feed_fetching = 0;
+		flush_locked();
+		if (feed_want > feed_seq)
+			feed_seq = feed_want;
+		pthread_mutex_unlock(&mu);
+	}
+}
+
+void doccache_on_feed(struct worker *w, const char *payload)
+{
+	long long top = payload ? atoll(payload) : -1;
+	int fetch = 0;
+	pthread_mutex_lock(&mu);
+	if (!payload) {
+		/* (re)connected: whatever happened meanwhile is unknown */
+		flush_locked();
+		feed_seq = -1;
+	} else if (feed_seq < 0) {
+		/* everything cached was filled after the flush at LISTEN time, but
+		 * events between then and now are unknown by seq: flush once more */
+		flush_locked();
+		feed_seq = top;
+		if (top > feed_want)
+			feed_want = top;
+	} else if (top > feed_seq) {
+		if (top > feed_want)
+			feed_want = top;
+		if (!feed_fetching) {
+			feed_fetching = 1;
+			fetch = 1;
+		}
+	}
+	pthread_mutex_unlock(&mu);
+	if (fetch)
+		feed_fetch(w);
+}
+
+/* ---- stats ---- */
+
+void doccache_stats(struct doccache_stats *st)
+{
+	pthread_mutex_lock(&mu);
+	*st = stats;
+	st->entries = count;
+	st->bytes = bytes;
+	pthread_mutex_unlock(&mu);
+}
+
+static void render_metrics(struct evbuffer *out)
+{
+	struct doccache_stats st;
+	doccache_stats(&st);
+	evbuffer_add_printf(out,
+			    "# HELP plantrack_doccache_hits_total Task reads answered from the document cache.\n"
+			    "# TYPE plantrack_doccache_hits_total counter\nplantrack_doccache_hits_total %llu\n"
+			    "# HELP plantrack_doccache_misses_total Task reads the document cache could not answer.\n"
+			    "# TYPE plantrack_doccache_misses_total counter\nplantrack_doccache_misses_total %llu\n"
+			    "# HELP plantrack_doccache_evictions_total Cached documents evicted by writes.\n"
+			    "# TYPE plantrack_doccache_evictions_total counter\nplantrack_doccache_evictions_total %llu\n"
+			    "# HELP plantrack_doccache_flushes_total Times the whole document cache was dropped.\n"
+			    "# TYPE plantrack_doccache_flushes_total counter\nplantrack_doccache_flushes_total %llu\n"
+			    "# HELP plantrack_doccache_entries Cached documents and tombstones.\n"
+			    "# TYPE plantrack_doccache_entries gauge\nplantrack_doccache_entries %zu\n"
+			    "# HELP plantrack_doccache_bytes Bytes of cached documents.\n"
+			    "# TYPE plantrack_doccache_bytes gauge\nplantrack_doccache_bytes %zu\n",
+			    st.hits, st.misses, st.evictions, st.flushes, st.entries, st.bytes);
+}
+
+void doccache_init(void)
+{
+	http_on_write_reply(on_write_reply);
+	metrics_add_source(render_metrics);
+}

@@ -33,7 +33,7 @@ struct entry {
 	struct entry *hnext;
 	struct entry *lprev, *lnext;  /* LRU: head = most recent */
 	struct entry *pprev, *pnext;  /* parents list (live parent documents only) */
-	char id[40];
+	char id[256];                 /* task id, or "GET " + URI of a view */
 	int tomb;                     /* evicted: only gen matters */
 	int parent;
 	uint64_t gen;
@@ -50,6 +50,7 @@ static struct entry lru = { .lprev = &lru, .lnext = &lru };
 static struct entry parents = { .pprev = &parents, .pnext = &parents };
 static size_t count, bytes;
 static uint64_t gen = 1, floor_gen, parents_gen;
+static uint64_t midnight_ns;   /* the database's next midnight, from the last task fill */
 static struct doccache_stats stats;
 
 /* The change feed cursor: events up to feed_seq have been applied. */
@@ -204,11 +205,9 @@ void doccache_begin(struct doccache_ticket *t)
 	pthread_mutex_unlock(&mu);
 }
 
-void doccache_put(const struct doccache_ticket *t, const char *raw, const char *body, size_t len,
-		  const char *etag, int has_children, double secs_to_midnight)
+static void doccache_put_key(const struct doccache_ticket *t, const char *id, const char *body, size_t len,
+			     const char *etag, int has_children, double secs_to_midnight)
 {
-	char id[40];
-	norm(id, raw);
 	const struct config *c = config_current();
 	if (c->cache_documents <= 0 || secs_to_midnight <= 1 || !etag || strlen(etag) >= 24)
 		return;
@@ -241,6 +240,8 @@ void doccache_put(const struct doccache_ticket *t, const char *raw, const char *
 	e->soon_days = c->due_soon_days;
 	e->soon_progress = c->due_soon_progress;
 	e->expires_ns = pt_now_ns() + (uint64_t)((secs_to_midnight - 1) * 1e9);
+	if (*etag)   /* a task document: learn the database's midnight */
+		midnight_ns = e->expires_ns;
 	e->parent = has_children;
 	if (has_children) {
 		e->pnext = parents.pnext;
@@ -252,6 +253,14 @@ void doccache_put(const struct doccache_ticket *t, const char *raw, const char *
 	stats.stores++;
 	trim_locked((size_t)c->cache_documents);
 	pthread_mutex_unlock(&mu);
+}
+
+void doccache_put(const struct doccache_ticket *t, const char *raw, const char *body, size_t len,
+		  const char *etag, int has_children, double secs_to_midnight)
+{
+	char id[40];
+	norm(id, raw);
+	doccache_put_key(t, id, body, len, etag, has_children, secs_to_midnight);
 }
 
 int doccache_reply(struct req *r, const char *raw)
@@ -291,6 +300,88 @@ int doccache_reply(struct req *r, const char *raw)
 		http_reply_raw(r, 200, "application/json", body, len);
 	free(body);
 	return 1;
+}
+
+/* ---- views: task lists and plan summaries ----
+ * Keyed by the request URI; stored like parent documents, so any eviction
+ * or flush drops them all (a list or a summary may show any task of a
+ * plan); they expire at the database's midnight as last learned from a task
+ * fill (no view is stored before one). */
+
+static int view_key(struct req *r, char *key, size_t size)
+{
+	const char *uri = evhttp_request_get_uri(r->ev);
+	if (!uri || strlen(uri) + 5 >= size)
+		return -1;
+	snprintf(key, size, "GET %s", uri);
+	return 0;
+}
+
+int doccache_reply_view(struct req *r)
+{
+	char key[256];
+	if (config_current()->cache_documents <= 0 || view_key(r, key, sizeof key))
+		return 0;
+	const struct config *c = config_current();
+	char *body = NULL;
+	size_t len = 0;
+	pthread_mutex_lock(&mu);
+	struct entry *e = find(key);
+	if (e && !e->tomb && e->lag == c->lag_points && e->soon_days == c->due_soon_days &&
+	    e->soon_progress == c->due_soon_progress && pt_now_ns() < e->expires_ns) {
+		lru_unlink(e);
+		lru_push(e);
+		body = xmalloc(e->len);
+		memcpy(body, e->body, e->len);
+		len = e->len;
+		stats.hits++;
+	} else {
+		stats.misses++;
+	}
+	pthread_mutex_unlock(&mu);
+	if (!body)
+		return 0;
+	http_reply_raw(r, 200, "application/json", body, len);
+	free(body);
+	return 1;
+}
+
+void doccache_put_view(const struct doccache_ticket *t, struct req *r, const char *body, size_t len)
+{
+	char key[256];
+	const struct config *c = config_current();
+	if (c->cache_documents <= 0 || view_key(r, key, sizeof key))
+		return;
+	pthread_mutex_lock(&mu);
+	uint64_t now = pt_now_ns();
+	if (!midnight_ns || midnight_ns <= now) {
+		pthread_mutex_unlock(&mu);
+		return;
+	}
+	double secs = (double)(midnight_ns - now) / 1e9 + 1;
+	pthread_mutex_unlock(&mu);
+	doccache_put_key(t, key, body, len, "", 1, secs);
+}
+
+int doccache_view_begin(struct req *r)
+{
+	if (http_query(r, "as_of"))
+		return 0;
+	if (doccache_reply_view(r))
+		return 1;
+	struct doccache_ticket *t = xcalloc(1, sizeof *t);
+	doccache_begin(t);
+	r->handler_data = t;
+	return 0;
+}
+
+void doccache_view_done(struct req *r, PGresult *res)
+{
+	struct doccache_ticket *t = r->handler_data;
+	if (t && res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && PQnfields(res) >= 2 &&
+	    !PQgetisnull(res, 0, 1) && !strcmp(PQgetvalue(res, 0, 0), "200"))
+		doccache_put_view(t, r, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
+	http_reply_result(r, res);
 }
 
 /* ---- invalidation by writes through this daemon (before the reply) ---- */

@@ -377,7 +377,7 @@ void http_add_page(struct req *r, json_t *args, json_t *errors)
 	}
 }
 
-void http_call_page(struct req *r, enum sql_call call, json_t *args, json_t *errors)
+void http_call_page_done(struct req *r, enum sql_call call, json_t *args, json_t *errors, http_result_fn done)
 {
 	if (!errors)
 		errors = json_array();
@@ -388,7 +388,12 @@ void http_call_page(struct req *r, enum sql_call call, json_t *args, json_t *err
 		return;
 	}
 	json_decref(errors);
-	http_call(r, call, args, NULL);
+	http_call(r, call, args, done);
+}
+
+void http_call_page(struct req *r, enum sql_call call, json_t *args, json_t *errors)
+{
+	http_call_page_done(r, call, args, errors, NULL);
 }
 
 int http_check_body(struct req *r, const struct vfield *spec)

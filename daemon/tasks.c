@@ -120,8 +120,11 @@ static void add_filter(struct req *r, json_t *args, json_t *errors, const char *
 	json_decref(probe);
 }
 
+
 static void handle_list(struct req *r)
 {
+	if (doccache_view_begin(r))
+		return;
 	json_t *args = json_pack("{s:o}", "cfg", http_cfg(r));
 	json_t *errors = json_array();
 	add_filter(r, args, errors, "plan", V_UUID, NULL);
@@ -132,7 +135,7 @@ static void handle_list(struct req *r)
 	add_filter(r, args, errors, "due_before", V_DATE, NULL);
 	add_filter(r, args, errors, "due_after", V_DATE, NULL);
 	add_filter(r, args, errors, "q", V_STRING, NULL);
-	http_call_page(r, SQL_TASKS_LIST, args, errors);
+	http_call_page_done(r, SQL_TASKS_LIST, args, errors, doccache_view_done);
 }
 
 /* The fill of the document cache started before the query (doccache.h). */

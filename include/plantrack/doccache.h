@@ -20,10 +20,15 @@
  * A fill whose query started before an eviction of its key (or of all
  * parents, or the whole cache) is not stored, so an eviction is never undone
  * by a read that was already in flight.
+ *
+ * The same cache holds task lists (GET /v1/tasks?…) and plan summaries by
+ * request URI; every eviction drops them all, so they serve read-mostly
+ * dashboards and are refilled after each write.
  */
 #ifndef PLANTRACK_DOCCACHE_H
 #define PLANTRACK_DOCCACHE_H
 
+#include <libpq-fe.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +49,17 @@ void doccache_begin(struct doccache_ticket *t);
 /* Stores a rendered document unless an eviction came after t. */
 void doccache_put(const struct doccache_ticket *t, const char *id, const char *body, size_t len,
 		  const char *etag, int has_children, double secs_to_midnight);
+/* Task lists and plan summaries, keyed by the request URI: answered (200)
+ * and 1, or 0 on a miss; stored after a fill like a parent document (any
+ * eviction drops them). */
+int doccache_reply_view(struct req *r);
+void doccache_put_view(const struct doccache_ticket *t, struct req *r, const char *body, size_t len);
+/* For a list/summary handler: 1 when the cache answered r (return); else 0
+ * with a ticket in r->handler_data (nothing else may use it), and the handler
+ * passes doccache_view_done as the continuation of its SQL call. A request
+ * with as_of bypasses the cache. */
+int doccache_view_begin(struct req *r);
+void doccache_view_done(struct req *r, PGresult *res);
 void doccache_evict_task(const char *id);
 void doccache_flush(void);
 /* From the change feed's LISTEN connection of worker w: payload is the top

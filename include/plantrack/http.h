@@ -100,6 +100,8 @@ void http_add_page(struct req *r, json_t *args, json_t *errors);
 /* Adds the page parameters to args (stolen) and runs call, or answers 422
  * with errors (stolen, may be NULL: problems the caller found already). */
 void http_call_page(struct req *r, enum sql_call call, json_t *args, json_t *errors);
+/* The same with a continuation (NULL: http_reply_result). */
+void http_call_page_done(struct req *r, enum sql_call call, json_t *args, json_t *errors, http_result_fn done);
 /* Checks the JSON body against spec; 0 ok, -1 answered (400 unknown field, 422). */
 int http_check_body(struct req *r, const struct vfield *spec);
 /* The {id} path parameter when it is a UUID; otherwise answers 404

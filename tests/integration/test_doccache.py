@@ -1,5 +1,5 @@
 """The task document cache (issue 13, daemon/doccache.c): GET /v1/tasks/{id}
-answers from memory after the first read, with its ETag and 304 for
+(and GET /v1/tasks?… and the plan summary) answers from memory after the first read, with its ETag and 304 for
 If-None-Match; a write through the daemon is read back at once (any worker,
 any connection), a child's report at once in its parent's rolled-up
 progress; a write that reaches the database another way (another daemon, the
@@ -39,6 +39,7 @@ def test_setup():
     state["parent"] = tasks[0]["id"]
     state["kids"] = [c["id"] for c in tasks[0]["children"]]
     state["leaf"] = tasks[1]["id"]
+    state["plan"] = r.json()["id"]
 
 
 def test_hit_etag_and_304():
@@ -78,6 +79,21 @@ def test_parent_rolls_up_at_once():
     assert api("GET", "/v1/tasks/%s" % parent).json()["progress"] == 30
 
 
+def test_lists_and_summaries():
+    plan = state["plan"]
+    lst = "/v1/tasks?plan=%s&limit=50" % plan
+    summ = "/v1/plans/%s/summary" % plan
+    first_l, first_s = api("GET", lst), api("GET", summ)
+    hits = metric("plantrack_doccache_hits_total")
+    assert api("GET", lst).body == first_l.body and api("GET", summ).body == first_s.body
+    assert metric("plantrack_doccache_hits_total") == hits + 2
+    kid = state["kids"][0]
+    assert api("POST", "/v1/tasks/%s/updates" % kid, {"progress": 80}).status == 201
+    items = {t["id"]: t for t in api("GET", lst).json()["items"]}
+    assert items[kid]["progress"] == 80 and items[state["parent"]]["progress"] == 40, items
+    assert api("GET", summ).body != first_s.body
+
+
 def test_write_elsewhere_within_bound():
     tid = state["leaf"]
     before = api("GET", "/v1/tasks/%s" % tid).json()
@@ -99,7 +115,7 @@ def test_delete_and_create_drop_the_cache():
     assert api("GET", "/v1/tasks/%s" % kid).status == 200
     assert api("DELETE", "/v1/tasks/%s" % kid).status == 204
     assert api("GET", "/v1/tasks/%s" % kid).status == 404
-    assert api("GET", "/v1/tasks/%s" % state["parent"]).json()["progress"] == 60
+    assert api("GET", "/v1/tasks/%s" % state["parent"]).json()["progress"] == 80
 
 
 def test_sighup_drops_the_cache():

@@ -33,6 +33,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -370,6 +372,11 @@ int server_run(struct router *router, int schema_version, config_loader reload)
 		listen_fd = socket_bind(c->listen);
 	if (listen_fd < 0)
 		return 1;
+	/* Accepted sockets inherit TCP_NODELAY from the listener (Linux). Without
+	 * it an answer longer than one segment waits for the client's delayed
+	 * ACK (Nagle): a 34 kB task list took 40 ms per request. */
+	int nodelay = 1;
+	setsockopt(listen_fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, sizeof nodelay);
 	int n = c->workers > 0 ? c->workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 1)
 		n = 1;

@@ -363,6 +363,30 @@ void doccache_put_view(const struct doccache_ticket *t, struct req *r, const cha
 	doccache_put_key(t, key, body, len, "", 1, secs);
 }
 
+/* Single flight, per worker: while a list or summary is being computed,
+ * the same request on the same worker waits for that answer instead of
+ * running the query again (a summary of 2,000 tasks costs hundreds of ms; a
+ * cold cache or an eviction otherwise starts one per waiting client). A
+ * request joins only a flight that started after the last eviction. */
+struct flight {
+	struct flight *next;
+	struct req *owner;
+	uint64_t gen;
+	char key[256];
+	struct req **waiters;
+	int nwaiters, cap;
+};
+
+static struct flight **flights_of(struct worker *w)
+{
+	struct flight **f = worker_get_slot(w, SLOT_DOCCACHE);
+	if (!f) {
+		f = xcalloc(1, sizeof *f);
+		worker_set_slot(w, SLOT_DOCCACHE, f);
+	}
+	return f;
+}
+
 int doccache_view_begin(struct req *r)
 {
 	if (http_query(r, "as_of"))
@@ -372,7 +396,51 @@ int doccache_view_begin(struct req *r)
 	struct doccache_ticket *t = xcalloc(1, sizeof *t);
 	doccache_begin(t);
 	r->handler_data = t;
+	char key[256];
+	if (config_current()->cache_documents <= 0 || view_key(r, key, sizeof key))
+		return 0;
+	struct flight **head = flights_of(r->w);
+	pthread_mutex_lock(&mu);
+	uint64_t fresh = floor_gen > parents_gen ? floor_gen : parents_gen;
+	pthread_mutex_unlock(&mu);
+	for (struct flight *f = *head; f; f = f->next) {
+		if (strcmp(f->key, key) || f->gen < fresh)
+			continue;
+		if (f->nwaiters == f->cap) {
+			f->cap = f->cap ? f->cap * 2 : 8;
+			f->waiters = xrealloc(f->waiters, (size_t)f->cap * sizeof *f->waiters);
+		}
+		f->waiters[f->nwaiters++] = r;
+		return 1;
+	}
+	struct flight *f = xcalloc(1, sizeof *f);
+	f->owner = r;
+	f->gen = t->gen;
+	snprintf(f->key, sizeof f->key, "%s", key);
+	f->next = *head;
+	*head = f;
 	return 0;
+}
+
+/* The owner ended without an answer from SQL (503 before the query ran):
+ * its waiters get the same. */
+static void on_finish(struct req *r)
+{
+	struct flight **head = worker_get_slot(r->w, SLOT_DOCCACHE);
+	for (struct flight **pp = head; pp && *pp; pp = &(*pp)->next) {
+		struct flight *f = *pp;
+		if (f->owner != r)
+			continue;
+		*pp = f->next;
+		for (int i = 0; i < f->nwaiters; i++) {
+			evhttp_add_header(evhttp_request_get_output_headers(f->waiters[i]->ev), "Retry-After", "1");
+			http_reply_problem(f->waiters[i], 503, "overloaded", "Server busy",
+					   "the request this one waited for could not run; retry", NULL);
+		}
+		free(f->waiters);
+		free(f);
+		return;
+	}
 }
 
 void doccache_view_done(struct req *r, PGresult *res)
@@ -381,6 +449,20 @@ void doccache_view_done(struct req *r, PGresult *res)
 	if (t && res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && PQnfields(res) >= 2 &&
 	    !PQgetisnull(res, 0, 1) && !strcmp(PQgetvalue(res, 0, 0), "200"))
 		doccache_put_view(t, r, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
+	struct flight *mine = NULL;
+	struct flight **head = worker_get_slot(r->w, SLOT_DOCCACHE);
+	for (struct flight **pp = head; pp && *pp; pp = &(*pp)->next)
+		if ((*pp)->owner == r) {
+			mine = *pp;
+			*pp = mine->next;
+			break;
+		}
+	if (mine) {
+		for (int i = 0; i < mine->nwaiters; i++)
+			http_reply_result(mine->waiters[i], res);
+		free(mine->waiters);
+		free(mine);
+	}
 	http_reply_result(r, res);
 }
 
@@ -521,5 +603,6 @@ static void render_metrics(struct evbuffer *out)
 void doccache_init(void)
 {
 	http_on_write_reply(on_write_reply);
+	http_on_finish(on_finish);
 	metrics_add_source(render_metrics);
 }

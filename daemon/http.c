@@ -66,6 +66,15 @@ static const char *reason_phrase(int status)
 	}
 }
 
+static void (*finish_taps[4])(struct req *r);
+static int nfinish_taps;
+
+void http_on_finish(void (*fn)(struct req *r))
+{
+	if (nfinish_taps < 4)
+		finish_taps[nfinish_taps++] = fn;
+}
+
 static http_reply_tap reply_tap;
 
 void http_set_reply_tap(http_reply_tap tap)
@@ -93,6 +102,8 @@ static void finish_request(struct req *r)
 	if (r->status >= 200 && r->status < 300 && (r->method & (RM_POST | RM_PATCH | RM_DELETE)) &&
 	    r->m.route && (r->m.route->flags & ROUTE_NEEDS_DB))
 		worker_run_hooks(WORKER_HOOK_WRITE, w);
+	for (int i = 0; i < nfinish_taps; i++)
+		finish_taps[i](r);
 	evhttp_clear_headers(&r->query);
 	free(r->path);
 	json_decref(r->json);

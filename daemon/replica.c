@@ -79,15 +79,15 @@ static int call_reads_only(enum sql_call call)
 {
 	switch (call) {
 	case SQL_TASK_GET:
-		/* With the document cache on, a single-task read fills the cache,
-		 * which every token reads: it must come from the primary, or a
-		 * standby's older copy could be served to a token that just wrote. */
-		return config_current()->cache_documents == 0;
 	case SQL_TASKS_LIST:
+	case SQL_PLAN_SUMMARY:
+		/* With the document cache on, these fill the cache, which every
+		 * token reads: they must come from the primary, or a standby's
+		 * older copy could be served to a token that just wrote. */
+		return config_current()->cache_documents == 0;
 	case SQL_TASK_UPDATES:
 	case SQL_PLAN_GET:
 	case SQL_PLANS_LIST:
-	case SQL_PLAN_SUMMARY:
 	case SQL_PLAN_EXPORT:
 		return 1;
 	default:

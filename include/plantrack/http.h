@@ -123,6 +123,9 @@ void http_set_reply_tap(http_reply_tap tap);
 /* Called for every committed write (2xx to POST/PATCH/DELETE on a database
  * route) before its reply is sent (up to 4; before the workers start). */
 void http_on_write_reply(void (*fn)(struct req *r));
+/* Called for every request just before its struct req is freed, after its
+ * reply (up to 4; before the workers start). */
+void http_on_finish(void (*fn)(struct req *r));
 
 
 #endif

@@ -5,9 +5,9 @@
  * and sends the plan and task reads there (replica_query decides per call);
  * everything else, and every read it cannot send there, goes to the primary.
  * A read goes to the standby only while
- *   - the call is a plan/task read (the list is in replica.c; a single-task
- *     read only with [cache] documents = 0, since the cache is shared by all
- *     tokens and fills from the primary),
+ *   - the call is a plan/task read (the list is in replica.c; single-task
+ *     reads, task lists and summaries only with [cache] documents = 0: the
+ *     cache is shared by all tokens and fills from the primary),
  *   - the standby pool has a ready connection,
  *   - the standby has replayed every write committed before a moment at most
  *     database.replica_max_lag_ms ago (measured every REPLICA_POLL_MS by

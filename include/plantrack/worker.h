@@ -28,7 +28,7 @@ struct evconnlistener;
 #define WORKER_CONN_SET_SLOTS 8192
 
 /* Per-worker storage slots for modules (events waiters, token cache, deliverer). */
-enum worker_slot { SLOT_EVENTS = 0, SLOT_AUTH = 1, SLOT_WEBHOOKS = 2, SLOT_REPLICA = 4, SLOT_COUNT = 8 };
+enum worker_slot { SLOT_EVENTS = 0, SLOT_AUTH = 1, SLOT_WEBHOOKS = 2, SLOT_REPLICA = 4, SLOT_DOCCACHE = 5, SLOT_COUNT = 8 };
 
 struct worker {
 	int index;

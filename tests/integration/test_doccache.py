@@ -94,6 +94,24 @@ def test_lists_and_summaries():
     assert api("GET", summ).body != first_s.body
 
 
+def test_concurrent_misses_share_one_answer():
+    import threading
+    summ = "/v1/plans/%s/summary" % state["plan"]
+    assert api("POST", "/v1/tasks/%s/updates" % state["leaf"], {"note": "冷"}).status == 201  # views dropped
+    out = []
+
+    def get():
+        out.append(api("GET", summ))
+
+    threads = [threading.Thread(target=get) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(out) == 16 and all(r.status == 200 for r in out), [r.status for r in out]
+    assert len({r.body for r in out}) == 1
+
+
 def test_write_elsewhere_within_bound():
     tid = state["leaf"]
     before = api("GET", "/v1/tasks/%s" % tid).json()

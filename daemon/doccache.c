@@ -7,7 +7,8 @@
  *
  * Generations: gen counts evictions. A fill takes a ticket (the gen when
  * its query was sent). Evicting key K leaves a tombstone for K stamped with
- * a new gen; evicting all parents stamps parents_gen; dropping everything
+ * a new gen; evicting all parents stamps parents_gen, the views of a plan
+ * plan_gen[slot], all views views_all_gen; dropping everything
  * (or a tombstone, under LRU pressure) raises floor_gen. A fill is stored
  * only if its ticket is not older than any of those that concern it.
  */
@@ -32,10 +33,11 @@
 struct entry {
 	struct entry *hnext;
 	struct entry *lprev, *lnext;  /* LRU: head = most recent */
-	struct entry *pprev, *pnext;  /* parents list (live parent documents only) */
+	struct entry *pprev, *pnext;  /* the parents or the views list (live entries only) */
 	char id[256];                 /* task id, or "GET " + URI of a view */
-	int tomb;                     /* evicted: only gen matters */
-	int parent;
+	char plan[40];                /* the task's plan / the view's plan ("" unknown / all plans) */
+	int tomb;                     /* evicted: only gen and plan matter */
+	int kind;                     /* KIND_* */
 	uint64_t gen;
 	uint64_t expires_ns;
 	int lag, soon_days, soon_progress;
@@ -47,9 +49,15 @@ struct entry {
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct entry *buckets[NBUCKETS];
 static struct entry lru = { .lprev = &lru, .lnext = &lru };
+enum { KIND_DOC, KIND_PARENT, KIND_VIEW };
+#define PLAN_SLOTS 4096
+
 static struct entry parents = { .pprev = &parents, .pnext = &parents };
+static struct entry views = { .pprev = &views, .pnext = &views };
 static size_t count, bytes;
 static uint64_t gen = 1, floor_gen, parents_gen;
+static uint64_t views_all_gen;               /* every view evicted (a write in an unknown plan) */
+static uint64_t plan_gen[PLAN_SLOTS];        /* the views of a plan evicted (slots shared by hash) */
 static uint64_t midnight_ns;   /* the database's next midnight, from the last task fill */
 static struct doccache_stats stats;
 
@@ -116,7 +124,7 @@ static void make_tomb(struct entry *e, uint64_t g)
 	e->body = NULL;
 	e->len = 0;
 	e->tomb = 1;
-	e->parent = 0;
+	e->kind = KIND_DOC;
 	e->gen = g;
 }
 
@@ -153,12 +161,40 @@ static void trim_locked(size_t max)
 		remove_entry(lru.lprev);
 }
 
-static void evict_locked(const char *raw)
+static size_t plan_slot(const char *plan)
 {
-	char id[40];
+	return hash_id(plan) & (PLAN_SLOTS - 1);
+}
+
+/* The gen after which a view of plan ("" = of all plans) may be stored or joined. */
+static uint64_t view_fresh_gen(const char *plan)
+{
+	uint64_t f = floor_gen;
+	if (!*plan) {
+		if (parents_gen > f)
+			f = parents_gen;
+	} else {
+		if (views_all_gen > f)
+			f = views_all_gen;
+		if (plan_gen[plan_slot(plan)] > f)
+			f = plan_gen[plan_slot(plan)];
+	}
+	return f;
+}
+
+/* Task raw (of plan raw_plan, NULL when unknown) changed: evict it, every
+ * cached parent document, and the views of its plan (all views when the
+ * plan is unknown). */
+static void evict_locked(const char *raw, const char *raw_plan)
+{
+	char id[40], plan[40] = "";
 	norm(id, raw);
+	if (raw_plan)
+		norm(plan, raw_plan);
 	uint64_t g = ++gen;
 	struct entry *e = find(id);
+	if (e && !*plan)
+		memcpy(plan, e->plan, sizeof plan);
 	if (!e) {
 		e = xcalloc(1, sizeof *e);
 		snprintf(e->id, sizeof e->id, "%s", id);
@@ -173,6 +209,7 @@ static void evict_locked(const char *raw)
 			stats.evictions++;
 	}
 	make_tomb(e, g);
+	memcpy(e->plan, plan, sizeof plan);
 	lru_push(e);
 	/* every cached parent: its progress may roll this task up */
 	while (parents.pnext != &parents) {
@@ -181,13 +218,25 @@ static void evict_locked(const char *raw)
 		stats.evictions++;
 	}
 	parents_gen = g;
+	/* lists and summaries of the plan, and those not of one plan */
+	for (struct entry *v = views.pnext, *next; v != &views; v = next) {
+		next = v->pnext;
+		if (!*plan || !*v->plan || !strcmp(v->plan, plan)) {
+			make_tomb(v, g);
+			stats.evictions++;
+		}
+	}
+	if (*plan)
+		plan_gen[plan_slot(plan)] = g;
+	else
+		views_all_gen = g;
 	trim_locked((size_t)config_current()->cache_documents);
 }
 
 void doccache_evict_task(const char *id)
 {
 	pthread_mutex_lock(&mu);
-	evict_locked(id);
+	evict_locked(id, NULL);
 	pthread_mutex_unlock(&mu);
 }
 
@@ -206,14 +255,15 @@ void doccache_begin(struct doccache_ticket *t)
 }
 
 static void doccache_put_key(const struct doccache_ticket *t, const char *id, const char *body, size_t len,
-			     const char *etag, int has_children, double secs_to_midnight)
+			     const char *etag, int kind, const char *plan, double secs_to_midnight)
 {
 	const struct config *c = config_current();
 	if (c->cache_documents <= 0 || secs_to_midnight <= 1 || !etag || strlen(etag) >= 24)
 		return;
 	pthread_mutex_lock(&mu);
 	struct entry *e = find(id);
-	if (t->gen < floor_gen || (has_children && t->gen < parents_gen) || (e && e->gen > t->gen)) {
+	if (t->gen < floor_gen || (kind == KIND_PARENT && t->gen < parents_gen) ||
+	    (kind == KIND_VIEW && t->gen < view_fresh_gen(plan)) || (e && e->gen > t->gen)) {
 		pthread_mutex_unlock(&mu);
 		return;
 	}
@@ -242,12 +292,14 @@ static void doccache_put_key(const struct doccache_ticket *t, const char *id, co
 	e->expires_ns = pt_now_ns() + (uint64_t)((secs_to_midnight - 1) * 1e9);
 	if (*etag)   /* a task document: learn the database's midnight */
 		midnight_ns = e->expires_ns;
-	e->parent = has_children;
-	if (has_children) {
-		e->pnext = parents.pnext;
-		e->pprev = &parents;
-		parents.pnext->pprev = e;
-		parents.pnext = e;
+	e->kind = kind;
+	snprintf(e->plan, sizeof e->plan, "%s", plan);
+	if (kind != KIND_DOC) {
+		struct entry *list = kind == KIND_PARENT ? &parents : &views;
+		e->pnext = list->pnext;
+		e->pprev = list;
+		list->pnext->pprev = e;
+		list->pnext = e;
 	}
 	lru_push(e);
 	stats.stores++;
@@ -256,11 +308,13 @@ static void doccache_put_key(const struct doccache_ticket *t, const char *id, co
 }
 
 void doccache_put(const struct doccache_ticket *t, const char *raw, const char *body, size_t len,
-		  const char *etag, int has_children, double secs_to_midnight)
+		  const char *etag, int has_children, const char *raw_plan, double secs_to_midnight)
 {
-	char id[40];
+	char id[40], plan[40] = "";
 	norm(id, raw);
-	doccache_put_key(t, id, body, len, etag, has_children, secs_to_midnight);
+	if (raw_plan)
+		norm(plan, raw_plan);
+	doccache_put_key(t, id, body, len, etag, has_children ? KIND_PARENT : KIND_DOC, plan, secs_to_midnight);
 }
 
 int doccache_reply(struct req *r, const char *raw)
@@ -303,9 +357,10 @@ int doccache_reply(struct req *r, const char *raw)
 }
 
 /* ---- views: task lists and plan summaries ----
- * Keyed by the request URI; stored like parent documents, so any eviction
- * or flush drops them all (a list or a summary may show any task of a
- * plan); they expire at the database's midnight as last learned from a task
+ * Keyed by the request URI, tagged with the plan they show (a list with
+ * plan=, a plan's summary; "" for a list across plans). A write to a task of
+ * plan P drops the views of P and the untagged ones; a write whose plan is
+ * unknown (the task was never cached) drops every view. They expire at the database's midnight as last learned from a task
  * fill (no view is stored before one). */
 
 static int view_key(struct req *r, char *key, size_t size)
@@ -360,7 +415,7 @@ void doccache_put_view(const struct doccache_ticket *t, struct req *r, const cha
 	}
 	double secs = (double)(midnight_ns - now) / 1e9 + 1;
 	pthread_mutex_unlock(&mu);
-	doccache_put_key(t, key, body, len, "", 1, secs);
+	doccache_put_key(t, key, body, len, "", KIND_VIEW, t->plan, secs);
 }
 
 /* Single flight, per worker: while a list or summary is being computed,
@@ -387,7 +442,7 @@ static struct flight **flights_of(struct worker *w)
 	return f;
 }
 
-int doccache_view_begin(struct req *r)
+int doccache_view_begin(struct req *r, const char *plan)
 {
 	if (http_query(r, "as_of"))
 		return 0;
@@ -395,13 +450,15 @@ int doccache_view_begin(struct req *r)
 		return 1;
 	struct doccache_ticket *t = xcalloc(1, sizeof *t);
 	doccache_begin(t);
+	if (plan && strlen(plan) < sizeof t->plan)
+		norm(t->plan, plan);
 	r->handler_data = t;
 	char key[256];
 	if (config_current()->cache_documents <= 0 || view_key(r, key, sizeof key))
 		return 0;
 	struct flight **head = flights_of(r->w);
 	pthread_mutex_lock(&mu);
-	uint64_t fresh = floor_gen > parents_gen ? floor_gen : parents_gen;
+	uint64_t fresh = view_fresh_gen(t->plan);
 	pthread_mutex_unlock(&mu);
 	for (struct flight *f = *head; f; f = f->next) {
 		if (strcmp(f->key, key) || f->gen < fresh)
@@ -500,7 +557,7 @@ static void on_feed_events(PGresult *res, void *arg)
 			const char *type = PQgetvalue(res, i, 1);
 			if (!strcmp(type, "task.reported") || !strcmp(type, "task.updated")) {
 				if (!PQgetisnull(res, i, 2))
-					evict_locked(PQgetvalue(res, i, 2));
+					evict_locked(PQgetvalue(res, i, 2), PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3));
 			} else if (strcmp(type, "plan.created")) {
 				flush_locked();
 			}
@@ -540,6 +597,29 @@ static void feed_fetch(struct worker *w)
 	}
 }
 
+/* After a (re)connect: the top seq S0. Every event up to S0 has committed,
+ * so a fill that starts after a flush now sees them all: flush, and follow
+ * the feed from S0. */
+static void on_feed_top(PGresult *res, void *arg)
+{
+	struct worker *w = arg;
+	int fetch = 0;
+	pthread_mutex_lock(&mu);
+	if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+		long long top = atoll(PQgetvalue(res, 0, 0));
+		flush_locked();
+		if (feed_seq < 0)
+			feed_seq = top;
+		if (feed_want > feed_seq && !feed_fetching) {
+			feed_fetching = 1;
+			fetch = 1;
+		}
+	}
+	pthread_mutex_unlock(&mu);
+	if (fetch)
+		feed_fetch(w);
+}
+
 void doccache_on_feed(struct worker *w, const char *payload)
 {
 	long long top = payload ? atoll(payload) : -1;
@@ -549,6 +629,9 @@ void doccache_on_feed(struct worker *w, const char *payload)
 		/* (re)connected: whatever happened meanwhile is unknown */
 		flush_locked();
 		feed_seq = -1;
+		pthread_mutex_unlock(&mu);
+		db_query(worker_db(w), sql_stmt(SQL_EVENTS_TOP), 0, NULL, on_feed_top, w);
+		return;
 	} else if (feed_seq < 0) {
 		/* everything cached was filled after the flush at LISTEN time, but
 		 * events between then and now are unknown by seq: flush once more */
@@ -575,6 +658,7 @@ void doccache_stats(struct doccache_stats *st)
 {
 	pthread_mutex_lock(&mu);
 	*st = stats;
+	st->feed_seq = feed_seq;
 	st->entries = count;
 	st->bytes = bytes;
 	pthread_mutex_unlock(&mu);
@@ -596,8 +680,10 @@ static void render_metrics(struct evbuffer *out)
 			    "# HELP plantrack_doccache_entries Cached documents and tombstones.\n"
 			    "# TYPE plantrack_doccache_entries gauge\nplantrack_doccache_entries %zu\n"
 			    "# HELP plantrack_doccache_bytes Bytes of cached documents.\n"
-			    "# TYPE plantrack_doccache_bytes gauge\nplantrack_doccache_bytes %zu\n",
-			    st.hits, st.misses, st.evictions, st.flushes, st.entries, st.bytes);
+			    "# TYPE plantrack_doccache_bytes gauge\nplantrack_doccache_bytes %zu\n"
+			    "# HELP plantrack_doccache_feed_seq The change feed seq the cache has applied (-1 unknown).\n"
+			    "# TYPE plantrack_doccache_feed_seq gauge\nplantrack_doccache_feed_seq %lld\n",
+			    st.hits, st.misses, st.evictions, st.flushes, st.entries, st.bytes, st.feed_seq);
 }
 
 void doccache_init(void)

@@ -51,7 +51,7 @@ static void handle_get(struct req *r)
 static void handle_summary(struct req *r)
 {
 	const char *id = http_id_param(r, "plan");
-	if (!id || doccache_view_begin(r))
+	if (!id || doccache_view_begin(r, id))
 		return;
 	http_call(r, SQL_PLAN_SUMMARY, json_pack("{s:o,s:s}", "cfg", http_cfg(r), "id", id), doccache_view_done);
 }

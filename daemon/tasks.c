@@ -123,7 +123,7 @@ static void add_filter(struct req *r, json_t *args, json_t *errors, const char *
 
 static void handle_list(struct req *r)
 {
-	if (doccache_view_begin(r))
+	if (doccache_view_begin(r, http_query(r, "plan")))
 		return;
 	json_t *args = json_pack("{s:o}", "cfg", http_cfg(r));
 	json_t *errors = json_array();
@@ -156,6 +156,7 @@ static void on_get(struct req *r, PGresult *res)
 		if (g)
 			doccache_put(&g->ticket, g->id, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1), etag,
 				     !PQgetisnull(res, 0, 3) && PQgetvalue(res, 0, 3)[0] == 't',
+				     PQnfields(res) >= 6 && !PQgetisnull(res, 0, 5) ? PQgetvalue(res, 0, 5) : NULL,
 				     PQgetisnull(res, 0, 4) ? 0 : atof(PQgetvalue(res, 0, 4)));
 		char quoted[40];
 		snprintf(quoted, sizeof quoted, "\"%s\"", etag);

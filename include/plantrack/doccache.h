@@ -10,8 +10,9 @@
  *
  * Invalidation:
  *  - a committed write through this daemon, before its reply: a progress
- *    report or patch of task X evicts X and every cached parent document
- *    (roll-up); any other write drops the whole cache;
+ *    report or patch of task X evicts X, every cached parent document
+ *    (roll-up) and the views of X's plan; any other write drops the whole
+ *    cache;
  *  - events published by anyone (other daemons, the CLI): the LISTEN
  *    notification makes one worker read the new events (seq, type, task)
  *    and evict the same way; task.reported/task.updated evict the task and
@@ -22,8 +23,9 @@
  * by a read that was already in flight.
  *
  * The same cache holds task lists (GET /v1/tasks?…) and plan summaries by
- * request URI; every eviction drops them all, so they serve read-mostly
- * dashboards and are refilled after each write.
+ * request URI, tagged with their plan: a report or patch of a task drops
+ * the views of its plan (all views when the task's plan is not known from
+ * the cache), so each plan's dashboard is refilled after a write to it.
  */
 #ifndef PLANTRACK_DOCCACHE_H
 #define PLANTRACK_DOCCACHE_H
@@ -37,6 +39,7 @@ struct worker;
 
 struct doccache_ticket {
 	uint64_t gen;            /* the cache generation when the fill query was sent */
+	char plan[40];           /* a view's plan ("" = not of one plan) */
 };
 
 /* Registers the before-reply write tap. Once, before the workers start. */
@@ -48,7 +51,7 @@ int doccache_reply(struct req *r, const char *id);
 void doccache_begin(struct doccache_ticket *t);
 /* Stores a rendered document unless an eviction came after t. */
 void doccache_put(const struct doccache_ticket *t, const char *id, const char *body, size_t len,
-		  const char *etag, int has_children, double secs_to_midnight);
+		  const char *etag, int has_children, const char *plan, double secs_to_midnight);
 /* Task lists and plan summaries, keyed by the request URI: answered (200)
  * and 1, or 0 on a miss; stored after a fill like a parent document (any
  * eviction drops them). */
@@ -58,7 +61,7 @@ void doccache_put_view(const struct doccache_ticket *t, struct req *r, const cha
  * with a ticket in r->handler_data (nothing else may use it), and the handler
  * passes doccache_view_done as the continuation of its SQL call. A request
  * with as_of bypasses the cache. */
-int doccache_view_begin(struct req *r);
+int doccache_view_begin(struct req *r, const char *plan);
 void doccache_view_done(struct req *r, PGresult *res);
 void doccache_evict_task(const char *id);
 void doccache_flush(void);
@@ -70,6 +73,7 @@ void doccache_on_feed(struct worker *w, const char *payload);
 struct doccache_stats {
 	unsigned long long hits, misses, stores, evictions, flushes;
 	size_t entries, bytes;
+	long long feed_seq;
 };
 void doccache_stats(struct doccache_stats *st);
 

@@ -28,6 +28,19 @@ def metric(name, daemon=None):
     raise AssertionError("no %s in /metrics" % name)
 
 
+def settle(daemon=None):
+    """Wait until the cache has applied every published event (its own
+    writes come back through the feed and evict once more)."""
+    deadline = time.time() + 5
+    while True:
+        top = db.scalar("SELECT coalesce(max(seq), 0) FROM events WHERE seq IS NOT NULL")
+        pending = db.scalar("SELECT count(*) FROM events WHERE seq IS NULL")
+        if pending == "0" and metric("plantrack_doccache_feed_seq", daemon) >= int(top):
+            return
+        assert time.time() < deadline, "the cache did not follow the feed"
+        time.sleep(0.02)
+
+
 def test_setup():
     plan = {"title": "缓存", "year": 2026, "tasks": [
         {"title": "父", "lead_unit": "城管办", "due_date": "2026-12-31",
@@ -44,6 +57,7 @@ def test_setup():
 
 def test_hit_etag_and_304():
     tid = state["leaf"]
+    settle()
     first = api("GET", "/v1/tasks/%s" % tid)
     hits = metric("plantrack_doccache_hits_total")
     again = api("GET", "/v1/tasks/%s" % tid)
@@ -83,6 +97,7 @@ def test_lists_and_summaries():
     plan = state["plan"]
     lst = "/v1/tasks?plan=%s&limit=50" % plan
     summ = "/v1/plans/%s/summary" % plan
+    settle()
     first_l, first_s = api("GET", lst), api("GET", summ)
     hits = metric("plantrack_doccache_hits_total")
     assert api("GET", lst).body == first_l.body and api("GET", summ).body == first_s.body
@@ -92,6 +107,24 @@ def test_lists_and_summaries():
     items = {t["id"]: t for t in api("GET", lst).json()["items"]}
     assert items[kid]["progress"] == 80 and items[state["parent"]]["progress"] == 40, items
     assert api("GET", summ).body != first_s.body
+
+
+def test_a_write_drops_only_its_plans_views():
+    r = api("POST", "/v1/plans", {"title": "另一", "year": 2026, "tasks": [{"title": "乙", "due_date": "2026-12-31"}]})
+    assert r.status == 201
+    other = "/v1/plans/%s/summary" % r.json()["id"]
+    mine = "/v1/plans/%s/summary" % state["plan"]
+    leaf = state["leaf"]
+    api("GET", "/v1/tasks/%s" % leaf)          # its plan is now known to the cache
+    api("GET", other), api("GET", mine)
+    before_mine = api("GET", mine).json()
+    assert api("POST", "/v1/tasks/%s/updates" % leaf, {"progress": 90}).status == 201
+    settle()
+    hits = metric("plantrack_doccache_hits_total")
+    assert api("GET", other).status == 200
+    assert metric("plantrack_doccache_hits_total") == hits + 1, "another plan's summary was dropped"
+    after_mine = api("GET", mine).json()
+    assert after_mine != before_mine and metric("plantrack_doccache_hits_total") == hits + 1
 
 
 def test_concurrent_misses_share_one_answer():

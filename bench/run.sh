@@ -221,7 +221,7 @@ row "daemon GET /v1/tasks/{id}" "$get_rps" "$get_p99" "$r_get" ">= 0.70, p99 < 1
 row "pgbench -S -M prepared" "$sel_rps" "$sel_p99" "" "" ""
 row "daemon POST /v1/tasks/{id}/updates" "$rep_rps" "$rep_p99" "$r_rep" ">= 1.00" "$(verdict "$r_rep" '>=' 1.0)"
 row "pgbench -N -M prepared" "$upd_rps" "$upd_p99" "" "" ""
-row "daemon GET /v1/tasks?plan=…&limit=50" "$lst_rps" "$lst_p99" "$r_lst" ">= 0.25 of -S" "$(verdict "$r_lst" '>=' 0.25)"
+row "daemon GET /v1/tasks?plan=...&limit=50" "$lst_rps" "$lst_p99" "$r_lst" ">= 0.25 of -S" "$(verdict "$r_lst" '>=' 0.25)"
 row "daemon GET /v1/plans/{id}/summary" "$sum_rps" "$sum_p99" "$r_sum" ">= 0.25 of -S" "$(verdict "$r_sum" '>=' 0.25)"
 row "daemon mixed (80/8/4/8)" "$mix_rps" "$mix_p99" "" "" ""
 row "daemon GET /healthz (reference)" "$hz_rps" "$hz_p99" "$(ratio "$hz_rps" "$sel_rps")" "" ""

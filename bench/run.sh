@@ -69,9 +69,12 @@ psql "$base" -qc "CREATE DATABASE plantrack" -c "CREATE DATABASE pgbench"
 token=$("$bin" token create --name bench --role admin --db "$conninfo" | tail -1)
 
 # The daemon: info log (as deployed) to a file, the pool of 8 per worker.
+# max_connections twice --idle: above 3/4 of it the keep-alive timeout drops to 2 s.
 cat > "$work/plantrackd.conf" <<CONF
 [server]
-max_connections = $((idle + 1000))
+max_connections = $((idle * 2 + 1000))
+max_connections_per_address = 0
+keepalive_timeout = 300
 read_timeout = 300
 [database]
 pool = 8
@@ -188,7 +191,7 @@ NGX
 fi
 
 echo "== $idle idle keep-alive connections"
-start_daemon 3   # a worker counts at most 4096 connections (worker.c): 3 workers hold 10,000
+start_daemon "$workers"
 rss_start=$(rss_kb "$daemon_pid" VmRSS)
 python3 "$here/idle.py" 127.0.0.1 "$http_port" "$idle" 6 > "$work/idle.out" 2>&1 &
 idle_pid=$!

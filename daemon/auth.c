@@ -144,6 +144,73 @@ static void on_lookup(struct req *r, PGresult *res)
 	check_role(r, floor, next);
 }
 
+int auth_cached_role(void *worker, const char *token)
+{
+	struct auth_cache *c = worker_get_slot(worker, SLOT_AUTH);
+	size_t len = strlen(token);
+	if (!c || len == 0 || len > 256)
+		return 0;
+	char hash[65];
+	pt_sha256_hex(token, len, hash);
+	struct cache_entry *e = cache_slot(c, hash);
+	if (e->expires_ns > pt_now_ns() && !memcmp(e->hash, hash, 64))
+		return (int)e->info.role;
+	return 0;
+}
+
+struct prefetch {
+	struct worker *w;
+	void (*done)(void *arg, int role);
+	void *arg;
+	char hash[65];
+};
+
+static void on_prefetched(PGresult *res, void *arg)
+{
+	struct prefetch *pf = arg;
+	int role = 0;
+	if (res && PQresultStatus(res) == PGRES_TUPLES_OK) {
+		if (PQntuples(res) != 1) {
+			role = -1;
+		} else {
+			struct token_info info;
+			memset(&info, 0, sizeof info);
+			snprintf(info.id, sizeof info.id, "%s", PQgetvalue(res, 0, 0));
+			snprintf(info.name, sizeof info.name, "%s", PQgetvalue(res, 0, 1));
+			info.role = role_parse(PQgetvalue(res, 0, 2));
+			snprintf(info.unit_id, sizeof info.unit_id, "%s", PQgetvalue(res, 0, 3));
+			role = info.role > 0 ? (int)info.role : -1;
+			int ttl = config_current()->token_cache_ttl;
+			if (ttl > 0 && role > 0) {
+				struct cache_entry *e = cache_slot(cache_of(pf->w), pf->hash);
+				memcpy(e->hash, pf->hash, sizeof e->hash);
+				e->info = info;
+				e->expires_ns = pt_now_ns() + (uint64_t)ttl * 1000000000ULL;
+			}
+		}
+	}
+	pf->done(pf->arg, role);
+	free(pf);
+}
+
+int auth_prefetch(void *worker, const char *token, void (*done)(void *arg, int role), void *arg)
+{
+	size_t len = strlen(token);
+	if (len == 0 || len > 256)
+		return -1;
+	struct prefetch *pf = xcalloc(1, sizeof *pf);
+	pf->w = worker;
+	pf->done = done;
+	pf->arg = arg;
+	pt_sha256_hex(token, len, pf->hash);
+	const char *params[1] = { pf->hash };
+	if (db_query(worker_db(worker), sql_stmt(SQL_TOKEN_LOOKUP), 1, params, on_prefetched, pf) != DB_OK) {
+		free(pf);
+		return -1;
+	}
+	return 0;
+}
+
 void auth_authenticate(struct req *r, enum role floor, handler_fn next)
 {
 	const char *h = http_header(r, "Authorization");

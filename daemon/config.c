@@ -2,6 +2,7 @@
  * config.c - defaults, ini parsing, environment and the published snapshot.
  */
 #include "plantrack/config.h"
+#include "plantrack/netpolicy.h"
 #include "plantrack/log.h"
 #include "plantrack/xalloc.h"
 
@@ -38,7 +39,13 @@ static const struct config_key keys[] = {
 	KEY_NUM("server", "read_timeout", CONFIG_INT, read_timeout, 30, 1, 3600, CONFIG_LIVE, "seconds"),
 	KEY_NUM("server", "write_timeout", CONFIG_INT, write_timeout, 30, 1, 3600, CONFIG_LIVE, "seconds"),
 	KEY_NUM("server", "max_connections", CONFIG_INT, max_connections, 1024, 1, 1000000, CONFIG_LIVE,
-		"open client connections per daemon"),
+		"open client connections per daemon, counted from accept; more are closed at once"),
+	KEY_NUM("server", "max_connections_per_address", CONFIG_INT, max_connections_per_address, 256, 0, 1000000,
+		CONFIG_LIVE, "open connections from one client address (0 = no cap); more are closed at once"),
+	KEY_NUM("server", "keepalive_timeout", CONFIG_INT, keepalive_timeout, 15, 1, 3600, CONFIG_LIVE,
+		"seconds a connection may idle between requests (2 while above 3/4 of max_connections)"),
+	KEY_NUM("server", "max_buffered", CONFIG_SIZE, max_buffered, 64L * 1024 * 1024, 1024 * 1024, 1L << 40,
+		CONFIG_LIVE, "request body bytes the whole daemon buffers at once; beyond it 503"),
 	KEY_NUM("server", "drain_timeout", CONFIG_INT, drain_timeout, 10, 0, 3600, CONFIG_LIVE,
 		"seconds to finish requests in flight on SIGTERM"),
 	KEY_STR("database", "conninfo", db, "", 0, 4096, CONFIG_RESTART, "libpq conninfo or URI"),
@@ -51,6 +58,8 @@ static const struct config_key keys[] = {
 		"libpq conninfo of a hot standby that serves plan and task reads (empty = none)"),
 	KEY_NUM("database", "replica_max_lag_ms", CONFIG_INT, replica_max_lag_ms, 1000, 0, 3600000, CONFIG_LIVE,
 		"reads go to the primary while the standby is further behind than this"),
+	KEY_NUM("database", "deadline_ms", CONFIG_INT, deadline_ms, 0, 0, 3600000, CONFIG_LIVE,
+		"the daemon's own deadline per database call, queueing included; 0 = statement_timeout_ms + 1000"),
 	KEY_NUM("log", "level", CONFIG_LOG_LEVEL, log_level, LOG_LVL_INFO, LOG_LVL_ERROR, LOG_LVL_DEBUG,
 		CONFIG_LIVE, "debug, info, warning or error"),
 	KEY_NUM("lights", "lag_points", CONFIG_INT, lag_points, 20, 0, 100, CONFIG_LIVE,
@@ -63,6 +72,9 @@ static const struct config_key keys[] = {
 		"task documents GET /v1/tasks/{id} keeps in memory (about 1 kB each), 0 = no cache"),
 	KEY_NUM("auth", "token_cache_ttl", CONFIG_INT, token_cache_ttl, 5, 0, 3600, CONFIG_LIVE,
 		"seconds a looked-up token is cached per worker"),
+	KEY_STR("webhooks", "allow", webhook_allow, "", 0, 4096, CONFIG_LIVE,
+		"CIDR blocks webhooks may reach although they are loopback, private, link-local or "
+		"metadata addresses (\"10.0.0.0/8, fd00::/8\"); empty = public addresses only"),
 	KEY_STR("paths", "migrations", migrations_dir, NULL, 0, 4096, CONFIG_RESTART,
 		"directory of NNNN_*.sql migrations and api/ (empty = the copies compiled into the binary)"),
 	KEY_STR("paths", "web", web_dir, NULL, 0, 4096, CONFIG_RESTART,
@@ -401,6 +413,14 @@ int config_validate(const struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "server.max_import_body must be at least server.max_body");
 		return -1;
 	}
+	struct netcidr *allow;
+	size_t nallow;
+	char why[200];
+	if (netpolicy_parse_list(c->webhook_allow, &allow, &nallow, why, sizeof why)) {
+		snprintf(err, errlen, "webhooks.allow: %s", why);
+		return -1;
+	}
+	free(allow);
 	return 0;
 }
 

@@ -15,10 +15,12 @@
 #include "plantrack/xalloc.h"
 
 #include <event2/event.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define DB_MAX_STMTS 128
 #define BACKOFF_MIN_MS 250
@@ -28,6 +30,66 @@ static const char *stmt_sql[DB_MAX_STMTS];
 static int stmt_n;
 static _Atomic unsigned long long errors_total;
 static char expected_api[65];   /* db_expect_api_checksum; "" checks nothing */
+static _Atomic unsigned long long deadlines_total;
+static _Atomic int cancels_running;
+static _Thread_local int failing_by_deadline;  /* set while callbacks of a deadline failure run */
+static int probe_stmt = -1;
+
+#define TICK_MS 100
+#define PROBE_IDLE_MS 1000      /* probe when nothing completed for this long */
+#define PROBE_STALL_MS 1000     /* a probe unanswered this long marks the pool stalled */
+#define MAX_CANCEL_THREADS 8
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+int db_failed_by_deadline(void)
+{
+	return failing_by_deadline;
+}
+
+unsigned long long db_deadlines_total(void)
+{
+	return atomic_load(&deadlines_total);
+}
+
+/* PQcancel blocks until the server has read the cancel request (forever, if
+ * it is frozen), so it runs on a short-lived thread of its own; at most a few
+ * at once, the rest are skipped (the server's statement_timeout still ends
+ * the statement). */
+static void *cancel_thread(void *arg)
+{
+	PGcancel *cc = arg;
+	char err[256];
+	PQcancel(cc, err, sizeof err);
+	PQfreeCancel(cc);
+	atomic_fetch_sub(&cancels_running, 1);
+	return NULL;
+}
+
+static void cancel_async(PGconn *pg)
+{
+	if (atomic_fetch_add(&cancels_running, 1) >= MAX_CANCEL_THREADS) {
+		atomic_fetch_sub(&cancels_running, 1);
+		return;
+	}
+	PGcancel *cc = PQgetCancel(pg);
+	pthread_t t;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	if (!cc || pthread_create(&t, &attr, cancel_thread, cc)) {
+		if (cc)
+			PQfreeCancel(cc);
+		atomic_fetch_sub(&cancels_running, 1);
+	}
+	pthread_attr_destroy(&attr);
+}
 
 void db_expect_api_checksum(const char *hex)
 {
@@ -61,6 +123,7 @@ struct query {
 	char **values;      /* points into the same allocation */
 	db_cb cb;
 	void *arg;
+	uint64_t deadline_ns;  /* answered with a failure when still waiting or running then */
 };
 
 struct conn {
@@ -78,6 +141,7 @@ struct conn {
 	struct query *q;        /* running query */
 	PGresult *result;       /* result being collected */
 	int failed;             /* collected an error result */
+	uint64_t since_ns;      /* when connecting / setting up began */
 };
 
 struct db_pool {
@@ -95,6 +159,11 @@ struct db_pool {
 	int schema_seen;
 	char api_seen[65];         /* api_state.checksum at the last setup */
 	char reason[256];
+	int deadline_ms;           /* per database call, queue time included */
+	struct event *tick;        /* deadlines and the probe */
+	int probe_inflight;
+	uint64_t probe_sent_ns, last_ok_ns;
+	int stalled;               /* a probe went unanswered: not ready */
 };
 
 static void conn_start(struct conn *c);
@@ -231,12 +300,20 @@ void db_conn_params_init(struct db_conn_params *p, const char *conninfo)
 	else if ((p->options = malloc(strlen(user) + strlen(ours) + 2)) != NULL)
 		sprintf(p->options, "%s %s", user, ours);
 	PQconninfoFree(opts);
-	p->keys[0] = "dbname";
-	p->vals[0] = conninfo ? conninfo : "";
-	p->keys[1] = p->options ? "options" : NULL;
-	p->vals[1] = p->options;
-	p->keys[2] = NULL;
-	p->vals[2] = NULL;
+	/* Over TCP, a peer that vanished (host down, cable, firewall state lost)
+	 * is noticed within about 20 s instead of the kernel's two hours; the
+	 * conninfo can override each. */
+	int i = 0;
+	p->keys[i] = "keepalives", p->vals[i++] = "1";
+	p->keys[i] = "keepalives_idle", p->vals[i++] = "10";
+	p->keys[i] = "keepalives_interval", p->vals[i++] = "3";
+	p->keys[i] = "keepalives_count", p->vals[i++] = "3";
+	p->keys[i] = "tcp_user_timeout", p->vals[i++] = "20000";
+	p->keys[i] = "dbname", p->vals[i++] = conninfo ? conninfo : "";
+	if (p->options)
+		p->keys[i] = "options", p->vals[i++] = p->options;
+	p->keys[i] = NULL;
+	p->vals[i] = NULL;
 }
 
 void db_conn_params_free(struct db_conn_params *p)
@@ -270,6 +347,7 @@ static void conn_start(struct conn *c)
 	}
 	PQsetnonblocking(c->pg, 1);
 	c->state = C_CONNECTING;
+	c->since_ns = now_ns();
 	c->prepared = 0;
 	conn_watch(c, EV_WRITE);
 }
@@ -449,6 +527,12 @@ static void conn_read(struct conn *c)
 		if (c->state == C_BUSY) {
 			if (failed)
 				atomic_fetch_add(&errors_total, 1);
+			struct db_pool *p = c->pool;
+			p->last_ok_ns = now_ns();  /* even an error result is an answer */
+			if (p->stalled) {
+				p->stalled = 0;
+				log_info("database: answering again");
+			}
 			c->state = C_IDLE;
 			conn_finish_query(c, done);
 			PQclear(done);
@@ -525,6 +609,7 @@ static void conn_dispatch(struct conn *c)
 	snprintf(name, sizeof name, "pt%d", q->stmt);
 	c->q = q;
 	c->state = C_BUSY;
+	c->since_ns = now_ns();
 	if (!PQsendQueryPrepared(c->pg, name, q->nparams, (const char *const *)q->values, NULL, NULL, 0)) {
 		conn_fail(c, PQerrorMessage(c->pg));
 		return;
@@ -564,9 +649,108 @@ static void conn_free(struct conn *c)
 	free(c);
 }
 
+/* A call past its deadline: the connection is recycled (its statement
+ * cancelled off the loop) and the caller hears res == NULL with
+ * db_failed_by_deadline() true. */
+static void conn_deadline(struct conn *c)
+{
+	struct db_pool *p = c->pool;
+	char msg[160];
+	snprintf(msg, sizeof msg, "a database call took longer than its deadline (%d ms); connection recycled",
+		 p->deadline_ms);
+	atomic_fetch_add(&deadlines_total, 1);
+	if (c->pg)
+		cancel_async(c->pg);
+	failing_by_deadline = 1;
+	conn_fail(c, msg);
+	failing_by_deadline = 0;
+}
+
+static void on_probe(PGresult *res, void *arg)
+{
+	struct db_pool *p = arg;
+	p->probe_inflight = 0;
+}
+
+static void send_probe(struct db_pool *p, uint64_t now)
+{
+	for (int i = 0; i < p->nconns; i++) {
+		struct conn *c = p->conns[i];
+		if (c->state != C_IDLE || c->retire)
+			continue;
+		struct query *q = query_new(probe_stmt, 0, NULL, on_probe, p);
+		q->deadline_ns = now + (uint64_t)p->deadline_ms * 1000000ULL;
+		char name[16];
+		snprintf(name, sizeof name, "pt%d", probe_stmt);
+		c->q = q;
+		c->state = C_BUSY;
+		c->since_ns = now;
+		p->probe_inflight = 1;
+		p->probe_sent_ns = now;
+		if (!PQsendQueryPrepared(c->pg, name, 0, NULL, NULL, NULL, 0)) {
+			conn_fail(c, PQerrorMessage(c->pg));
+			return;
+		}
+		conn_flush(c);
+		return;
+	}
+}
+
+static void pool_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct db_pool *p = arg;
+	uint64_t now = now_ns(), limit = (uint64_t)p->deadline_ms * 1000000ULL;
+	/* Waiting too long in the queue (FIFO: the oldest are first). */
+	while (p->head && p->head->deadline_ns <= now) {
+		struct query *q = p->head;
+		p->head = q->next;
+		if (!p->head)
+			p->tail = NULL;
+		p->waiting--;
+		atomic_fetch_add(&deadlines_total, 1);
+		failing_by_deadline = 1;
+		q->cb(NULL, q->arg);
+		failing_by_deadline = 0;
+		free(q);
+	}
+	for (int i = 0; i < p->nconns; i++) {
+		struct conn *c = p->conns[i];
+		if (c->state == C_BUSY && c->q && c->q->deadline_ns <= now) {
+			conn_deadline(c);
+		} else if ((c->state == C_CONNECTING || c->state == C_SETUP || c->state == C_PREPARING) &&
+			   now - c->since_ns > limit) {
+			char msg[128];
+			snprintf(msg, sizeof msg, "connecting took longer than %d ms", p->deadline_ms);
+			conn_fail(c, msg);
+		}
+	}
+	/* Readiness means the database answers: probe when nothing did lately. */
+	if (p->probe_inflight) {
+		uint64_t stall = (uint64_t)(PROBE_STALL_MS < p->deadline_ms ? PROBE_STALL_MS : p->deadline_ms) * 1000000ULL;
+		if (!p->stalled && now - p->probe_sent_ns > stall) {
+			p->stalled = 1;
+			char msg[128];
+			snprintf(msg, sizeof msg, "the database did not answer a probe within %d ms",
+				 (int)(stall / 1000000ULL));
+			set_reason(p, msg);
+		}
+	} else if (now - p->last_ok_ns > (uint64_t)PROBE_IDLE_MS * 1000000ULL) {
+		send_probe(p, now);
+	}
+}
+
+void db_pool_set_deadline(struct db_pool *p, int deadline_ms)
+{
+	p->deadline_ms = deadline_ms > 0 ? deadline_ms : p->statement_timeout_ms + 1000;
+	if (p->deadline_ms < 100)
+		p->deadline_ms = 100;
+}
+
 struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int size,
 			    int queue_max, int statement_timeout_ms, int schema_version)
 {
+	if (probe_stmt < 0)
+		probe_stmt = db_stmt_register("SELECT 1");
 	struct db_pool *p = xcalloc(1, sizeof *p);
 	p->base = base;
 	p->conninfo = xstrdup(conninfo ? conninfo : "");
@@ -574,7 +758,12 @@ struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int s
 	p->statement_timeout_ms = statement_timeout_ms;
 	p->schema_version = schema_version;
 	p->schema_seen = -1;
+	p->last_ok_ns = now_ns();
+	db_pool_set_deadline(p, 0);
 	snprintf(p->reason, sizeof p->reason, "connecting");
+	p->tick = event_new(base, -1, EV_PERSIST, pool_tick, p);
+	struct timeval tv = { 0, TICK_MS * 1000 };
+	event_add(p->tick, &tv);
 	db_pool_set_size(p, size);
 	return p;
 }
@@ -624,6 +813,7 @@ void db_pool_free(struct db_pool *p)
 {
 	if (!p)
 		return;
+	event_free(p->tick);
 	while (p->head) {
 		struct query *q = p->head;
 		p->head = q->next;
@@ -657,6 +847,7 @@ int db_query(struct db_pool *p, int stmt, int nparams, const char *const *values
 	if (!idle && p->waiting >= p->queue_max)
 		return DB_QUEUE_FULL;
 	struct query *q = query_new(stmt, nparams, values, cb, arg);
+	q->deadline_ns = now_ns() + (uint64_t)p->deadline_ms * 1000000ULL;
 	if (p->tail)
 		p->tail->next = q;
 	else
@@ -682,6 +873,8 @@ void db_pool_status(const struct db_pool *p, struct db_status *st)
 		if (s == C_BUSY)
 			st->busy++;
 	}
+	if (p->stalled)
+		st->ready = 0;
 	snprintf(st->reason, sizeof st->reason, "%s", st->ready ? "" : (p->reason[0] ? p->reason : "connecting"));
 }
 

@@ -7,7 +7,9 @@
 #include "plantrack/dispatch.h"
 #include "plantrack/auth.h"
 #include "plantrack/config.h"
+#include "plantrack/connguard.h"
 #include "plantrack/db.h"
+#include "plantrack/health.h"
 #include "plantrack/http.h"
 #include "plantrack/router.h"
 #include "plantrack/worker.h"
@@ -144,12 +146,38 @@ static void run_handler(struct req *r)
 	((handler_fn)r->m.route->handler)(r);
 }
 
+/* The connection guard refused the request from its headers (connguard.h):
+ * answer its verdict. 1 when answered. */
+static int guard_verdict(struct req *r)
+{
+	char detail[200];
+	int retry = 0, close = 0;
+	int status = r->ev ? connguard_verdict(r->ev, detail, sizeof detail, &retry, &close) : 0;
+	if (!status)
+		return 0;
+	struct evkeyvalq *out = evhttp_request_get_output_headers(r->ev);
+	if (close)
+		evhttp_add_header(out, "Connection", "close");
+	if (retry) {
+		char ra[16];
+		snprintf(ra, sizeof ra, "%d", retry);
+		evhttp_add_header(out, "Retry-After", ra);
+	}
+	if (status == 401)
+		evhttp_add_header(out, "WWW-Authenticate", "Bearer realm=\"plantrack\"");
+	const char *slug = status == 413 ? "body-too-large" : status == 401 ? "unauthorized"
+			 : status == 403 ? "forbidden" : status == 503 ? "overloaded" : "bad-request";
+	const char *title = status == 413 ? "Request body too large" : status == 401 ? "Unauthorized"
+			  : status == 403 ? "Forbidden" : status == 503 ? "Server busy" : "Bad request";
+	http_reply_problem(r, status, slug, title, detail, NULL);
+	return 1;
+}
+
 void dispatch_request(struct evhttp_request *ev, void *arg)
 {
 	struct worker *w = arg;
 	struct req *r = xcalloc(1, sizeof *r);
 	w->inflight++;
-	worker_conn_track(w, ev);
 	r->ev = ev;
 	r->w = w;
 	r->t0_ns = pt_now_ns();
@@ -160,6 +188,15 @@ void dispatch_request(struct evhttp_request *ev, void *arg)
 	const char *raw_path = uri ? evhttp_uri_get_path(uri) : NULL;
 	r->path = evhttp_uridecode(raw_path && *raw_path ? raw_path : "/", 0, NULL);
 	const char *qs = uri ? evhttp_uri_get_query(uri) : NULL;
+	if (guard_verdict(r))
+		return;
+	/* A NUL byte would end the decoded path or a query value early, so what
+	 * is checked would differ from what was sent. */
+	const char *raw = evhttp_request_get_uri(ev);
+	if (raw && strcasestr(raw, "%00")) {
+		http_reply_problem(r, 400, "bad-request", "Bad request", "the path or query holds %00 (a NUL byte)", NULL);
+		return;
+	}
 	if (qs && evhttp_parse_query_str(qs, &r->query) < 0) {
 		http_reply_problem(r, 400, "bad-query", "Malformed query string", NULL, NULL);
 		return;
@@ -174,12 +211,16 @@ void dispatch_req(struct req *r)
 	const struct config *c = config_current();
 	if (w->draining) {
 		evhttp_add_header(evhttp_request_get_output_headers(ev), "Connection", "close");
+		/* another instance (or this one, restarted) will take it */
+		evhttp_add_header(evhttp_request_get_output_headers(ev), "Retry-After", "1");
 		http_reply_problem(r, 503, "shutting-down", "Shutting down", "the server is draining", NULL);
 		return;
 	}
 	char allow[96];
 	switch (router_match(dispatch_router, r->method, r->path ? r->path : "/", &r->m, allow, sizeof allow)) {
 	case ROUTER_NOT_FOUND:
+		if ((r->method == RM_GET || r->method == RM_HEAD) && health_serve_web(r, r->path))
+			return;     /* a file of the web application */
 		http_reply_problem(r, 404, "not-found", "Not found", "no route for this path", NULL);
 		return;
 	case ROUTER_METHOD_NOT_ALLOWED:

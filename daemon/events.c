@@ -54,6 +54,7 @@ struct event_req {
 	long long after;
 	int limit;
 	int wait;
+	long long wait_for;  /* an event id to wait for, 0 = none */
 	struct waiter *waiter;
 };
 
@@ -75,7 +76,11 @@ static void waiter_unlink(struct waiter *wt)
 
 static void reply_empty(struct req *r, long long after)
 {
-	http_reply_json(r, 200, json_pack("{s:[],s:I}", "events", "next_after", (json_int_t)after));
+	json_t *page = json_pack("{s:[],s:I}", "events", "next_after", (json_int_t)after);
+	struct event_req *er = r->handler_data;
+	if (er && er->wait_for)
+		json_object_set_new(page, "published", json_false());
+	http_reply_json(r, 200, page);
 }
 
 static void waiter_timeout(evutil_socket_t fd, short what, void *arg)
@@ -125,9 +130,11 @@ static void on_events(struct req *r, PGresult *res)
 	const char *body = PQgetvalue(res, 0, 1);
 	json_t *doc = json_loads(body, 0, NULL);
 	size_t n = json_array_size(json_object_get(doc, "events"));
+	/* With wait_for, only that event's publication ends the wait. */
+	int ready = er->wait_for ? json_is_true(json_object_get(doc, "published")) : n > 0;
 	json_decref(doc);
 	int expired = wt && !evtimer_pending(wt->timer, NULL);
-	if (n > 0 || er->wait == 0 || worker_draining(r->w) || expired) {
+	if (ready || er->wait == 0 || worker_draining(r->w) || expired) {
 		if (wt) {
 			er->waiter = NULL;
 			waiter_unlink(wt);
@@ -150,6 +157,8 @@ static void query_events(struct req *r)
 {
 	struct event_req *er = r->handler_data;
 	json_t *args = json_pack("{s:I,s:i}", "after", (json_int_t)er->after, "limit", er->limit);
+	if (er->wait_for)
+		json_object_set_new(args, "wait_for", json_integer((json_int_t)er->wait_for));
 	http_call(r, SQL_EVENTS_AFTER, args, on_events);
 }
 
@@ -171,7 +180,11 @@ static void handle_events(struct req *r)
 	long long after = query_int(r, "after", 0, 9000000000000000000LL);
 	long long wait = query_int(r, "wait", 0, MAX_WAIT_SECONDS);
 	long long limit = query_int(r, "limit", 100, 500);
+	long long wait_for = query_int(r, "wait_for", 0, 9000000000000000000LL);
 	json_t *errors = json_array();
+	if (wait_for < 0 || (http_query(r, "wait_for") && wait_for == 0))
+		json_array_append_new(errors, json_pack("{s:s,s:s}", "field", "wait_for", "message",
+							"must be an event id (X-Event-Id of a write)"));
 	if (after < 0)
 		json_array_append_new(errors, json_pack("{s:s,s:s}", "field", "after", "message", "must be a sequence number >= 0"));
 	if (wait < 0)
@@ -187,7 +200,15 @@ static void handle_events(struct req *r)
 	er->after = after;
 	er->wait = (int)wait;
 	er->limit = (int)limit;
+	er->wait_for = wait_for > 0 ? wait_for : 0;
 	r->handler_data = er;
+	/* A waiting request listens before its first read: a NOTIFY that arrives
+	 * while that read runs (for an event it did not see) then reads again
+	 * instead of being lost until the next event or the timeout. */
+	if (er->wait > 0) {
+		park(r, er);
+		er->waiter->querying = 1;
+	}
 	query_events(r);
 }
 

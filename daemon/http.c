@@ -62,6 +62,7 @@ static const char *reason_phrase(int status)
 	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
 	default: return "Status";
 	}
 }
@@ -139,6 +140,7 @@ static void send_and_finish(struct req *r, int status, struct evbuffer *body)
 	}
 	if (reply_tap)
 		reply_tap(r, status, body);
+	worker_reply_starts(r->w, r->ev);
 	evhttp_send_reply(r->ev, status, reason_phrase(status), body);
 	if (body)
 		evbuffer_free(body);
@@ -200,6 +202,15 @@ static const char *problem_slug(int status)
 
 void http_reply_db_error(struct req *r, PGresult *res)
 {
+	if (!res && db_failed_by_deadline()) {
+		char detail[128];
+		snprintf(detail, sizeof detail, "the database did not answer within %d ms; retry",
+			 config_current()->deadline_ms > 0 ? config_current()->deadline_ms
+							  : config_current()->statement_timeout_ms + 1000);
+		evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Retry-After", "2");
+		http_reply_problem(r, 504, "database-timeout", "Database timeout", detail, NULL);
+		return;
+	}
 	if (!res) {
 		evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Retry-After", "2");
 		http_reply_problem(r, 503, "database-unavailable", "Database unavailable",
@@ -268,6 +279,9 @@ void http_reply_result(struct req *r, PGresult *res)
 		return;
 	}
 	const char *body = PQgetvalue(res, 0, 1);
+	/* A fourth column is the id of the event the write emitted (sqlcalls.c). */
+	if (PQnfields(res) >= 4 && !PQgetisnull(res, 0, 3) && *PQgetvalue(res, 0, 3) && status >= 200 && status < 300)
+		evhttp_add_header(evhttp_request_get_output_headers(r->ev), "X-Event-Id", PQgetvalue(res, 0, 3));
 	if (PQnfields(res) >= 3 && !PQgetisnull(res, 0, 2)) {
 		char etag[40];
 		snprintf(etag, sizeof etag, "\"%s\"", PQgetvalue(res, 0, 2));

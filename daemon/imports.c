@@ -20,6 +20,8 @@
 #include <string.h>
 #include <time.h>
 
+#define PLAN_TITLE_MAX 500 /* bytes, as for POST /v1/plans */
+
 /* Reads ?year=; 0 when absent; -1 when invalid (answered). */
 static int query_year(struct req *r)
 {
@@ -75,6 +77,12 @@ static void handle_plan_import(struct req *r)
 	int year = query_year(r);
 	if (year < 0)
 		return;
+	const char *title = http_query(r, "title");
+	if (title && (!*title || strlen(title) > PLAN_TITLE_MAX || !textenc_is_utf8(title, strlen(title)))) {
+		http_reply_problem(r, 422, "validation-failed", "Validation failed", "title must be 1 to 500 bytes of UTF-8",
+				   json_pack("[{s:s,s:s}]", "field", "title", "message", "must be 1 to 500 bytes of UTF-8"));
+		return;
+	}
 	const char *dry = http_query(r, "dry_run");
 	int dry_run = dry && (!strcmp(dry, "true") || !strcmp(dry, "1"));
 	char err[512];

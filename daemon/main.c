@@ -1,5 +1,5 @@
 /*
- * main.c - the command line: serve, migrate, token create, import.
+ * main.c - the command line: serve, migrate, token create, import, status.
  *
  * Configuration precedence: defaults < ini file < environment < flags.
  * Only serve runs event loops; the other commands use blocking libpq.
@@ -32,6 +32,8 @@ static const char usage[] =
 	"                                                print a new API token (last line)\n"
 	"  import FILE [--title T] [--year Y] [--config FILE] [--db CONNINFO]\n"
 	"                                                plan text -> plan; prints the plan id (last line)\n"
+	"  status  [--config FILE] [--listen HOST:PORT]  the running daemon on one screen\n"
+	"                                                (exit 0 ready, 1 not ready, 2 unreachable)\n"
 	"  --version | --help\n"
 	"\n"
 	"roles: viewer, editor, supervisor, admin\n"
@@ -176,7 +178,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	int sub = !strcmp(cmd, "token");
-	if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "import") && !sub) {
+	if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "import") && strcmp(cmd, "status") && !sub) {
 		fprintf(stderr, "plantrackd: unknown command \"%s\" (see --help)\n", cmd);
 		return 2;
 	}
@@ -200,6 +202,8 @@ int main(int argc, char **argv)
 		rc = o.nargs ? (fprintf(stderr, "plantrackd serve: unexpected argument %s\n", o.args[0]), 2) : cmd_serve(&c);
 	else if (!strcmp(cmd, "migrate"))
 		rc = cmd_migrate(&c);
+	else if (!strcmp(cmd, "status"))
+		rc = cli_status(&c, &o);
 	else if (sub)
 		rc = cli_token_create(&c, &o);
 	else

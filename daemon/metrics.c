@@ -3,6 +3,7 @@
  * in the Prometheus text exposition format (see metrics.h).
  */
 #include "plantrack/metrics.h"
+#include "plantrack/connguard.h"
 #include "plantrack/db.h"
 #include "plantrack/replica.h"
 #include "plantrack/router.h"
@@ -179,11 +180,14 @@ static void render_pools(struct evbuffer *out)
 			    "# TYPE plantrack_db_pool_waiting gauge\nplantrack_db_pool_waiting %ld\n"
 			    "# HELP plantrack_db_errors_total Database errors (failed queries and lost connections).\n"
 			    "# TYPE plantrack_db_errors_total counter\nplantrack_db_errors_total %llu\n"
+			    "# HELP plantrack_db_deadlines_total Database calls failed by database.deadline_ms.\n"
+			    "# TYPE plantrack_db_deadlines_total counter\nplantrack_db_deadlines_total %llu\n"
 			    "# HELP plantrack_replica_reads_total Reads sent to the standby (database.replica).\n"
 			    "# TYPE plantrack_replica_reads_total counter\nplantrack_replica_reads_total %llu\n"
 			    "# HELP plantrack_replica_fallbacks_total Standby reads run again on the primary.\n"
 			    "# TYPE plantrack_replica_fallbacks_total counter\nplantrack_replica_fallbacks_total %llu\n",
-			    size, ready, busy, waiting, db_errors_total(), replica_reads_total(), replica_fallbacks_total());
+			    size, ready, busy, waiting, db_errors_total(), db_deadlines_total(), replica_reads_total(),
+			    replica_fallbacks_total());
 }
 
 static void (*sources[8])(struct evbuffer *out);
@@ -195,6 +199,18 @@ void metrics_add_source(void (*render)(struct evbuffer *out))
 		sources[nsources++] = render;
 }
 
+static void render_connections(struct evbuffer *out)
+{
+	evbuffer_add_printf(out,
+			    "# HELP plantrack_connections Open client connections (counted from accept).\n"
+			    "# TYPE plantrack_connections gauge\nplantrack_connections %d\n"
+			    "# HELP plantrack_connections_refused_total Connections closed at accept (server.max_connections or max_connections_per_address).\n"
+			    "# TYPE plantrack_connections_refused_total counter\nplantrack_connections_refused_total %llu\n"
+			    "# HELP plantrack_request_body_bytes Request body bytes reserved by requests being received (server.max_buffered).\n"
+			    "# TYPE plantrack_request_body_bytes gauge\nplantrack_request_body_bytes %zu\n",
+			    connguard_connections(), connguard_refused_total(), connguard_buffered_bytes());
+}
+
 void metrics_render(struct evbuffer *out)
 {
 	if (!routes)
@@ -204,4 +220,5 @@ void metrics_render(struct evbuffer *out)
 	render_pools(out);
 	for (int i = 0; i < nsources; i++)
 		sources[i](out);
+	render_connections(out);
 }

@@ -9,10 +9,13 @@
  * LISTEN_FDS); each worker's evhttp hands requests to dispatch_request.
  */
 #include "plantrack/server.h"
+#include "plantrack/auth.h"
 #include "plantrack/config.h"
+#include "plantrack/connguard.h"
 #include "plantrack/db.h"
 #include "plantrack/doccache.h"
 #include "plantrack/dispatch.h"
+#include "plantrack/http.h"
 #include "plantrack/log.h"
 #include "plantrack/metrics.h"
 #include "plantrack/notify.h"
@@ -53,6 +56,7 @@ static void worker_apply_limits(struct worker *w)
 	evhttp_set_timeout(w->http, c->read_timeout > c->write_timeout ? c->read_timeout : c->write_timeout);
 	db_pool_set_size(w->db, c->pool);
 	db_pool_set_queue(w->db, c->queue, c->statement_timeout_ms);
+	db_pool_set_deadline(w->db, c->deadline_ms);
 }
 
 /* Takes the snapshot the main thread handed over (if any) and applies it. */
@@ -142,6 +146,8 @@ static void *worker_main(void *arg)
 	w->db = NULL;
 	evhttp_free(w->http);
 	w->http = NULL;
+	connguard_free(w->guard);
+	w->guard = NULL;
 	config_thread_use(NULL);
 	config_release(w->cfg);
 	w->cfg = NULL;
@@ -163,6 +169,9 @@ static int worker_init(struct worker *w, int index)
 	if (!w->base)
 		return -1;
 	w->http = evhttp_new(w->base);
+	w->guard = connguard_new(w->base, w->http, w, index);
+	if (!w->guard)
+		return -1;
 	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
 					    EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
 					    EVHTTP_REQ_OPTIONS);
@@ -363,6 +372,7 @@ int server_run(struct router *router, int schema_version, config_loader reload)
 {
 	const struct config *c = config_current();
 	dispatch_set_router(router);
+	connguard_init(router, ROUTE_LARGE_BODY, ROUTE_ROLE_MASK, auth_cached_role, auth_prefetch);
 	srv_schema_version = schema_version;
 	srv_reload = reload;
 	evthread_use_pthreads();

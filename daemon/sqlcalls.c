@@ -10,21 +10,29 @@
 #define JSON_CALL_ETAG(id, name) \
 	[id] = { name, 1, SQL_ETAG_VERSION, "SELECT status, body::text, body->>'version' FROM " name "($1::jsonb)" }
 
+/* Writes that emit an event return its id as a fourth column (X-Event-Id). */
+#define EVENT_ID "current_setting('plantrack.event_id', true)"
+#define WRITE_CALL(id, name) \
+	[id] = { name, 1, SQL_ETAG_NONE, "SELECT status, body::text, NULL::text, " EVENT_ID " FROM " name "($1::jsonb)" }
+#define WRITE_CALL_ETAG(id, name) \
+	[id] = { name, 1, SQL_ETAG_VERSION, \
+		 "SELECT status, body::text, body->>'version', " EVENT_ID " FROM " name "($1::jsonb)" }
+
 static const struct sql_call_def calls[SQL_CALL_COUNT] = {
 	[SQL_IDEM] = { "pt_idem", 5, SQL_ETAG_CUSTOM,
-		       "SELECT status, body::text, coalesce(body->>'version', body->'task'->>'version') "
+		       "SELECT status, body::text, coalesce(body->>'version', body->'task'->>'version'), " EVENT_ID " "
 		       "FROM pt_idem($1::uuid, $2, $3, $4, $5::jsonb)" },
 	[SQL_TOKEN_LOOKUP] = { "pt_token_lookup", 1, SQL_ETAG_NONE,
 			       "SELECT id::text, name, role, coalesce(unit_id::text, '') FROM pt_token_lookup($1)" },
 	JSON_CALL(SQL_TOKEN_CREATE, "pt_token_create"),
 	JSON_CALL(SQL_TOKENS_LIST, "pt_tokens_list"),
 	JSON_CALL(SQL_TOKEN_REVOKE, "pt_token_revoke"),
-	JSON_CALL(SQL_PLAN_CREATE, "pt_plan_create"),
+	WRITE_CALL(SQL_PLAN_CREATE, "pt_plan_create"),
 	JSON_CALL(SQL_PLANS_LIST, "pt_plans_list"),
 	JSON_CALL(SQL_PLAN_GET, "pt_plan_get"),
 	JSON_CALL(SQL_PLAN_SUMMARY, "pt_plan_summary"),
 	JSON_CALL(SQL_PLAN_EXPORT, "pt_plan_export"),
-	JSON_CALL(SQL_TASKS_IMPORT, "pt_tasks_import"),
+	WRITE_CALL(SQL_TASKS_IMPORT, "pt_tasks_import"),
 	JSON_CALL(SQL_TASKS_LIST, "pt_tasks_list"),
 	/* The hot read: one prepared statement over the task_docs view (which the
 	 * planner inlines) instead of a call to pt_task_get. Columns 4 to 6 are
@@ -37,11 +45,11 @@ static const struct sql_call_def calls[SQL_CALL_COUNT] = {
 			   "extract(epoch FROM date_trunc('day', now()) + interval '1 day' - now())::float8, "
 			   "d.doc->>'plan_id' "
 			   "FROM task_docs d WHERE d.id = $1::uuid AND d.deleted_at IS NULL" },
-	JSON_CALL_ETAG(SQL_TASK_CREATE, "pt_task_create"),
-	JSON_CALL_ETAG(SQL_TASK_PATCH, "pt_task_patch"),
-	JSON_CALL(SQL_TASK_DELETE, "pt_task_delete"),
+	WRITE_CALL_ETAG(SQL_TASK_CREATE, "pt_task_create"),
+	WRITE_CALL_ETAG(SQL_TASK_PATCH, "pt_task_patch"),
+	WRITE_CALL(SQL_TASK_DELETE, "pt_task_delete"),
 	[SQL_TASK_REPORT] = { "pt_task_report", 1, SQL_ETAG_TASK_VERSION,
-			      "SELECT status, body::text, body->'task'->>'version' FROM pt_task_report($1::jsonb)" },
+			      "SELECT status, body::text, body->'task'->>'version', " EVENT_ID " FROM pt_task_report($1::jsonb)" },
 	JSON_CALL(SQL_TASK_UPDATES, "pt_task_updates"),
 	JSON_CALL(SQL_EVENTS_AFTER, "pt_events_after"),
 	[SQL_EVENTS_PUBLISH] = { "pt_events_publish", 0, SQL_ETAG_NONE, "SELECT pt_events_publish()" },

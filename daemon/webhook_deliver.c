@@ -7,6 +7,8 @@
 #include "plantrack/webhook_deliver.h"
 #include "plantrack/db.h"
 #include "plantrack/log.h"
+#include "plantrack/netpolicy.h"
+#include "plantrack/config.h"
 #include "plantrack/sqlcalls.h"
 #include "plantrack/worker.h"
 #include "plantrack/xalloc.h"
@@ -96,6 +98,14 @@ struct delivery {
 	int attempts;
 	int https;
 	struct evhttp_connection *conn;
+	struct evhttp_request *req;   /* built, not yet handed to a connection */
+	struct evdns_getaddrinfo_request *dns;  /* a lookup of host in flight */
+	char *host, *target;
+	int port;
+	int starting;              /* inside delivery_start (a lookup may answer at once) */
+	int resolved_now;          /* ... and did: addr holds the result */
+	struct sockaddr_storage addr;
+	char resolve_error[160];
 	struct event *deadline;
 	int err;                   /* enum evhttp_request_error + 1, 0 = none */
 	char tls_error[120];       /* why TLS failed, "" if it did not */
@@ -142,10 +152,24 @@ static void on_done_recorded(PGresult *res, void *arg)
 
 static void delivery_free(struct delivery *d)
 {
+	if (d->dns) {
+		/* its callback comes later with EVUTIL_EAI_CANCEL and does not touch d */
+		evdns_getaddrinfo_cancel(d->dns);
+		d->dns = NULL;
+	}
+	if (d->req)
+		evhttp_request_free(d->req);
 	if (d->deadline)
 		event_free(d->deadline);
+	free(d->host);
+	free(d->target);
 	free(d->url);
 	free(d);
+}
+
+static void free_connection_later(evutil_socket_t fd, short what, void *arg)
+{
+	evhttp_connection_free(arg);
 }
 
 static void delivery_unlink(struct delivery *d)
@@ -232,7 +256,15 @@ static void on_response(struct evhttp_request *req, void *arg)
 	} else {
 		snprintf(error, sizeof error, "HTTP %d", code);
 	}
-	/* evhttp frees the request and, free-on-completion, the connection. */
+	/* evhttp frees the request and, free-on-completion, the connection --
+	 * except when the connection never came up: then it calls back with the
+	 * request (its connection already cleared) and keeps the connection,
+	 * free-on-completion or not. That one is ours to free, once evhttp's
+	 * callback has returned. */
+	if (req && code == 0 && d->conn && !evhttp_request_get_connection(req)) {
+		struct timeval now = { 0, 0 };
+		event_base_once(d->dl->base, -1, EV_TIMEOUT, free_connection_later, d->conn, &now);
+	}
 	d->conn = NULL;
 	delivery_finish(d, code, error);
 }
@@ -247,77 +279,182 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 	delivery_finish(d, 0, "timeout");
 }
 
-/* Starts one POST; on failure to start records the failure at once. */
-static void delivery_start(struct deliverer *dl, struct delivery *d, const char *secret, const char *body,
-			   size_t len)
+static void connect_and_send(struct delivery *d, const struct sockaddr *sa);
+
+/* The allow-list of the running configuration; *n entries, caller frees. */
+static struct netcidr *allow_list(size_t *n)
 {
-	char error[160] = "";
-	struct evhttp_uri *uri = evhttp_uri_parse_with_flags(d->url, 0);
-	const char *scheme = uri ? evhttp_uri_get_scheme(uri) : NULL;
-	const char *host = uri ? evhttp_uri_get_host(uri) : NULL;
-	int https = scheme && !strcasecmp(scheme, "https");
-	d->https = https;
-	struct bufferevent *bev = NULL;
-	struct evhttp_request *req = NULL;
-	if (!scheme || !host || !*host || (!https && strcasecmp(scheme, "http"))) {
-		snprintf(error, sizeof error, "bad url");
-		goto fail;
+	struct netcidr *allow = NULL;
+	char err[200];
+	if (netpolicy_parse_list(config_current()->webhook_allow, &allow, n, err, sizeof err))
+		*n = 0;  /* config_validate refused a bad list already */
+	return allow;
+}
+
+/* Picks the first allowed address of a lookup; 0 ok (into d->addr), -1 none. */
+static int pick_address(struct delivery *d, struct evutil_addrinfo *ai, const struct sockaddr **refused)
+{
+	size_t nallow;
+	struct netcidr *allow = allow_list(&nallow);
+	int rc = -1;
+	for (struct evutil_addrinfo *a = ai; a; a = a->ai_next) {
+		if (a->ai_family != AF_INET && a->ai_family != AF_INET6)
+			continue;
+		if (netpolicy_allowed_sa(allow, nallow, a->ai_addr)) {
+			memcpy(&d->addr, a->ai_addr, a->ai_addrlen);
+			rc = 0;
+			break;
+		}
+		if (!*refused)
+			*refused = a->ai_addr;
 	}
-	int port = evhttp_uri_get_port(uri);
-	if (port < 0)
-		port = https ? 443 : 80;
-	if (https) {
-		if (!dl->ssl) {
-			snprintf(error, sizeof error, "TLS unavailable");
-			goto fail;
+	free(allow);
+	return rc;
+}
+
+static void on_resolved(int result, struct evutil_addrinfo *ai, void *arg)
+{
+	if (result == EVUTIL_EAI_CANCEL) {  /* d is gone */
+		if (ai)
+			evutil_freeaddrinfo(ai);
+		return;
+	}
+	struct delivery *d = arg;
+	d->dns = NULL;
+	const struct sockaddr *refused = NULL;
+	int rc = -1;
+	if (result) {
+		snprintf(d->resolve_error, sizeof d->resolve_error, "cannot resolve %s: %s", d->host,
+			 evutil_gai_strerror(result));
+	} else {
+		rc = pick_address(d, ai, &refused);
+		if (rc && refused) {
+			char addr[64] = "?";
+			const void *raw = refused->sa_family == AF_INET
+				? (const void *)&((const struct sockaddr_in *)refused)->sin_addr
+				: (const void *)&((const struct sockaddr_in6 *)refused)->sin6_addr;
+			netpolicy_format(refused->sa_family, raw, addr, sizeof addr);
+			snprintf(d->resolve_error, sizeof d->resolve_error,
+				 "destination not allowed: %s resolves to %s, a %s address (see [webhooks] allow)", d->host,
+				 addr, netpolicy_class_name(netpolicy_classify_sa(refused)));
+		} else if (rc) {
+			snprintf(d->resolve_error, sizeof d->resolve_error, "cannot resolve %s: no address", d->host);
 		}
-		SSL *ssl = SSL_new(dl->ssl);
+	}
+	if (ai)
+		evutil_freeaddrinfo(ai);
+	if (d->starting) {  /* answered inside delivery_start: it goes on */
+		d->resolved_now = rc == 0 ? 1 : -1;
+		return;
+	}
+	if (rc)
+		delivery_finish(d, 0, d->resolve_error);
+	else
+		connect_and_send(d, (const struct sockaddr *)&d->addr);
+}
+
+/* Connects to the checked address (never to the name again: what was
+ * checked is what is reached) and sends the prepared request. */
+static void connect_and_send(struct delivery *d, const struct sockaddr *sa)
+{
+	struct deliverer *dl = d->dl;
+	char error[160] = "";
+	char ip[64];
+	const void *raw = sa->sa_family == AF_INET ? (const void *)&((const struct sockaddr_in *)sa)->sin_addr
+						    : (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+	netpolicy_format(sa->sa_family, raw, ip, sizeof ip);
+	struct bufferevent *bev = NULL;
+	if (d->https) {
+		SSL *ssl = dl->ssl ? SSL_new(dl->ssl) : NULL;
 		if (!ssl) {
-			snprintf(error, sizeof error, "TLS unavailable");
-			goto fail;
+			delivery_finish(d, 0, "TLS unavailable");
+			return;
 		}
-		unsigned char addr[16];
-		if (inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1) {
-			X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
+		int family;
+		unsigned char lit[16];
+		if (netpolicy_parse_host(d->host, &family, lit)) {
+			X509_VERIFY_PARAM_set1_ip(SSL_get0_param(ssl), lit, family == AF_INET ? 4 : 16);
 		} else {
-			SSL_set_tlsext_host_name(ssl, host);
-			SSL_set1_host(ssl, host);
+			SSL_set_tlsext_host_name(ssl, d->host);
+			SSL_set1_host(ssl, d->host);
 		}
 		bev = bufferevent_openssl_socket_new(dl->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
 						     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 		if (!bev) {
 			SSL_free(ssl);
-			snprintf(error, sizeof error, "TLS unavailable");
-			goto fail;
+			delivery_finish(d, 0, "TLS unavailable");
+			return;
 		}
 		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 	}
-	d->conn = evhttp_connection_base_bufferevent_new(dl->base, dl->dns, bev, host, (unsigned short)port);
+	d->conn = evhttp_connection_base_bufferevent_new(dl->base, NULL, bev, ip, (unsigned short)d->port);
 	if (!d->conn) {
 		if (bev)
 			bufferevent_free(bev);
-		snprintf(error, sizeof error, "cannot create a connection");
-		goto fail;
+		delivery_finish(d, 0, "cannot create a connection");
+		return;
 	}
 	evhttp_connection_set_timeout(d->conn, WH_TIMEOUT_S);
 	evhttp_connection_set_retries(d->conn, 0);
 	evhttp_connection_set_max_body_size(d->conn, WH_MAX_RESPONSE);
 	evhttp_connection_set_max_headers_size(d->conn, WH_MAX_RESPONSE);
-	req = evhttp_request_new(on_response, d);
-	evhttp_request_set_error_cb(req, on_request_error);
+	struct evhttp_request *req = d->req;
+	d->req = NULL;  /* the connection owns it now */
+	if (evhttp_make_request(d->conn, req, EVHTTP_REQ_POST, d->target) != 0) {
+		evhttp_connection_free(d->conn);  /* frees the request with it */
+		d->conn = NULL;
+		snprintf(error, sizeof error, "cannot send the request");
+		delivery_finish(d, 0, error);
+		return;
+	}
+	evhttp_connection_free_on_completion(d->conn);
+}
 
+/* Starts one POST: builds and signs the request, checks the destination (a
+ * literal or a local name at once, a name after looking it up), connects to
+ * the checked address. Any failure is recorded as this attempt's outcome. */
+static void delivery_start(struct deliverer *dl, struct delivery *d, const char *secret, const char *body,
+			   size_t len)
+{
+	char error[200] = "";
+	struct evhttp_uri *uri = evhttp_uri_parse_with_flags(d->url, 0);
+	const char *scheme = uri ? evhttp_uri_get_scheme(uri) : NULL;
+	const char *host = uri ? evhttp_uri_get_host(uri) : NULL;
+	int https = scheme && !strcasecmp(scheme, "https");
+	d->https = https;
+	d->deadline = evtimer_new(dl->base, on_deadline, d);
+	struct timeval tv = { WH_TIMEOUT_S, 500000 };
+	evtimer_add(d->deadline, &tv);
+	if (!scheme || !host || !*host || (!https && strcasecmp(scheme, "http"))) {
+		snprintf(error, sizeof error, "bad url");
+		goto fail;
+	}
+	/* "[::1]" -> "::1" */
+	size_t hl = strlen(host);
+	if (hl > 2 && host[0] == '[' && host[hl - 1] == ']') {
+		d->host = xmalloc(hl - 1);
+		memcpy(d->host, host + 1, hl - 2);
+		d->host[hl - 2] = 0;
+	} else {
+		d->host = xstrdup(host);
+	}
+	int port = evhttp_uri_get_port(uri);
+	int default_port = port < 0;
+	d->port = port < 0 ? (https ? 443 : 80) : port;
+
+	d->req = evhttp_request_new(on_response, d);
+	evhttp_request_set_error_cb(d->req, on_request_error);
 	char sig[160];
 	if (webhooks_sign(secret, (long long)time(NULL), body, len, sig, sizeof sig)) {
 		snprintf(error, sizeof error, "cannot sign");
 		goto fail;
 	}
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	struct evkeyvalq *h = evhttp_request_get_output_headers(d->req);
 	char hostport[300];
-	int default_port = evhttp_uri_get_port(uri) < 0;
-	if (strchr(host, ':'))
-		snprintf(hostport, sizeof hostport, default_port ? "[%s]" : "[%s]:%d", host, port);
+	if (strchr(d->host, ':'))
+		snprintf(hostport, sizeof hostport, default_port ? "[%s]" : "[%s]:%d", d->host, d->port);
 	else
-		snprintf(hostport, sizeof hostport, default_port ? "%s" : "%s:%d", host, port);
+		snprintf(hostport, sizeof hostport, default_port ? "%s" : "%s:%d", d->host, d->port);
 	evhttp_add_header(h, "Host", hostport);
 	evhttp_add_header(h, "User-Agent", "plantrack-webhooks/" PLANTRACK_VERSION);
 	evhttp_add_header(h, "Content-Type", "application/json");
@@ -325,33 +462,71 @@ static void delivery_start(struct deliverer *dl, struct delivery *d, const char 
 	evhttp_add_header(h, "X-Plantrack-Event", d->event_type);
 	evhttp_add_header(h, "X-Plantrack-Delivery", d->id);
 	evhttp_add_header(h, "X-Plantrack-Signature", sig);
-	evbuffer_add(evhttp_request_get_output_buffer(req), body, len);
-
+	evbuffer_add(evhttp_request_get_output_buffer(d->req), body, len);
 	const char *path = evhttp_uri_get_path(uri), *query = evhttp_uri_get_query(uri);
 	size_t target_len = (path ? strlen(path) : 0) + (query ? strlen(query) : 0) + 3;
-	char *target = xmalloc(target_len);
-	snprintf(target, target_len, "%s%s%s", path && *path ? path : "/", query ? "?" : "", query ? query : "");
-	d->deadline = evtimer_new(dl->base, on_deadline, d);
-	struct timeval tv = { WH_TIMEOUT_S, 500000 };
-	evtimer_add(d->deadline, &tv);
-	int rc = evhttp_make_request(d->conn, req, EVHTTP_REQ_POST, target);
-	free(target);
-	req = NULL;  /* owned by the connection now (freed on failure below with it) */
-	if (rc != 0) {
-		snprintf(error, sizeof error, "cannot send the request");
-		goto fail;
-	}
-	evhttp_connection_free_on_completion(d->conn);
+	d->target = xmalloc(target_len);
+	snprintf(d->target, target_len, "%s%s%s", path && *path ? path : "/", query ? "?" : "", query ? query : "");
 	evhttp_uri_free(uri);
-	return;
+	uri = NULL;
+
+	/* The destination: a literal (in any spelling a resolver accepts) or a
+	 * name that always means this machine is judged now; a name is looked up. */
+	int family;
+	unsigned char lit[16];
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof ss);
+	int literal = netpolicy_parse_host(d->host, &family, lit);
+	if (!literal && netpolicy_is_local_name(d->host)) {
+		family = AF_INET;
+		lit[0] = 127, lit[1] = 0, lit[2] = 0, lit[3] = 1;
+		literal = 1;
+	}
+	if (literal) {
+		if (family == AF_INET) {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+			s4->sin_family = AF_INET;
+			memcpy(&s4->sin_addr, lit, 4);
+		} else {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+			s6->sin6_family = AF_INET6;
+			memcpy(&s6->sin6_addr, lit, 16);
+		}
+		size_t nallow;
+		struct netcidr *allow = allow_list(&nallow);
+		int ok = netpolicy_allowed_sa(allow, nallow, (struct sockaddr *)&ss);
+		free(allow);
+		if (!ok) {
+			char addr[64];
+			netpolicy_format(family, lit, addr, sizeof addr);
+			snprintf(error, sizeof error, "destination not allowed: %s is a %s address (see [webhooks] allow)",
+				 addr, netpolicy_class_name(netpolicy_classify(family, lit)));
+			goto fail;
+		}
+		connect_and_send(d, (struct sockaddr *)&ss);
+		return;
+	}
+	struct evutil_addrinfo hints;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
+	d->starting = 1;
+	struct evdns_getaddrinfo_request *q = dl->dns ? evdns_getaddrinfo(dl->dns, d->host, NULL, &hints, on_resolved, d)
+						      : NULL;
+	d->starting = 0;
+	if (q) {
+		d->dns = q;
+		return;
+	}
+	if (d->resolved_now > 0) {
+		connect_and_send(d, (struct sockaddr *)&d->addr);
+		return;
+	}
+	snprintf(error, sizeof error, "%s", d->resolved_now < 0 ? d->resolve_error : "cannot resolve (no resolver)");
 
 fail:
-	if (req)
-		evhttp_request_free(req);
-	if (d->conn) {
-		evhttp_connection_free(d->conn);
-		d->conn = NULL;
-	}
 	if (uri)
 		evhttp_uri_free(uri);
 	delivery_finish(d, 0, error);

@@ -4,8 +4,10 @@
  * deliverer that POSTs the events is webhook_deliver.c.
  */
 #include "plantrack/webhooks.h"
+#include "plantrack/config.h"
 #include "plantrack/db.h"
 #include "plantrack/http.h"
+#include "plantrack/netpolicy.h"
 #include "plantrack/router.h"
 #include "plantrack/validate.h"
 #include "plantrack/webhook_deliver.h"
@@ -61,6 +63,19 @@ static int check_body(struct req *r, const struct vfield *spec)
 		else if (strncmp(u, "http://", 7) && strncmp(u, "https://", 8))
 			json_array_append_new(errors, json_pack("{s:s,s:s}", "field", "url", "message",
 								"the scheme must be lowercase http or https"));
+		else {
+			/* The destination policy (netpolicy.h): a literal address or
+			 * localhost must be public or allowed; names are checked
+			 * again, resolved, at every delivery. */
+			struct netcidr *allow;
+			size_t nallow;
+			char why[256];
+			if (netpolicy_parse_list(http_config(r)->webhook_allow, &allow, &nallow, why, sizeof why) == 0) {
+				if (netpolicy_check_host(allow, nallow, host, why, sizeof why))
+					json_array_append_new(errors, json_pack("{s:s,s:s}", "field", "url", "message", why));
+				free(allow);
+			}
+		}
 		if (uri)
 			evhttp_uri_free(uri);
 	}

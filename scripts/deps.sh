@@ -2,16 +2,29 @@
 # scripts/deps.sh - install the Debian 12 packages plantrack needs, only those
 # that are missing. apt-get update runs only when something has to be installed.
 # One progress line per step; apt's own chatter goes to a log shown on failure.
+# Then the npm packages of package.json (puppeteer-core, @redocly/cli,
+# swagger-ui-dist, versions pinned in package-lock.json) with `npm ci` when
+# node_modules is missing or older than the lockfile; never a browser download
+# (the browser tests drive Debian's chromium).
 set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 PACKAGES=(
   build-essential cmake pkg-config
-  libevent-dev libjansson-dev libpq-dev uuid-dev libssl-dev
+  libevent-dev libjansson-dev libpq-dev uuid-dev libssl-dev libxlsxwriter-dev
   postgresql-15 postgresql-contrib
   python3 wrk clang libclang-rt-14-dev
   haproxy nginx
+  libreoffice-calc-nogui
   systemd
+  dpkg-dev debhelper fakeroot lintian
+  chromium fonts-wqy-zenhei
 )
+# Node.js for the browser tests and the OpenAPI lint: the machines come with it
+# (Node 20); Debian's own packages only where it is missing.
+if ! command -v node >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -22,8 +35,29 @@ for p in "${PACKAGES[@]}"; do
   esac
 done
 
+npm_packages() {
+  local stamp=$root/node_modules/.package-lock.json
+  if [ -f "$stamp" ] && [ ! "$root/package-lock.json" -nt "$stamp" ]; then
+    echo "deps: npm packages present"
+    return 0
+  fi
+  echo "deps: npm ci (package-lock.json)"
+  local nlog
+  nlog=$(mktemp /tmp/plantrack-npm.XXXXXX)
+  if ! (cd "$root" && PUPPETEER_SKIP_DOWNLOAD=1 SCARF_ANALYTICS=false npm ci --ignore-scripts \
+          --no-audit --no-fund >"$nlog" 2>&1); then
+    tail -n 20 "$nlog" >&2
+    rm -f "$nlog"
+    echo "deps: npm ci failed" >&2
+    return 1
+  fi
+  rm -f "$nlog"
+  echo "deps: npm packages installed"
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "deps: all ${#PACKAGES[@]} packages present"
+  npm_packages
   exit 0
 fi
 
@@ -57,3 +91,4 @@ if ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
   exit 1
 fi
 echo "deps: installed ${missing[*]}"
+npm_packages

@@ -5,6 +5,8 @@
 #   bash scripts/test.sh --sanitize      build-asan/   (AddressSanitizer + UBSan)
 #   bash scripts/test.sh --fuzz          build-fuzz/   (clang, libFuzzer targets + sanitizers, fuzz
 #                                                      tests only; skipped when clang is missing)
+#   bash scripts/test.sh --tsan          build-tsan/   (clang, ThreadSanitizer; the threaded subset:
+#                                                      unit, foundation, tasks, webhooks, reload storm)
 #   bash scripts/test.sh ... -- ARGS     extra arguments for ctest (e.g. -R integration)
 #
 # Installs missing packages (scripts/deps.sh), configures and builds, starts a
@@ -25,8 +27,9 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --sanitize) mode=sanitize; shift ;;
     --fuzz) mode=fuzz; shift ;;
+    --tsan) mode=tsan; shift ;;
     --) shift; ctest_args=("$@"); break ;;
-    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -51,9 +54,22 @@ case "$mode" in
     export CC=clang
     cmake_args+=(-DPLANTRACK_FUZZ=ON -DPLANTRACK_SANITIZE=ON)
     ;;
+  tsan)
+    if ! command -v clang >/dev/null 2>&1; then
+      echo "test.sh: clang not found, skipping the ThreadSanitizer build"
+      exit 0
+    fi
+    build=$root/build-tsan
+    export CC=clang
+    cmake_args+=(-DPLANTRACK_TSAN=ON)
+    ;;
 esac
 
-if [ "$mode" != plain ]; then
+if [ "$mode" = tsan ]; then
+  # Report every race (a report makes the process exit 66 at the end, which
+  # the tests see as a failed stop), with both stacks.
+  export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=0:second_deadlock_stack=1:history_size=4}
+elif [ "$mode" != plain ]; then
   # Stop at the first error, with a stack; report leaks at exit.
   export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=0:print_stacktrace=1:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1:report_error_type=1}
@@ -94,6 +110,11 @@ export PLANTRACK_SCRIPTS=$scripts
 # sanitizer builds, so it runs only the fuzz targets unless told otherwise.
 if [ "$mode" = fuzz ] && [ ${#ctest_args[@]} -eq 0 ]; then
   ctest_args=(-R '^fuzz\.')
+fi
+# ThreadSanitizer is about the threads: the unit tests, the HTTP tests that
+# drive both workers, the webhook deliverer, and the reload storm.
+if [ "$mode" = tsan ] && [ ${#ctest_args[@]} -eq 0 ]; then
+  ctest_args=(-R '^(unit\.|integration\.test_(foundation|tasks|webhooks)$|fault\.test_(reload_storm|reload_bad_config)$)')
 fi
 echo "== ctest in ${build#"$root"/}"
 status=0

@@ -17,11 +17,12 @@ set(PLANTRACK_TMPFILES_DIR "${CMAKE_INSTALL_PREFIX}/lib/tmpfiles.d"
 set(_pt_systemd_out "${CMAKE_BINARY_DIR}/systemd")
 file(MAKE_DIRECTORY "${_pt_systemd_out}")
 foreach(_pt_file plantrackd.service plantrackd.socket plantrack.sysusers.conf
-                 plantrack.tmpfiles.conf plantrackd.conf.example)
+                 plantrack.tmpfiles.conf plantrackd.conf.example plantrackd-check-db)
   set(_pt_src "${CMAKE_CURRENT_LIST_DIR}/${_pt_file}")
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${_pt_src}")
   file(READ "${_pt_src}" _pt_text)
   string(REPLACE "/usr/sbin/plantrackd" "${CMAKE_INSTALL_FULL_SBINDIR}/plantrackd" _pt_text "${_pt_text}")
+  string(REPLACE "/usr/libexec/plantrack" "${CMAKE_INSTALL_FULL_LIBEXECDIR}/plantrack" _pt_text "${_pt_text}")
   string(REPLACE "/etc/plantrack" "${CMAKE_INSTALL_FULL_SYSCONFDIR}/plantrack" _pt_text "${_pt_text}")
   string(REPLACE "/usr/share/plantrack" "${PLANTRACK_DATA_INSTALL_DIR}" _pt_text "${_pt_text}")
   string(REPLACE "/usr/share/doc/plantrack" "${CMAKE_INSTALL_FULL_DOCDIR}" _pt_text "${_pt_text}")
@@ -32,6 +33,8 @@ install(FILES
   ${_pt_systemd_out}/plantrackd.service
   ${_pt_systemd_out}/plantrackd.socket
   DESTINATION ${PLANTRACK_SYSTEMD_UNIT_DIR})
+install(PROGRAMS ${_pt_systemd_out}/plantrackd-check-db
+  DESTINATION ${CMAKE_INSTALL_FULL_LIBEXECDIR}/plantrack)
 install(FILES ${_pt_systemd_out}/plantrack.sysusers.conf
   DESTINATION ${PLANTRACK_SYSUSERS_DIR} RENAME plantrack.conf)
 install(FILES ${_pt_systemd_out}/plantrack.tmpfiles.conf

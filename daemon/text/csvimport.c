@@ -14,7 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
-enum field { F_SEQ, F_TITLE, F_BODY, F_LEAD, F_OWNER, F_DUE, F_VALUE, F_UNIT, F_COUNT, F_NONE = -1 };
+enum field { F_SEQ, F_TITLE, F_BODY, F_LEAD, F_OWNER, F_DUE, F_VALUE, F_UNIT, F_CO, F_LEADER, F_WEIGHT, F_NOTE,
+	     F_COUNT, F_NONE = -1 };
 
 struct colname {
 	enum field f;
@@ -31,6 +32,10 @@ static const struct colname colnames[F_COUNT] = {
 	{ F_DUE, "due_date", { "计划完成时间", "完成时间", "完成时限", NULL } },
 	{ F_VALUE, "target_value", { "目标值", NULL } },
 	{ F_UNIT, "target_unit", { "单位", "计量单位", NULL } },
+	{ F_CO, "co_units", { "配合单位", "协办单位", "配合部门", NULL } },
+	{ F_LEADER, "leader", { "分管领导", "分管负责人", "包保领导", NULL } },
+	{ F_WEIGHT, "weight", { "权重", "分值", NULL } },
+	{ F_NOTE, "note", { "备注", "说明", NULL } },
 };
 
 #define HEADER_SEARCH_ROWS 10 /* the header may follow a sheet title or two */
@@ -46,6 +51,9 @@ struct ctx {
 	json_t *errors, *warnings;
 	size_t nwarnings;
 	const char *colname[F_COUNT]; /* header text as written */
+	int present[F_COUNT];         /* the file has the column */
+	size_t *yearless;             /* rows whose date took the plan's year */
+	size_t nyearless;
 };
 
 static void add_warning(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -281,7 +289,7 @@ static json_t *json_view(struct view v)
 
 struct seqrow {
 	long seq;
-	size_t row;
+	size_t row, line;
 };
 
 static int seqrow_cmp(const void *a, const void *b)
@@ -290,6 +298,79 @@ static int seqrow_cmp(const void *a, const void *b)
 	if (x->seq != y->seq)
 		return x->seq < y->seq ? -1 : 1;
 	return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* 配合单位 "城管办、住建办/派出所": the units, trimmed, without repeats. */
+static json_t *split_units(struct ctx *c, struct view v, size_t rowno, size_t line)
+{
+	static const char *const seps[] = { "、", "，", ",", "／", "/", "；", ";", "\n", NULL };
+	json_t *arr = json_array();
+	size_t i = 0, start = 0;
+	while (i <= v.n) {
+		size_t sl = 0;
+		if (i < v.n)
+			for (int k = 0; seps[k] && !sl; k++) {
+				size_t l = strlen(seps[k]);
+				if (v.n - i >= l && !memcmp(v.p + i, seps[k], l))
+					sl = l;
+			}
+		if (i == v.n || sl) {
+			struct view u = trim(v.p + start, i - start);
+			if (u.n) {
+				char q[QUOTE_MAX * 2];
+				if (utf8_chars(u) > CSVIMPORT_MAX_LEAD_UNIT)
+					add_error(c, rowno, line, c->colname[F_CO], "unit \"%s\" is too long (at most %d characters)",
+						  quote(u, q, sizeof q), CSVIMPORT_MAX_LEAD_UNIT);
+				int dup = 0;
+				for (size_t k = 0; k < json_array_size(arr) && !dup; k++) {
+					const char *e = json_string_value(json_array_get(arr, k));
+					dup = e && strlen(e) == u.n && !memcmp(e, u.p, u.n);
+				}
+				if (!dup)
+					json_array_append_new(arr, json_stringn(u.p, u.n));
+			}
+			if (i == v.n)
+				break;
+			i += sl;
+			start = i;
+			continue;
+		}
+		i++;
+	}
+	return arr;
+}
+
+/* 配合单位, 分管领导, 权重, 备注: set on the task when the file has the column. */
+static void convert_extra(struct ctx *c, const struct view *v, size_t rowno, size_t line, json_t *task)
+{
+	char q[QUOTE_MAX * 2];
+	if (c->present[F_CO])
+		json_object_set_new(task, "co_units", split_units(c, v[F_CO], rowno, line));
+	if (c->present[F_LEADER]) {
+		if (utf8_chars(v[F_LEADER]) > CSVIMPORT_MAX_OWNER)
+			add_error(c, rowno, line, c->colname[F_LEADER], "is too long (%zu characters, at most %d)",
+				  utf8_chars(v[F_LEADER]), CSVIMPORT_MAX_OWNER);
+		json_object_set_new(task, "leader", json_view(v[F_LEADER]));
+	}
+	if (c->present[F_WEIGHT]) {
+		json_t *num = NULL;
+		int percent = 0;
+		if (!v[F_WEIGHT].n) {
+			json_object_set_new(task, "weight", json_null());
+		} else if (parse_value(v[F_WEIGHT], &num, &percent) || percent || json_number_value(num) <= 0) {
+			json_decref(num);
+			add_error(c, rowno, line, c->colname[F_WEIGHT], "must be a number greater than 0, not \"%s\"",
+				  quote(v[F_WEIGHT], q, sizeof q));
+		} else {
+			json_object_set_new(task, "weight", num);
+		}
+	}
+	if (c->present[F_NOTE]) {
+		if (utf8_chars(v[F_NOTE]) > CSVIMPORT_MAX_BODY)
+			add_error(c, rowno, line, c->colname[F_NOTE], "is too long (%zu characters, at most %d)",
+				  utf8_chars(v[F_NOTE]), CSVIMPORT_MAX_BODY);
+		json_object_set_new(task, "note", json_view(v[F_NOTE]));
+	}
 }
 
 /* Converts one data record; appends to tasks or adds errors. */
@@ -319,7 +400,7 @@ static void convert_row(struct ctx *c, const csv_table *t, size_t r, size_t rown
 			add_error(c, rowno, line, c->colname[F_SEQ], "must be a whole number from 0 to %d, not \"%s\"",
 				  CSVIMPORT_MAX_SEQ, quote(v[F_SEQ], q, sizeof q));
 		else
-			seqs[(*nseqs)++] = (struct seqrow){ seq, rowno };
+			seqs[(*nseqs)++] = (struct seqrow){ seq, rowno, line };
 	}
 	json_object_set_new(task, "seq", seq >= 0 ? json_integer(seq) : json_null());
 
@@ -349,18 +430,32 @@ static void convert_row(struct ctx *c, const csv_table *t, size_t r, size_t rown
 	json_t *due = json_null();
 	if (v[F_DUE].n) {
 		char iso[11], raw[64];
+		int yearless = 0;
 		if (v[F_DUE].n < sizeof raw) {
 			memcpy(raw, v[F_DUE].p, v[F_DUE].n);
 			raw[v[F_DUE].n] = '\0';
 		}
-		if (v[F_DUE].n < sizeof raw && dates_parse(raw, year_hint, iso) == 0)
+		/* One grammar (dates.c) for plans and sheets; a sheet takes whole dates only. */
+		if (v[F_DUE].n < sizeof raw && dates_parse_ex(raw, year_hint, 0, iso, &yearless) == 0) {
 			due = json_string(iso);
-		else
+			if (yearless && c->yearless)
+				c->yearless[c->nyearless++] = rowno;
+		} else if (v[F_DUE].n < sizeof raw && dates_parse_ex(raw, 2001, DATES_PLAN_TEXT, iso, NULL) == 0 &&
+			   dates_parse_ex(raw, 2001, 0, iso, NULL) != 0) {
+			add_error(c, rowno, line, c->colname[F_DUE],
+				  "\"%s\" is a plan's wording, not a date: write the day (2025-09-30 for 三季度末, "
+				  "2025-06-30 for 上半年, 2025-12-31 for 全年)", quote(v[F_DUE], q, sizeof q));
+		} else if (v[F_DUE].n < sizeof raw && dates_parse_ex(raw, 2001, 0, iso, NULL) == 0) {
+			add_error(c, rowno, line, c->colname[F_DUE],
+				  "\"%s\" has no year and the plan's year is not known: write 2025年6月30日", quote(v[F_DUE], q, sizeof q));
+		} else {
 			add_error(c, rowno, line, c->colname[F_DUE],
 				  "\"%s\" is not a valid date (write 2025-06-30, 2025/6/30, 2025年6月30日 or 2025年6月底)",
 				  quote(v[F_DUE], q, sizeof q));
+		}
 	}
 	json_object_set_new(task, "due_date", due);
+	convert_extra(c, v, rowno, line, task);
 
 	if (utf8_chars(v[F_UNIT]) > CSVIMPORT_MAX_UNIT)
 		add_error(c, rowno, line, c->colname[F_UNIT], "is too long (%zu characters, at most %d)",
@@ -509,9 +604,11 @@ int csvimport_tasks(const char *body, size_t n, const char *charset, int year_hi
 	int *colmap = malloc(hcols * sizeof *colmap);
 	struct seqrow *seqs = malloc((nrows + 1) * sizeof *seqs);
 	size_t nseqs = 0;
-	if (!colmap || !seqs) {
+	c.yearless = malloc((nrows + 1) * sizeof *c.yearless);
+	if (!colmap || !seqs || !c.yearless) {
 		free(colmap);
 		free(seqs);
+		free(c.yearless);
 		csv_table_free(t);
 		add_error(&c, 0, 0, NULL, "out of memory");
 		return finish(&c, out, tasks, errors, warnings);
@@ -529,6 +626,7 @@ int csvimport_tasks(const char *body, size_t n, const char *charset, int year_hi
 				continue;
 			}
 			c.colname[f] = csv_field(t, header, col);
+			c.present[f] = 1;
 			firstcol[f] = col;
 			continue;
 		}
@@ -570,13 +668,37 @@ int csvimport_tasks(const char *body, size_t n, const char *charset, int year_hi
 		if (data == 0)
 			add_error(&c, 0, csv_line(t, header), NULL, "the file has a header row but no data rows");
 	}
-	if (json_array_size(c.errors) == 0 && nseqs > 1) {
+	/* 序号 is the key a re-import matches rows on: one row each under the parent. */
+	if (nseqs > 1) {
 		qsort(seqs, nseqs, sizeof *seqs, seqrow_cmp);
-		for (size_t i = 1; i < nseqs; i++)
-			if (seqs[i].seq == seqs[i - 1].seq && (i < 2 || seqs[i - 2].seq != seqs[i].seq))
-				add_warning(&c, "%s %ld is used more than once (rows %zu and %zu)", c.colname[F_SEQ],
-					    seqs[i].seq, seqs[i - 1].row, seqs[i].row);
+		for (size_t i = 0; i < nseqs;) {
+			size_t e = i + 1;
+			while (e < nseqs && seqs[e].seq == seqs[i].seq)
+				e++;
+			if (e - i > 1) {
+				char rows[256];
+				size_t len = 0;
+				for (size_t k = i; k < e && len < sizeof rows - 24; k++)
+					len += (size_t)snprintf(rows + len, sizeof rows - len, "%s%zu",
+								k == i ? "" : k + 1 == e ? " and " : ", ", seqs[k].row);
+				add_error(&c, seqs[i].row, seqs[i].line, c.colname[F_SEQ],
+					  "%ld is used by rows %s: each row needs its own (a re-import matches rows on it)",
+					  seqs[i].seq, rows);
+			}
+			i = e;
+		}
 	}
+	if (c.nyearless) {
+		char rows[300];
+		size_t len = 0, k;
+		for (k = 0; k < c.nyearless && len < sizeof rows - 40; k++)
+			len += (size_t)snprintf(rows + len, sizeof rows - len, "%s%zu", k ? ", " : "", c.yearless[k]);
+		if (k < c.nyearless)
+			snprintf(rows + len, sizeof rows - len, " and %zu more", c.nyearless - k);
+		add_warning(&c, "%s without a year in row(s) %s: the plan's year %d was used", c.colname[F_DUE], rows,
+			    year_hint);
+	}
+	free(c.yearless);
 	free(colmap);
 	free(seqs);
 	csv_table_free(t);

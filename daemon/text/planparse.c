@@ -6,9 +6,14 @@
  * that buffer. Pass 1 classifies heading lines by numbering style and ranks
  * the styles present; pass 2 builds the tree with a stack; pass 3 splits
  * 一是/二是 enumerations of leaf items into sub-items; pass 4 renders JSON,
- * scanning each item's own text for targets, deadlines and cadence.
+ * scanning each item's own text for deadlines (the shared grammar of
+ * dates.c; each one the whole item's or a part's, a milestone), cadence and
+ * counts: a count is a target (with the class of the verb before it), a
+ * fact (原有, 现有, 涉及…: the present), a milestone's, or a warning saying
+ * why it is none of those. docs/plan-format.md has the rules and the JSON.
  */
 #include "plantrack/planparse.h"
+#include "plantrack/dates.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -279,8 +284,10 @@ static void trim(const char *s, size_t *a, size_t *b)
 		*b -= n;
 }
 
-static const char *const major_delims[] = { "。", "，", ",", "；", ";", "：", ":", "！", "!", "？", "?", "\n", NULL };
-static const char *const terminators[] = { "。", "！", "？", "!", "?", "；", ";", "：", ":", NULL };
+/* A tab or a | separates the cells of a table pasted as text. */
+static const char *const major_delims[] = { "。", "，", ",", "；", ";", "：", ":", "！", "!", "？", "?", "\n", "\t", "|",
+					    NULL };
+static const char *const terminators[] = { "。", "！", "？", "!", "?", "；", ";", "：", ":", "\t", "|", "．", NULL };
 static const char *const trailing_punct[] = { "，", ",", "、", "：", ":", "；", ";", "。", NULL };
 
 /* Quote state: “” 《》 「」『』 and ASCII ". inside() is nonzero inside any. */
@@ -436,6 +443,16 @@ static int heading_style(const char *s, size_t i, size_t hi, size_t *mlen, int *
 	int v;
 	long lv;
 	int nd;
+	/* 第一， 第一、 第一条 第一部分 (the top level, like 一、) */
+	if ((k = at(s, i, hi, "第")) && (n = cn_number(s, i + k, hi, &v)) > 0) {
+		static const char *const after[] = { "、", "，", ",", "：", ":", "条", "部分", "．", NULL };
+		size_t m = at_any(s, i + k + n, hi, after, NULL);
+		if (!m)
+			return -1;
+		*mlen = k + n + m;
+		*num = v;
+		return 0;
+	}
 	/* 一、 */
 	if ((n = cn_number(s, i, hi, &v)) > 0) {
 		if ((k = at(s, i + n, hi, "、")) || (k = at(s, i + n, hi, "．"))) {
@@ -754,11 +771,11 @@ static int node_line_at(const struct pp *p, const struct node *n, size_t off)
 	return p->nlines ? p->lines[lo].src : n->line;
 }
 
-/* ---------- targets ---------- */
+/* ---------- numbers: targets, facts, and the rest ---------- */
 
 struct unit {
 	const char *w;
-	int ok;   /* 0: a date or name, never a target */
+	int ok;   /* 0: a date, a duration or a name, never a count */
 	int time; /* bare 内 after it means <= */
 };
 
@@ -766,7 +783,7 @@ static const struct unit units[] = {
 	{ "个百分点", 1, 0 }, { "个工作日", 1, 1 }, { "个月", 0, 0 }, { "个季度", 0, 0 }, { "个小时", 1, 1 },
 	{ "平方公里", 1, 0 }, { "平方千米", 1, 0 }, { "平方米", 1, 0 }, { "立方米", 1, 0 }, { "公里", 1, 0 },
 	{ "千米", 1, 0 }, { "延米", 1, 0 }, { "米", 1, 0 }, { "公顷", 1, 0 }, { "亩", 1, 0 }, { "元", 1, 0 },
-	{ "人次", 1, 0 }, { "户次", 1, 0 }, { "人", 1, 0 }, { "名", 1, 0 }, { "位", 1, 0 }, { "户", 1, 0 }, { "家", 1, 0 },
+	{ "人次", 1, 0 }, { "户次", 1, 0 }, { "家次", 1, 0 }, { "人", 1, 0 }, { "名", 1, 0 }, { "位", 1, 0 }, { "户", 1, 0 }, { "家", 1, 0 },
 	{ "处", 1, 0 }, { "个", 1, 0 }, { "支", 1, 0 }, { "项", 1, 0 }, { "件", 1, 0 }, { "套", 1, 0 },
 	{ "盏", 1, 0 }, { "场次", 1, 0 }, { "场", 1, 0 }, { "次", 1, 0 }, { "条", 1, 0 }, { "座", 1, 0 },
 	{ "所", 1, 0 }, { "间", 1, 0 }, { "台", 1, 0 }, { "辆", 1, 0 }, { "棵", 1, 0 }, { "株", 1, 0 },
@@ -777,8 +794,11 @@ static const struct unit units[] = {
 	{ "篇", 1, 0 }, { "册", 1, 0 }, { "分钟", 1, 1 }, { "小时", 1, 1 }, { "课时", 1, 0 }, { "学时", 1, 0 },
 	{ "周年", 0, 0 }, { "周岁", 0, 0 }, { "年", 0, 0 }, { "月", 0, 0 }, { "日", 0, 0 }, { "号", 0, 0 },
 	{ "时", 0, 0 }, { "点", 0, 0 }, { "期", 0, 0 }, { "届", 0, 0 }, { "岁", 0, 0 }, { "天", 0, 0 },
-	{ "%", 1, 0 }, { "％", 1, 0 },
+	{ "季度", 0, 0 }, { "%", 1, 0 }, { "％", 1, 0 },
 };
+
+/* Units that end a date (or are one): numbers before them belong to deadlines, not warnings. */
+static const char *const date_units[] = { "年", "月", "日", "号", "时", "点", "季度", "个月", "个季度", "周年", NULL };
 
 static const struct unit *unit_at(const char *s, size_t i, size_t hi)
 {
@@ -794,22 +814,219 @@ static const struct unit *unit_at(const char *s, size_t i, size_t hi)
 	return best;
 }
 
-/* The 不… words first: 不少于 is >= though 少于 is <=. */
-static const char *const cmp_ge_neg[] = { "不少于", "不低于", "不小于", NULL };
-static const char *const cmp_le_neg[] = { "不超过", "不高于", "不多于", "不大于", NULL };
-static const char *const cmp_ge_before[] = { "至少", "超过", "高于", "大于", "多于", NULL };
-static const char *const cmp_le_before[] = { "控制在", "低于", "少于", "小于", "最多", NULL };
-static const char *const label_tail_strip[] = { "不少于", "不低于", "不小于", "不超过", "不高于", "不多于", "不大于",
-	"至少", "超过", "高于", "大于", "多于", "每季度", "每月", "每周", "每年", "控制在", "低于", "少于", "小于", "最多", "达到", "共计", "累计",
-	"总计", "合计", "约", "近", "达", "共", "为", "到", "在", "原有", NULL };
+/* The units a count in Chinese numerals takes (三个, 两处, 十余家). */
+static const char *const cn_units[] = { "个百分点", "个", "处", "家", "座", "所", "条", "项", "支", "名", "人",
+					"户", "场", "次", "类", "套", "件", "栋", "盏", "间", "台", "辆", "部",
+					"张", "块", "片", "段", "轮", NULL };
+
+/*
+ * A count in Chinese numerals at i (两, 三, 十, 十二, 二十三, 一百, 三百五十,
+ * 两千): bytes, *val; 0 when there is none. A leading 百/千 is not a number.
+ */
+static size_t cn_count(const char *s, size_t i, size_t hi, long *val)
+{
+	long total = 0;
+	int cur = -1;
+	size_t j = i, n;
+	for (;;) {
+		int d = cn_digit(s, j, hi, &n);
+		if (d < 0 && (n = at(s, j, hi, "两")))
+			d = 2;
+		if (d >= 0) {
+			if (cur >= 0)
+				break; /* 一一: no number */
+			cur = d;
+			j += n;
+			continue;
+		}
+		long mult = 0;
+		if ((n = at(s, j, hi, "十")))
+			mult = 10;
+		else if ((n = at(s, j, hi, "百")))
+			mult = 100;
+		else if ((n = at(s, j, hi, "千")))
+			mult = 1000;
+		if (!mult || cur == 0 || (cur < 0 && mult != 10) || total >= 1000000)
+			break;
+		total += (cur < 0 ? 1 : cur) * mult;
+		cur = -1;
+		j += n;
+	}
+	if (cur > 0)
+		total += cur;
+	if (j == i || total <= 0)
+		return 0;
+	*val = total;
+	return j - i;
+}
+
+static int range_has(const char *s, size_t a, size_t b, const char *const *ws);
+
+/* Verb classes of a count (docs/plan-format.md). */
+enum verb { V_OTHER, V_NEW, V_COMPLETE, V_REACH, V_AT_LEAST, V_AT_MOST, V_INCREASE, V_REDUCE, V_CONTROL,
+	    V_FACT, V_STRIVE, V_FROM };
+
+static const char *const verb_names[] = { "other", "new", "complete", "reach", "at_least", "at_most",
+					  "increase_by", "reduce_by", "control_within" };
+
+struct marker {
+	const char *w;
+	int v;
+	int adjacent; /* only right before the number (向17个, 有10个) */
+};
+
+/* Words that say what a count is. The nearest one before the number decides. */
+static const struct marker markers[] = {
+	/* the present: facts */
+	{ "原有", V_FACT, 0 }, { "现有", V_FACT, 0 }, { "共有", V_FACT, 0 }, { "已有", V_FACT, 0 },
+	{ "已建成", V_FACT, 0 }, { "已完成", V_FACT, 0 }, { "辖区内有", V_FACT, 0 }, { "辖区内的", V_FACT, 0 },
+	{ "辖区内", V_FACT, 0 }, { "辖区", V_FACT, 0 }, { "全村", V_FACT, 0 }, { "全镇", V_FACT, 0 },
+	{ "全区", V_FACT, 0 }, { "全市", V_FACT, 0 }, { "涉及", V_FACT, 0 }, { "覆盖", V_FACT, 0 },
+	{ "围绕", V_FACT, 0 }, { "依托", V_FACT, 0 }, { "划分为", V_FACT, 0 }, { "分为", V_FACT, 0 },
+	{ "优化", V_FACT, 0 }, { "目前", V_FACT, 0 }, { "截至", V_FACT, 0 }, { "截止", V_FACT, 0 },
+	{ "总数", V_FACT, 0 }, { "拥有", V_FACT, 0 }, { "去年", V_FACT, 0 }, { "上年", V_FACT, 0 },
+	{ "向", V_FACT, 1 }, { "对", V_FACT, 1 }, { "有", V_FACT, 1 }, { "全街道", V_FACT, 1 },
+	{ "由", V_FROM, 1 }, { "从", V_FROM, 1 },
+	/* comparisons */
+	{ "不少于", V_AT_LEAST, 0 }, { "不低于", V_AT_LEAST, 0 }, { "不小于", V_AT_LEAST, 0 }, { "至少", V_AT_LEAST, 0 },
+	{ "不超过", V_AT_MOST, 0 }, { "不高于", V_AT_MOST, 0 }, { "不多于", V_AT_MOST, 0 }, { "不大于", V_AT_MOST, 0 },
+	{ "最多", V_AT_MOST, 0 }, { "控制在", V_CONTROL, 0 }, { "控制到", V_CONTROL, 0 },
+	/* levels */
+	{ "达到", V_REACH, 0 }, { "提升至", V_REACH, 0 }, { "提高至", V_REACH, 0 }, { "提高到", V_REACH, 0 },
+	{ "提升到", V_REACH, 0 }, { "增至", V_REACH, 0 }, { "增长至", V_REACH, 0 }, { "增加到", V_REACH, 0 },
+	{ "增加至", V_REACH, 0 }, { "保持在", V_REACH, 0 }, { "稳定在", V_REACH, 0 }, { "突破", V_REACH, 0 },
+	{ "降至", V_CONTROL, 0 }, { "降低到", V_CONTROL, 0 }, { "降低至", V_CONTROL, 0 }, { "下降到", V_CONTROL, 0 },
+	{ "下降至", V_CONTROL, 0 }, { "达", V_REACH, 0 },
+	/* changes */
+	{ "增长", V_INCREASE, 0 }, { "增速", V_INCREASE, 0 }, { "下降", V_REDUCE, 0 }, { "减少", V_REDUCE, 0 },
+	{ "降低", V_REDUCE, 0 }, { "压减", V_REDUCE, 0 }, { "压降", V_REDUCE, 0 }, { "削减", V_REDUCE, 0 },
+	/* something new */
+	{ "新增", V_NEW, 0 }, { "新建", V_NEW, 0 }, { "增设", V_NEW, 0 }, { "新装", V_NEW, 0 }, { "新发展", V_NEW, 0 },
+	{ "新上", V_NEW, 0 }, { "培育", V_NEW, 0 }, { "孵化", V_NEW, 0 }, { "发展", V_NEW, 0 }, { "引进", V_NEW, 0 },
+	{ "招引", V_NEW, 0 }, { "创建", V_NEW, 0 }, { "创成", V_NEW, 0 }, { "打造", V_NEW, 0 }, { "建设", V_NEW, 0 },
+	{ "认定", V_NEW, 0 }, { "增加", V_NEW, 0 }, { "提高", V_NEW, 0 }, { "设立", V_NEW, 0 }, { "组建", V_NEW, 0 },
+	{ "安装", V_NEW, 0 }, { "铺设", V_NEW, 0 },
+	/* work done */
+	{ "完成", V_COMPLETE, 0 }, { "建成", V_COMPLETE, 0 }, { "实施", V_COMPLETE, 0 }, { "开展", V_COMPLETE, 0 },
+	{ "举办", V_COMPLETE, 0 }, { "组织", V_COMPLETE, 0 }, { "改造", V_COMPLETE, 0 }, { "整治", V_COMPLETE, 0 },
+	{ "拆迁", V_COMPLETE, 0 }, { "拆除", V_COMPLETE, 0 }, { "硬化", V_COMPLETE, 0 }, { "绿化", V_COMPLETE, 0 },
+	{ "更换", V_COMPLETE, 0 }, { "维护", V_COMPLETE, 0 }, { "推进", V_COMPLETE, 0 }, { "办好", V_COMPLETE, 0 },
+	{ "办结", V_COMPLETE, 0 }, { "实现", V_COMPLETE, 0 }, { "确定", V_COMPLETE, 0 }, { "调整", V_COMPLETE, 0 },
+	{ "更新", V_COMPLETE, 0 }, { "拓展", V_COMPLETE, 0 }, { "找补", V_COMPLETE, 0 }, { "谋划", V_COMPLETE, 0 },
+	{ "化解", V_COMPLETE, 0 }, { "清理", V_COMPLETE, 0 }, { "提供", V_COMPLETE, 0 }, { "举行", V_COMPLETE, 0 },
+	{ "落实", V_COMPLETE, 0 }, { "推动", V_COMPLETE, 0 }, { "培训", V_COMPLETE, 0 }, { "走访", V_COMPLETE, 0 },
+	{ "处置", V_COMPLETE, 0 }, { "治理", V_COMPLETE, 0 }, { "修缮", V_COMPLETE, 0 }, { "提升", V_COMPLETE, 0 },
+	{ "整改", V_COMPLETE, 0 }, { "办理", V_COMPLETE, 0 }, { "签约", V_COMPLETE, 0 }, { "收集", V_COMPLETE, 0 },
+	{ "发放", V_COMPLETE, 0 }, { "帮扶", V_COMPLETE, 0 }, { "解决", V_COMPLETE, 0 }, { "排查", V_COMPLETE, 0 },
+	{ "招商", V_COMPLETE, 0 }, { "签订", V_COMPLETE, 0 }, { "投入", V_COMPLETE, 0 }, { "投资", V_COMPLETE, 0 },
+	{ "争创", V_COMPLETE, 0 }, { "带动", V_COMPLETE, 0 }, { "成立", V_NEW, 0 }, { "配备", V_COMPLETE, 0 }, { "完工", V_COMPLETE, 0 }, { "竣工", V_COMPLETE, 0 },
+	{ "启动", V_COMPLETE, 0 }, { "投用", V_COMPLETE, 0 }, { "吸纳", V_COMPLETE, 0 }, { "培养", V_NEW, 0 }, { "维修", V_COMPLETE, 0 },
+	{ "惠及", V_FACT, 0 }, { "社区有", V_FACT, 0 }, { "村有", V_FACT, 0 }, { "镇有", V_FACT, 0 },
+	{ "街道有", V_FACT, 0 }, { "辖区有", V_FACT, 0 }, { "申报", V_COMPLETE, 0 }, { "加装", V_NEW, 0 },
+	{ "吸引", V_COMPLETE, 0 }, { "形成", V_COMPLETE, 0 }, { "入选", V_COMPLETE, 0 }, { "新改建", V_NEW, 0 }, { "改建", V_COMPLETE, 0 },
+	{ "力争", V_STRIVE, 0 }, { "争取", V_STRIVE, 0 },
+};
+
+/* The longest marker starting at i (ending at or before hi). */
+static const struct marker *marker_at(const char *s, size_t i, size_t hi)
+{
+	const struct marker *best = NULL;
+	size_t bl = 0;
+	for (size_t k = 0; k < sizeof markers / sizeof markers[0]; k++) {
+		size_t n = at(s, i, hi, markers[k].w);
+		if (n > bl) {
+			bl = n;
+			best = &markers[k];
+		}
+	}
+	return best;
+}
+
+/*
+ * The nearest marker in [a, i) (quoted words skipped); V_STRIVE only sets
+ * *strive. *mpos: where it starts. Returns NULL when there is none.
+ */
+static int is_weak(const struct marker *m)
+{
+	/* often part of a noun: 高质量发展重点项目, 大饭店建设等, 违法建设 */
+	return m && (!strcmp(m->w, "发展") || !strcmp(m->w, "建设"));
+}
+
+static const struct marker *marker_before(const char *s, size_t a, size_t i, int *strive, size_t *mpos)
+{
+	const struct marker *best = NULL, *strong = NULL;
+	size_t strong_pos = 0;
+	struct quotes q = { 0 };
+	size_t x = a;
+	while (x < i) {
+		const struct marker *m;
+		if (!quotes_inside(&q) && (m = marker_at(s, x, i))) {
+			size_t n = strlen(m->w);
+			if (m->v == V_STRIVE) {
+				*strive = 1;
+			} else if (!m->adjacent || x + n == i) {
+				best = m;
+				*mpos = x;
+				if (!is_weak(m)) {
+					strong = m;
+					strong_pos = x;
+				}
+			}
+			x += n;
+			continue;
+		}
+		x += quotes_step(&q, s, x, i);
+	}
+	/* 拆除违法建设1万平方米: a weak word gives way to a verb before it */
+	if (is_weak(best) && strong && strong->v != V_FACT) {
+		*mpos = strong_pos;
+		return strong;
+	}
+	return best;
+}
+
+static int is_target_verb(int v)
+{
+	return v != V_FACT && v != V_STRIVE && v != V_FROM && v != V_OTHER;
+}
+
+/* A target marker in [a, b)? (17个村分别打造: the count is the subject) */
+static int verb_after(const char *s, size_t a, size_t b)
+{
+	for (size_t x = a; x < b; x += cp_len((unsigned char)s[x])) {
+		const struct marker *m = marker_at(s, x, b);
+		if (m && is_target_verb(m->v) && !m->adjacent)
+			return 1;
+	}
+	return 0;
+}
+
+/* Start of the sentence holding i: after the last 。；！？ or a line break. */
+static size_t sentence_start(const char *s, size_t lo, size_t i)
+{
+	static const char *const ends_[] = { "。", "；", ";", "！", "!", "？", "?", "\n", NULL };
+	size_t k = i, floor = i > lo + CLAUSE_SPAN ? i - CLAUSE_SPAN : lo;
+	while (k > floor && !ends_any(s, floor, k, ends_))
+		k = cp_prev(s, floor, k);
+	return k;
+}
+
 static const char *const label_head_strip[] = { "进一步", "力争", "争取", "全力推进", "全力", "持续", "累计", "计划",
 	"谋划实施", "谋划", "拟新发展", "拟", "预计", "确保", "实现", "完成", "新增", "增设", "新建", "新装", "建设",
 	"建成", "打造", "组织开展", "开展", "组织", "实施", "培育", "孵化出", "孵化", "发展", "调整", "整合", "推进",
 	"推动", "全年", "年内", "今年", "确定", "建立", "引进", "招引", "举办", "覆盖", "带动", "创建", "创成",
-	"再", "约", "月底前", "月底", "月份", "月前", "月", "日前", "日", "年底前", "年内", "上半年", "下半年", "前",
-	"街道", "全街道", "辖区", "其中", "已", "将", "和", "及", NULL };
+	"认定", "提升改造", "维护更换", "再", "约", "街道", "全街道", "辖区内的", "辖区内", "辖区", "其中", "已", "将",
+	"和", "及", "原有", "现有", "共有", "已有", "涉及", "围绕", "依托", "优化", "划分为", "分别", "向", "对", "有",
+	"达到", "达", "同步", "加装", "改造提升", "走访", "申报", "吸引", "形成", "清理", "整治", "化解", "带动",
+	"成立", "新培育", "排查", "发现", "维修", "至少", "不少于", "社区有", "村有", "镇有", "街道有", "辖区有",
+	"培养", "每村", "每户", "每人", "每个", "惠及", "全村", "全镇", "全区", "全市", "配备", "吸纳", NULL };
+static const char *const label_tail_strip[] = { "不少于", "不低于", "不小于", "不超过", "不高于", "不多于", "不大于",
+	"至少", "超过", "高于", "大于", "多于", "每季度", "每月", "每周", "每年", "控制在", "低于", "少于", "小于", "最多",
+	"达到", "共计", "累计", "总计", "合计", "提升至", "提高至", "提高到", "提升到", "增至", "降至", "保持在", "稳定在", "下降", "增长", "减少", "降低", "同比", "由", "从", "约", "近", "达",
+	"共", "为", "到", "在", "原有", "现有", "共有", "分别", NULL };
+static const char *const quote_marks[] = { "“", "”", "\"", "《", "》", "‘", "’", "「", "」", "『", "』", "'", NULL };
 
-/* Narrows [*a, *b) to the words after the last 的 or 等. */
+/* Narrows [*a, b) to the words after the last 的 or 等. */
 static void after_last_de(const char *s, size_t *a, size_t b)
 {
 	for (size_t i = *a; i < b; i += cp_len((unsigned char)s[i])) {
@@ -826,13 +1043,82 @@ static int is_label_stop(const char *s, size_t i, size_t hi)
 	return at_any(s, i, hi, major_delims, NULL) || at_any(s, i, hi, stops, NULL) || is_digit_at(s, i, hi);
 }
 
-/* The label of a target: what is counted, best effort. */
-static json_t *target_label(const char *s, size_t ca, size_t cb, size_t num_start, size_t after, int percent)
+/* A date or an ordinal at i (一是, 第二, 6月底前, 三季度末, 年底前): its bytes. */
+static size_t label_noise_at(const char *s, size_t i, size_t hi)
+{
+	static const char *const words[] = { "年底前", "年底", "年末", "年内", "全年", "上半年", "下半年", "年度内",
+					     "今年", "明年", "月底前", "月底", "月末", "月前", "月份", "月", "季度末前",
+					     "季度末", "季度", "日前", "日", "号前", "底前", "末前", "前", NULL };
+	size_t n, j = i;
+	int v;
+	long lv;
+	int nd;
+	if ((n = at(s, j, hi, "第")))
+		j += n;
+	if ((n = cn_number(s, j, hi, &v)) > 0 || (n = digits_run(s, j, hi, &lv, &nd)) > 0) {
+		size_t k = j + n, w;
+		if ((w = at(s, k, hi, "是")) && j == i)
+			return k + w - i;
+		if (j > i) /* 第二 */
+			return k - i;
+		if ((w = at_any(s, k, hi, words, NULL))) {
+			k += w;
+			/* 6月30日前 */
+			if (digits_run(s, k, hi, &lv, &nd) && (w = at_any(s, k + digits_run(s, k, hi, &lv, &nd), hi, words, NULL)))
+				k += digits_run(s, k, hi, &lv, &nd) + w;
+			return k - i;
+		}
+		return 0;
+	}
+	if (j > i)
+		return 0;
+	return at_any(s, i, hi, words, NULL) && !at(s, i, hi, "月") && !at(s, i, hi, "日") && !at(s, i, hi, "前") ?
+		       at_any(s, i, hi, words, NULL) : 0;
+}
+
+/* Trims quote marks, stray punctuation and ordinal/date words from both ends. */
+static void label_clean(const char *s, size_t *a, size_t *b)
+{
+	for (int guard = 0; guard < 16 && *a < *b; guard++) {
+		size_t n;
+		trim(s, a, b);
+		if ((n = at_any(s, *a, *b, quote_marks, NULL)) || (n = at_any(s, *a, *b, trailing_punct, NULL)) ||
+		    (n = label_noise_at(s, *a, *b)) || (n = at(s, *a, *b, "）")) || (n = at(s, *a, *b, ")"))) {
+			if (*a + n >= *b)
+				break;
+			*a += n;
+			continue;
+		}
+		if ((n = ends_any(s, *a, *b, quote_marks)) || (n = ends_any(s, *a, *b, trailing_punct)) ||
+		    (n = ends(s, *a, *b, "（")) || (n = ends(s, *a, *b, "("))) {
+			*b -= n;
+			continue;
+		}
+		break;
+	}
+}
+
+/* The label of a count: what is counted, best effort. */
+static json_t *count_label(const char *s, size_t ca, size_t cb, size_t num_start, size_t after, int percent)
 {
 	/* After the unit: up to a stop; past 、 when a 的 comes before a digit. */
-	size_t a1 = after, b1 = after;
-	while (b1 < cb && !is_label_stop(s, b1, cb))
+	static const char *const verb_stops[] = { "逐一", "摸排", "建立", "就", "分别", NULL };
+	size_t a1 = after, b1 = after, n;
+	while (b1 < cb && !is_label_stop(s, b1, cb)) {
+		const struct marker *m;
+		if (b1 > a1 && (at_any(s, b1, cb, verb_stops, NULL) ||
+				((m = marker_at(s, b1, cb)) && !m->adjacent && is_target_verb(m->v))))
+			break;
 		b1 += cp_len((unsigned char)s[b1]);
+	}
+	/* 村(社区): a short parenthesis belongs to the word */
+	if (b1 > a1 && ((n = at(s, b1, cb, "（")) || (n = at(s, b1, cb, "(")))) {
+		size_t k = b1 + n, c;
+		while (k < cb && cp_count(s, b1, k) <= 6 && !(c = at(s, k, cb, "）")) && !(c = at(s, k, cb, ")")))
+			k += cp_len((unsigned char)s[k]);
+		if (k < cb && ((c = at(s, k, cb, "）")) || (c = at(s, k, cb, ")"))) && cp_count(s, b1, k) <= 6)
+			b1 = k + c;
+	}
 	if (b1 < cb && at(s, b1, cb, "、")) {
 		size_t k = b1;
 		while (k < cb && !is_digit_at(s, k, cb) && !at(s, k, cb, "的") && !at(s, k, cb, "“"))
@@ -845,7 +1131,6 @@ static json_t *target_label(const char *s, size_t ca, size_t cb, size_t num_star
 		}
 	}
 	after_last_de(s, &a1, b1);
-	size_t n;
 	while (a1 < b1 && (n = at_any(s, a1, b1, label_head_strip, NULL)) && a1 + n < b1)
 		a1 += n;
 	/* Before the number: from the clause (or 、) start. */
@@ -867,31 +1152,58 @@ static json_t *target_label(const char *s, size_t ca, size_t cb, size_t num_star
 	for (int guard = 0; guard < 8 && (n = ends_any(s, a2, b2, label_tail_strip)) > 0 && b2 - n > a2; guard++)
 		b2 -= n;
 	after_last_de(s, &a2, b2);
-	for (size_t i = a2; i < b2; i += cp_len((unsigned char)s[i]))
-		if (is_digit_at(s, i, b2) || at(s, i, b2, "“"))
-			a2 = i; /* keep words after a stray number */
-	while (a2 < b2 && (is_digit_at(s, a2, b2) || at(s, a2, b2, "“")))
-		a2 += cp_len((unsigned char)s[a2]);
-	for (int guard = 0; guard < 8; guard++) {
+	/* Words after a stray number (2025年省重大项目): from the last digit run on. */
+	size_t run = NONE;
+	for (size_t i = a2; i < b2; i += cp_len((unsigned char)s[i])) {
+		if (!is_digit_at(s, i, b2) || (i > a2 && is_digit_at(s, cp_prev(s, a2, i), b2)))
+			continue;
+		unsigned char c = i > a2 ? (unsigned char)s[i - 1] : 0;
+		if (c == '.' || (c < 0x80 && ((c | 32) >= 'a' && (c | 32) <= 'z')))
+			continue; /* PM2.5, G20: a name */
+		run = i;
+	}
+	if (run != NONE) {
 		long v;
 		int nd;
-		size_t dn = digits_run(s, a2, b2, &v, &nd);
-		if (dn && nd == 4 && (n = at(s, a2 + dn, b2, "年")) && a2 + dn + n < b2) {
-			a2 += dn + n;
+		size_t dn = digits_run(s, run, b2, &v, &nd);
+		a2 = run + dn;
+		const struct unit *ru = unit_at(s, a2, b2);
+		if (ru) /* 60岁以上老年人: the words after the stray count */
+			a2 += strlen(ru->w);
+		if ((n = at(s, a2, b2, "及以上")) || (n = at(s, a2, b2, "以上")) || (n = at(s, a2, b2, "以下")))
+			a2 += n;
+	}
+	for (int guard = 0; guard < 8; guard++) {
+		if ((n = at_any(s, a2, b2, label_head_strip, NULL)) && a2 + n < b2) {
+			a2 += n;
 			continue;
 		}
-		if ((n = at_any(s, a2, b2, label_head_strip, NULL)) && a2 + n < b2) {
+		if ((n = label_noise_at(s, a2, b2)) && a2 + n < b2) {
 			a2 += n;
 			continue;
 		}
 		break;
 	}
+	label_clean(s, &a2, &b2);
+	/* 破损路面找补、硬化1.5万平方米: a bare verb takes the segment before it */
+	if (b2 > a2 && cp_count(s, a2, b2) <= 2 && ends(s, ca, a2, "、")) {
+		size_t k = a2 - strlen("、");
+		while (k > ca && !ends(s, ca, k, "、") && !ends_any(s, ca, k, major_delims))
+			k = cp_prev(s, ca, k);
+		size_t a3 = k;
+		while ((n = at_any(s, a3, b2, label_head_strip, NULL)) && a3 + n < b2)
+			a3 += n;
+		int digits = 0;
+		for (size_t x = a3; x < a2 && !digits; x += cp_len((unsigned char)s[x]))
+			digits = is_digit_at(s, x, a2);
+		if (!digits)
+			a2 = a3;
+	}
 	size_t a, b;
 	if (percent ? b2 > a2 : b1 <= a1) {
 		a = a2;
 		b = b2;
-		/* the last 16 code points */
-		while (cp_count(s, a, b) > 16)
+		while (cp_count(s, a, b) > 16) /* the last 16 code points */
 			a += cp_len((unsigned char)s[a]);
 	} else {
 		a = a1;
@@ -899,15 +1211,249 @@ static json_t *target_label(const char *s, size_t ca, size_t cb, size_t num_star
 		while (cp_count(s, a, b) > 16)
 			b = cp_prev(s, a, b);
 	}
-	trim(s, &a, &b);
+	label_clean(s, &a, &b);
 	if (b <= a)
 		return json_null();
 	return str_range(s, a, b);
 }
 
-/* Number at i as a target; returns bytes consumed (0: none) and appends it. */
-static size_t target_at(const char *s, size_t lo, size_t hi, size_t i, json_t *targets)
+struct numscan {
+	struct pp *p;
+	const struct node *node;
+	const char *s;
+	size_t lo, hi;
+	json_t *targets, *facts;
+	/* the previous count, for 由X提升至Y */
+	json_t *prev_arr;
+	size_t prev_end, prev_clause, prev_sentence;
+	int prev_from;
+};
+
+/* A number that is not read as a count: a warning naming it. */
+static void number_skipped(struct numscan *ns, size_t i, size_t j, const char *why)
 {
+	char num[40];
+	size_t n = j - i < sizeof num - 1 ? j - i : sizeof num - 1;
+	while (n && ((unsigned char)ns->s[i + n] & 0xC0) == 0x80)
+		n--;
+	memcpy(num, ns->s + i, n);
+	num[n] = '\0';
+	pp_warn(ns->p, node_line_at(ns->p, ns->node, i), "number %s not read as a target: %s", num, why);
+}
+
+/*
+ * The count whose number [i, j) has value v: unit, comparator, what it is
+ * (target, fact or neither). Returns bytes consumed from i.
+ */
+static size_t count_at(struct numscan *ns, size_t i, size_t j, double v, int isreal, int chinese)
+{
+	const char *s = ns->s;
+	size_t lo = ns->lo, hi = ns->hi, k = j, n;
+	const char *mult = NULL;
+	if (!chinese) {
+		if (at(s, k, hi, "万"))
+			mult = "万";
+		else if (at(s, k, hi, "亿"))
+			mult = "亿";
+		else if (at(s, k, hi, "千") && !at(s, k, hi, "千米") && !at(s, k, hi, "千瓦"))
+			mult = "千";
+		if (mult)
+			k += strlen(mult);
+	}
+	int cmp = CMP_EQ;
+	if ((n = at(s, k, hi, "余")) || (n = at(s, k, hi, "多"))) {
+		cmp = CMP_GE;
+		k += n;
+	}
+	const struct unit *u = NULL;
+	if (chinese) {
+		int w;
+		if (!(n = at_any(s, k, hi, cn_units, &w)))
+			return j - i;
+		u = unit_at(s, k, hi);
+		if (!u || strlen(u->w) != n)
+			return j - i;
+		/* 五个一, 三个是: a name or an enumeration */
+		if (is_cn_numeral_at(s, k + n, hi) || at(s, k + n, hi, "是") || is_digit_at(s, k + n, hi))
+			return j - i;
+	} else {
+		u = unit_at(s, k, hi);
+	}
+	char unit[40];
+	int percent = 0;
+	if (u && !u->ok) {
+		if (!mult && !at_any(s, k, hi, date_units, NULL))
+			number_skipped(ns, i, k + strlen(u->w), "not a count (a duration or a name)");
+		return j - i;
+	}
+	if (u) {
+		k += strlen(u->w);
+		percent = u->w[0] == '%' || !strcmp(u->w, "％");
+		snprintf(unit, sizeof unit, "%s%s", mult ? mult : "", percent ? "%" : u->w);
+	} else if (mult) {
+		snprintf(unit, sizeof unit, "%s", mult);
+	} else {
+		number_skipped(ns, i, j, "no unit after it");
+		return j - i;
+	}
+	/* 每月1次, 每季度培训1次: how often, the cadence, not a target */
+	static const char *const every[] = { "每月", "每周", "每季度", "每年", "每天", "每日", "每半年", "每个月", "每星期", NULL };
+	static const char *const times[] = { "次", "回", "遍", "轮", NULL };
+	if (at_any(s, j, hi, times, NULL) && !mult) {
+		size_t ca0, cb0;
+		clause_bounds(s, lo, hi, i, k, &ca0, &cb0);
+		for (size_t x = ca0; x < i; x += cp_len((unsigned char)s[x]))
+			if (at_any(s, x, i, every, NULL)) {
+				number_skipped(ns, i, k, "how often (每月1次): the cadence");
+				return k - i;
+			}
+	}
+	int le_suffix = 0;
+	if ((n = at(s, k, hi, "及以上")) || (n = at(s, k, hi, "以上"))) {
+		cmp = CMP_GE;
+		k += n;
+	} else if ((n = at(s, k, hi, "及以下")) || (n = at(s, k, hi, "以下")) || (n = at(s, k, hi, "以内")) ||
+		   (n = at(s, k, hi, "之内")) || (u && u->time && (n = at(s, k, hi, "内")))) {
+		cmp = CMP_LE;
+		le_suffix = 1;
+		k += n;
+	}
+	if (json_array_size(ns->targets) >= MAX_TARGETS && json_array_size(ns->facts) >= MAX_TARGETS)
+		return k - i; /* full: spare the word search */
+	size_t ca, cb;
+	clause_bounds(s, lo, hi, i, k, &ca, &cb);
+	size_t ss = sentence_start(s, lo, ca);
+	int strive = 0;
+	size_t mpos = 0;
+	const struct marker *m = marker_before(s, ca, i, &strive, &mpos);
+	int inherited = 0;
+	if (!m) {
+		int st2 = 0;
+		m = marker_before(s, ss, ca, &st2, &mpos);
+		strive |= st2;
+		inherited = m != NULL;
+		if (m && m->v == V_FROM)
+			m = NULL;
+	}
+	{
+		int st3 = 0;
+		size_t mp;
+		marker_before(s, ss, i, &st3, &mp);
+		strive |= st3;
+	}
+	if (is_weak(m) && !inherited) { /* 谋划实施…，省…高质量发展重点项目1个 */
+		int st4 = 0;
+		size_t mp4 = 0;
+		const struct marker *sm = marker_before(s, ss, ca, &st4, &mp4);
+		if (sm && !is_weak(sm) && is_target_verb(sm->v))
+			m = sm;
+	}
+	int verb = m ? m->v : V_OTHER;
+	int from = verb == V_FROM && !inherited;
+	int fact = verb == V_FACT;
+	if (from)
+		verb = V_OTHER;
+	/* 17个村(社区)分别打造: a count at the start of its clause, before the verb, is who does it */
+	if ((!m || inherited) && cmp == CMP_EQ && !percent) {
+		size_t x = ca, y = i;
+		trim(s, &x, &y);
+		const struct marker *vm = marker_at(s, k, cb);
+		if (x == y && !(vm && is_target_verb(vm->v)) && verb_after(s, k, cb)) {
+			fact = 1;
+			m = NULL;
+		}
+	}
+	if (!fact) {
+		static const char *const ge_words[] = { "至少", "不少于", "不低于", "不小于", NULL };
+		static const char *const le_words[] = { "不超过", "不高于", "不多于", "不大于", "最多", "控制在", NULL };
+		if (cmp == CMP_EQ) {
+			if (verb == V_AT_LEAST || range_has(s, ca, i, ge_words))
+				cmp = CMP_GE;
+			else if (verb == V_AT_MOST || verb == V_CONTROL || range_has(s, ca, i, le_words))
+				cmp = CMP_LE;
+		}
+		if (le_suffix && (verb == V_OTHER || verb == V_COMPLETE))
+			verb = V_CONTROL;
+		if ((percent || !strcmp(unit, "个百分点")) && m && verb == V_NEW &&
+		    (!strcmp(m->w, "提高") || !strcmp(m->w, "增加")))
+			verb = V_INCREASE;
+		if ((percent || !strcmp(unit, "个百分点")) && m && verb == V_COMPLETE)
+			verb = !strcmp(m->w, "提升") ? V_INCREASE : V_REACH;
+		if (le_suffix && u && u->time)
+			verb = V_CONTROL;
+		if (verb == V_FACT || verb == V_FROM || verb == V_STRIVE)
+			verb = V_OTHER;
+	}
+	json_t *arr = fact ? ns->facts : ns->targets;
+	if (json_array_size(arr) >= MAX_TARGETS)
+		return k - i;
+	/* The text: the clause, or its 、 segment when the clause is long. */
+	size_t ta = ca, tb = cb;
+	if (cp_count(s, ca, cb) > 60) {
+		for (size_t x = ca; x < i; x += cp_len((unsigned char)s[x]))
+			if ((n = at(s, x, i, "、")))
+				ta = x + n;
+		for (size_t x = k; x < cb; x += cp_len((unsigned char)s[x]))
+			if (at(s, x, cb, "、")) {
+				tb = x;
+				break;
+			}
+	}
+	trim(s, &ta, &tb);
+	tb = clip(s, ta, tb, MAX_TEXT);
+	json_t *t = json_object();
+	json_t *value = isreal || v > 9007199254740991.0 ? json_real(v) : json_integer((json_int_t)v);
+	json_t *label = count_label(s, ca, cb, i, k, percent);
+	json_t *prev = ns->prev_arr ? json_array_get(ns->prev_arr, json_array_size(ns->prev_arr) - 1) : NULL;
+	json_t *prev_label = json_object_get(prev, "label");
+	/* 由60%提升至80%: the first number is the baseline of the second, and names it */
+	if (!fact && prev && ns->prev_from && ns->prev_clause == ca && m && m->v == V_REACH && mpos >= ns->prev_end) {
+		size_t x = ns->prev_end, y = mpos;
+		trim(s, &x, &y);
+		if (x == y) {
+			json_object_set(t, "baseline", json_object_get(prev, "value"));
+			if (json_is_string(prev_label)) {
+				json_decref(label);
+				label = json_incref(prev_label);
+			}
+			json_array_remove(ns->prev_arr, json_array_size(ns->prev_arr) - 1);
+			prev = NULL;
+		}
+	}
+	/* 新发展170家、调整85家; 现有3处，年内新增2处: no word of its own, what the count before counted */
+	if (prev && ns->prev_sentence == ss && json_is_string(prev_label)) {
+		const char *l = json_is_string(label) ? json_string_value(label) : "";
+		const struct marker *lm = marker_at(l, 0, strlen(l));
+		if (!*l || (lm && strlen(lm->w) == strlen(l))) {
+			json_decref(label);
+			label = json_incref(prev_label);
+		}
+	}
+	json_object_set_new(t, "label", label);
+	json_object_set_new(t, "value", value);
+	json_object_set_new(t, "unit", json_string(unit));
+	if (!fact) {
+		json_object_set_new(t, "comparator", json_string(cmp == CMP_GE ? ">=" : cmp == CMP_LE ? "<=" : "="));
+		json_object_set_new(t, "verb", json_string(verb_names[verb]));
+		if (strive)
+			json_object_set_new(t, "strive", json_true());
+	}
+	json_object_set_new(t, "text", str_range(s, ta, tb));
+	json_object_set_new(t, "_pos", json_integer((json_int_t)i)); /* removed by pp_render */
+	json_array_append_new(arr, t);
+	ns->prev_arr = arr;
+	ns->prev_end = k;
+	ns->prev_clause = ca;
+	ns->prev_sentence = ss;
+	ns->prev_from = from;
+	return k - i;
+}
+
+/* An ASCII/full-width number at i; returns bytes consumed (at least 1). */
+static size_t number_at(struct numscan *ns, size_t i)
+{
+	const char *s = ns->s;
+	size_t lo = ns->lo, hi = ns->hi;
 	/* The number: digits, ASCII thousands groups, one decimal point. */
 	size_t j = i, n;
 	double v = 0, scale = 0, frac = 1;
@@ -942,17 +1488,19 @@ static size_t target_at(const char *s, size_t lo, size_t hi, size_t i, json_t *t
 		break;
 	}
 	size_t run = j - i;
-	if (ndig > 9)
+	if (ndig > 9) {
+		number_skipped(ns, i, j, "too long for a count (a phone or an id number)");
 		return run;
+	}
 	v /= frac;
-	/* Never: PM2.5, 第4期, 2025-02-11, 1+N, v1.2.3, A12 */
+	/* A name, an ordinal, a date or a formula: PM2.5, 第4期, 2025-02-11, 1+N, v1.2.3, A12 */
 	if (i > lo) {
 		unsigned char c = (unsigned char)s[i - 1];
 		if ((c < 0x80 && (c == '.' || c == '-' || c == '/' || c == '+' || c == '_' || c == '#' ||
 				  c == ':' || c == '~' || c == '=' || c == '*' || c == '@' || c == '\\' ||
 				  (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) ||
 		    ends(s, lo, i, "第") || ends(s, lo, i, "－") || ends(s, lo, i, "／") || ends(s, lo, i, "＋") ||
-		    ends(s, lo, i, "．") || ends(s, lo, i, "～") || ends(s, lo, i, "№"))
+		    ends(s, lo, i, "．") || ends(s, lo, i, "～") || ends(s, lo, i, "№") || ends(s, lo, i, "每"))
 			return run;
 	}
 	if (j < hi) {
@@ -962,85 +1510,35 @@ static size_t target_at(const char *s, size_t lo, size_t hi, size_t i, json_t *t
 		    at(s, j, hi, "－") || at(s, j, hi, "／") || at(s, j, hi, "＋") || at(s, j, hi, "．"))
 			return run;
 	}
-	/* Multiplier, 余/多, unit. */
-	size_t k = j;
-	const char *mult = NULL;
-	if (at(s, k, hi, "万")) {
-		mult = "万";
-	} else if (at(s, k, hi, "亿")) {
-		mult = "亿";
-	} else if (at(s, k, hi, "千") && !at(s, k, hi, "千米") && !at(s, k, hi, "千瓦")) {
-		mult = "千";
-	}
-	if (mult)
-		k += strlen(mult);
-	int cmp = CMP_EQ;
-	if ((n = at(s, k, hi, "余")) || (n = at(s, k, hi, "多"))) {
-		cmp = CMP_GE;
-		k += n;
-	}
-	const struct unit *u = unit_at(s, k, hi);
-	char unit[40];
-	int percent = 0;
-	if (u && !u->ok)
-		return run;
-	if (u) {
-		k += strlen(u->w);
-		percent = u->w[0] == '%' || !strcmp(u->w, "％");
-		snprintf(unit, sizeof unit, "%s%s", mult ? mult : "", percent ? "%" : u->w);
-	} else if (mult) {
-		snprintf(unit, sizeof unit, "%s", mult);
-	} else {
+	/* 12345 热线, 12349 便民服务: service numbers */
+	if (ndig >= 5 && !isreal && !at(s, j, hi, "万") && !at(s, j, hi, "亿") && !unit_at(s, j, hi)) {
+		number_skipped(ns, i, j, "a service or phone number");
 		return run;
 	}
-	/* Comparator words around it. */
-	if ((n = at(s, k, hi, "及以上")) || (n = at(s, k, hi, "以上"))) {
-		cmp = CMP_GE;
-		k += n;
-	} else if ((n = at(s, k, hi, "及以下")) || (n = at(s, k, hi, "以下")) || (n = at(s, k, hi, "以内")) ||
-		   (n = at(s, k, hi, "之内")) || (u && u->time && (n = at(s, k, hi, "内")))) {
-		cmp = CMP_LE;
-		k += n;
-	} else if (ends_any(s, lo, i, cmp_ge_neg)) {
-		cmp = CMP_GE;
-	} else if (ends_any(s, lo, i, cmp_le_neg)) {
-		cmp = CMP_LE;
-	} else if (ends_any(s, lo, i, cmp_le_before)) {
-		cmp = CMP_LE;
-	} else if (ends_any(s, lo, i, cmp_ge_before)) {
-		cmp = CMP_GE;
-	}
-	if (json_array_size(targets) >= MAX_TARGETS)
-		return k - i;
-	size_t ca, cb;
-	clause_bounds(s, lo, hi, i, k, &ca, &cb);
-	/* The text: the clause, or its 、 segment when the clause is long. */
-	size_t ta = ca, tb = cb;
-	if (cp_count(s, ca, cb) > 60) {
-		for (size_t x = ca; x < i; x += cp_len((unsigned char)s[x]))
-			if ((n = at(s, x, i, "、")))
-				ta = x + n;
-		for (size_t x = k; x < cb; x += cp_len((unsigned char)s[x]))
-			if (at(s, x, cb, "、")) {
-				tb = x;
-				break;
-			}
-	}
-	trim(s, &ta, &tb);
-	tb = clip(s, ta, tb, MAX_TEXT);
-	json_t *t = json_object();
-	json_object_set_new(t, "label", target_label(s, ca, cb, i, k, percent));
-	json_object_set_new(t, "value", isreal || v > 9007199254740991.0 ? json_real(v) : json_integer((json_int_t)v));
-	json_object_set_new(t, "unit", json_string(unit));
-	json_object_set_new(t, "comparator", json_string(cmp == CMP_GE ? ">=" : cmp == CMP_LE ? "<=" : "="));
-	json_object_set_new(t, "text", str_range(s, ta, tb));
-	json_array_append_new(targets, t);
-	return k - i;
+	return count_at(ns, i, j, v, isreal, 0);
 }
 
-static json_t *scan_targets(const char *s, size_t lo, size_t hi)
+/* Chinese numerals at i as a count (三个, 两处, 十余家); bytes consumed, 0 if none. */
+static size_t cn_number_at(struct numscan *ns, size_t i)
 {
-	json_t *targets = json_array();
+	static const char *const not_before[] = { "第", "每", "周", "初", "星期", "礼拜", "这", "那", "哪", "各", "某",
+						  "前", "后", "头", "单", "统", "唯", "万", "千", "百", "十", NULL };
+	const char *s = ns->s;
+	long v;
+	size_t n = cn_count(s, i, ns->hi, &v);
+	if (!n)
+		return 0;
+	if (v < 2 || (i > ns->lo && (ends_any(s, ns->lo, i, not_before) || is_cn_numeral_at(s, cp_prev(s, ns->lo, i), ns->hi))))
+		return n;
+	size_t used = count_at(ns, i, i + n, (double)v, 0, 1);
+	return used ? used : n;
+}
+
+/* Targets and facts of [lo, hi); numbers that are neither go to the warnings. */
+static void scan_numbers(struct pp *p, const struct node *node, const char *s, size_t lo, size_t hi,
+			 json_t *targets, json_t *facts)
+{
+	struct numscan ns = { p, node, s, lo, hi, targets, facts, NULL, 0, 0, 0, 0 };
 	struct quotes q = { 0 };
 	size_t i = lo;
 	while (i < hi) {
@@ -1051,21 +1549,30 @@ static json_t *scan_targets(const char *s, size_t lo, size_t hi)
 				int nd;
 				n = digits_run(s, i, hi, &v, &nd);
 			} else {
-				n = target_at(s, lo, hi, i, targets);
+				n = number_at(&ns, i);
 			}
 			i += n ? n : 1;
 			continue;
 		}
+		if (!quotes_inside(&q) && is_cn_numeral_at(s, i, hi)) {
+			size_t n = cn_number_at(&ns, i);
+			if (n) {
+				i += n;
+				continue;
+			}
+		}
 		i += quotes_step(&q, s, i, hi);
 	}
-	return targets;
 }
 
 /* ---------- deadlines ---------- */
 
 struct deadline {
 	char date[11];
-	size_t pos;
+	size_t pos, end;
+	int year_end; /* 年底, 全年, 年内 … */
+	int whole;    /* the whole item's deadline, not a part's */
+	int start;    /* 4月1日起: when the work starts */
 };
 
 struct deadlines {
@@ -1073,194 +1580,128 @@ struct deadlines {
 	int n;
 };
 
-static int month_end(int y, int m)
+static void dl_add(struct pp *p, struct deadlines *dl, int line, const struct dates_match *m, size_t pos, size_t end)
 {
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	if (m < 1 || m > 12)
-		return 0;
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return days[m - 1];
-}
-
-static void dl_add(struct pp *p, struct deadlines *dl, int line, int y, int m, int d, size_t pos)
-{
-	if (y < 1900 || y > 2999) {
+	if (m->y < 1900 || m->y > 2999) {
 		if (!p->year_warned)
 			pp_warn(p, line, "plan year unknown: relative deadlines are not dated (pass ?year=)");
 		p->year_warned = 1;
 		return;
 	}
-	if (d < 1 || d > month_end(y, m)) {
-		pp_warn(p, line, "no such date: %d-%d-%d", y, m, d);
+	if (!dates_valid(m->y, m->m, m->d)) {
+		pp_warn(p, line, "no such date: %d-%d-%d", m->y, m->m, m->d);
 		return;
 	}
 	char date[16];
-	snprintf(date, sizeof date, "%04d-%02d-%02d", y % 10000, m % 100, d % 100);
-	for (int k = 0; k < dl->n; k++)
-		if (!strcmp(dl->d[k].date, date))
-			return;
+	snprintf(date, sizeof date, "%04d-%02d-%02d", m->y % 10000, m->m % 100, m->d % 100);
 	if (dl->n >= MAX_DEADLINES)
 		return;
 	memcpy(dl->d[dl->n].date, date, 11);
 	dl->d[dl->n].pos = pos;
+	dl->d[dl->n].end = end;
+	dl->d[dl->n].year_end = m->year_end;
+	dl->d[dl->n].whole = 0;
+	dl->d[dl->n].start = 0;
 	dl->n++;
 }
 
-static const char *const quarters[] = { "第一季度", "第二季度", "第三季度", "第四季度", "一季度", "二季度", "三季度", "四季度", NULL };
-
-/* After "M月" at k: the day. Returns bytes consumed after k, *day. */
-static size_t month_day(const char *s, size_t k, size_t hi, int y, int m, int *day)
-{
-	long dv;
-	int nd;
-	size_t n = digits_run(s, k, hi, &dv, &nd), e;
-	*day = month_end(y ? y : 2001, m);
-	if (n && nd <= 2 && ((e = at(s, k + n, hi, "日")) || (e = at(s, k + n, hi, "号")))) {
-		*day = (int)dv;
-		return n + e;
-	}
-	if ((e = at(s, k, hi, "上旬"))) {
-		*day = 10;
-		return e;
-	}
-	if ((e = at(s, k, hi, "中旬"))) {
-		*day = 20;
-		return e;
-	}
-	if ((e = at(s, k, hi, "下旬")) || (e = at(s, k, hi, "底")) || (e = at(s, k, hi, "末")) ||
-	    (e = at(s, k, hi, "份")))
-		return e;
-	return 0;
-}
-
+/* Every date of [lo, hi), read with the shared grammar (dates_match). */
 static void scan_deadlines(struct pp *p, const struct node *node, const char *s, size_t lo, size_t hi,
 			   struct deadlines *dl)
 {
-	static const char *const year_end[] = { "年底", "年末", "年内", "全年", "年度内", NULL };
-	static const char *const no_prefix[] = { "每", "去", "明", "前", "上", "下", "后", "次", NULL };
-	size_t i = lo, n;
-	int py = p->year;
+	static const char *const no_prefix[] = { "每", "去", "明", "前", "上", "下", "后", "次", "半", "今", "第", "个",
+						  "近", "多", "历", NULL };
+	size_t i = lo;
 	while (i < hi) {
-		int line = node_line_at(p, node, i);
+		unsigned char c = (unsigned char)s[i];
+		int prev_digit = i > lo && is_digit_at(s, cp_prev(s, lo, i), hi);
+		int prev_cn = i > lo && is_cn_numeral_at(s, cp_prev(s, lo, i), hi);
+		int prev_bad = i > lo && (ends(s, lo, i, ".") || ends(s, lo, i, "-") || ends(s, lo, i, "/") ||
+					  ((unsigned char)s[i - 1] < 0x80 && ((s[i - 1] | 32) >= 'a' && (s[i - 1] | 32) <= 'z')));
+		struct dates_match m;
+		size_t n;
+		if (!prev_digit && !prev_cn && !prev_bad && !ends_any(s, lo, i, no_prefix) &&
+		    (n = dates_match(s + i, hi - i, p->year, DATES_PLAN_TEXT, &m)) > 0) {
+			int before = dl->n;
+			dl_add(p, dl, node_line_at(p, node, i), &m, i, i + n);
+			if (dl->n > before && (at(s, i + n, hi, "起") || at(s, i + n, hi, "开始") || at(s, i + n, hi, "以来")))
+				dl->d[dl->n - 1].start = 1;
+			i += n;
+			continue;
+		}
 		if (is_digit_at(s, i, hi)) {
 			long v;
 			int nd;
-			size_t j = i + digits_run(s, i, hi, &v, &nd), k;
-			int y = py;
-			int prev_ok = i == lo || !(ends(s, lo, i, ".") || ends(s, lo, i, "-") || ends(s, lo, i, "/") ||
-						   ((unsigned char)s[i - 1] < 0x80 && ((s[i - 1] | 32) >= 'a' && (s[i - 1] | 32) <= 'z')));
-			if (!prev_ok) {
-				i = j;
-				continue;
-			}
-			if (nd == 4 && (k = at(s, j, hi, "年"))) {
-				y = (int)v;
-				size_t q = j + k, m;
-				long mv;
-				int mnd;
-				size_t mn = digits_run(s, q, hi, &mv, &mnd);
-				int qi;
-				if (mn && mnd <= 2 && (m = at(s, q + mn, hi, "月"))) {
-					int day;
-					size_t e = month_day(s, q + mn + m, hi, y, (int)mv, &day);
-					if (mv >= 1 && mv <= 12)
-						dl_add(p, dl, line, y, (int)mv, day, i);
-					i = q + mn + m + e;
-					continue;
-				}
-				if ((m = at(s, q, hi, "底")) || (m = at(s, q, hi, "末"))) {
-					dl_add(p, dl, line, y, 12, 31, i);
-					i = q + m;
-					continue;
-				}
-				if ((m = at(s, q, hi, "上半年"))) {
-					dl_add(p, dl, line, y, 6, 30, i);
-					i = q + m;
-					continue;
-				}
-				if ((m = at(s, q, hi, "下半年"))) {
-					dl_add(p, dl, line, y, 12, 31, i);
-					i = q + m;
-					continue;
-				}
-				if ((m = at_any(s, q, hi, quarters, &qi))) {
-					dl_add(p, dl, line, y, (qi % 4 + 1) * 3, (qi % 4 == 0 || qi % 4 == 3) ? 31 : 30, i);
-					i = q + m;
-					continue;
-				}
-				i = q;
-				continue;
-			}
-			/* 2025-06-30, 2025/6/30, 2025.6.30 */
-			if (nd == 4 && j < hi && (s[j] == '-' || s[j] == '/' || s[j] == '.')) {
-				long mv, dv;
-				int mnd, dnd;
-				size_t mn = digits_run(s, j + 1, hi, &mv, &mnd);
-				if (mn && mnd <= 2 && j + 1 + mn < hi && s[j + 1 + mn] == s[j]) {
-					size_t dn = digits_run(s, j + 2 + mn, hi, &dv, &dnd);
-					if (dn && dnd <= 2 && mv >= 1 && mv <= 12) {
-						dl_add(p, dl, line, (int)v, (int)mv, (int)dv, i);
-						i = j + 2 + mn + dn;
-						continue;
-					}
-				}
-				i = j;
-				continue;
-			}
-			if (nd <= 2 && (k = at(s, j, hi, "月")) && !ends(s, lo, i, "每") && !ends(s, lo, i, "个")) {
-				int day;
-				size_t e = month_day(s, j + k, hi, y, (int)v, &day);
-				if (v >= 1 && v <= 12)
-					dl_add(p, dl, line, y, (int)v, day, i);
-				i = j + k + e;
-				continue;
-			}
-			if (nd == 1 && v >= 1 && v <= 4 && (k = at(s, j, hi, "季度")) && !ends(s, lo, i, "每")) {
-				dl_add(p, dl, line, y, (int)v * 3, (v == 1 || v == 4) ? 31 : 30, i);
-				i = j + k;
-				continue;
-			}
-			i = j;
+			i += digits_run(s, i, hi, &v, &nd);
 			continue;
 		}
-		int qi;
-		if ((n = at(s, i, hi, "上半年")) && !ends_any(s, lo, i, no_prefix)) {
-			dl_add(p, dl, line, py, 6, 30, i);
-			i += n;
+		i += cp_len(c);
+	}
+}
+
+/* Words that make a deadline the whole item's: 全部完成, 全面建成, 6月底前完工. */
+static const char *const whole_words[] = { "全部", "全面", "全域", "所有", "整体", "全覆盖", NULL };
+static const char *const done_verbs[] = { "完成", "完工", "建成", "竣工", "投用", "投入使用", "交付", "到位",
+					  "办结", "见效", "落地", "运营", "启用", "开工", "验收", NULL };
+static const char *const part_words[] = { "其中", "首批", "首轮", "部分", "先行", "试点", "第", "一期", NULL };
+
+static int range_has(const char *s, size_t a, size_t b, const char *const *ws)
+{
+	for (size_t i = a; i < b; i += cp_len((unsigned char)s[i]))
+		if (at_any(s, i, b, ws, NULL))
+			return 1;
+	return 0;
+}
+
+/*
+ * Whole or part: a deadline is the item's own when it is the year's end
+ * (全年, 年底前), when its clause says all (全部, 全面), when it is in the
+ * item's title, or when a completion verb ends its clause with no object
+ * (6月底前完成). Anything after 其中/首批/部分 is a part (a milestone).
+ */
+static void classify_deadlines(const char *s, size_t lo, size_t hi, size_t title_end, size_t body_start,
+			       struct deadlines *dl)
+{
+	for (int k = 0; k < dl->n; k++) {
+		struct deadline *d = &dl->d[k];
+		size_t ca, cb;
+		clause_bounds(s, lo, hi, d->pos, d->end, &ca, &cb);
+		if (d->start) {
+			d->whole = 0;
 			continue;
 		}
-		if ((n = at(s, i, hi, "下半年")) && !ends_any(s, lo, i, no_prefix)) {
-			dl_add(p, dl, line, py, 12, 31, i);
-			i += n;
+		size_t c0 = ca, c1 = cb;
+		trim(s, &c0, &c1);
+		int ev;
+		size_t en = cn_number(s, c0, c1, &ev);
+		/* 其中/首批…, or 二是… of an enumeration left in the item's text: a part */
+		if (range_has(s, ca, cb, part_words) || (en && at(s, c0 + en, c1, "是"))) {
+			d->whole = 0;
 			continue;
 		}
-		if ((n = at_any(s, i, hi, year_end, NULL)) && !ends_any(s, lo, i, no_prefix) &&
-		    !ends(s, lo, i, "半") && !ends(s, lo, i, "今")) {
-			dl_add(p, dl, line, py, 12, 31, i);
-			i += n;
+		/* nothing after it: the last cell of a table row, "…，年底前" */
+		size_t rest = d->end, rest_end = hi, n0;
+		trim(s, &rest, &rest_end);
+		while (rest < rest_end && (n0 = at_any(s, rest, rest_end, trailing_punct, NULL)))
+			rest += n0;
+		if (d->year_end || range_has(s, ca, cb, whole_words) || d->pos < title_end || rest >= rest_end ||
+		    c0 == body_start) {
+			d->whole = 1;
 			continue;
 		}
-		if ((n = at_any(s, i, hi, quarters, &qi)) && !ends(s, lo, i, "每") &&
-		    !(i > lo && is_cn_numeral_at(s, cp_prev(s, lo, i), hi))) {
-			dl_add(p, dl, line, py, (qi % 4 + 1) * 3, (qi % 4 == 0 || qi % 4 == 3) ? 31 : 30, i);
-			i += n;
-			continue;
+		size_t x = d->end, n;
+		while (x < cb && ((n = space_at(s, x, cb)) || (n = at(s, x, cb, "要")) || (n = at(s, x, cb, "将")) ||
+				  (n = at(s, x, cb, "基本")) || (n = at(s, x, cb, "前"))))
+			x += n;
+		if ((n = at_any(s, x, cb, done_verbs, NULL))) {
+			size_t y = x + n, z = cb;
+			trim(s, &y, &z);
+			/* 6月底前完成; 3月底前完成造林860亩 (a count: the item's goal); not 3月底前完成重点区域整治 */
+			int count = 0;
+			for (size_t q = y; q < z && !count; q += cp_len((unsigned char)s[q]))
+				count = is_digit_at(s, q, z);
+			d->whole = count || cp_count(s, y, z) <= 2 || at(s, y, z, "任务") || at(s, y, z, "目标");
 		}
-		/* 十月份, 三月底 (Chinese month numerals need a suffix) */
-		int mv;
-		if (!(i > lo && is_cn_numeral_at(s, cp_prev(s, lo, i), hi)) && !ends(s, lo, i, "每") &&
-		    !ends(s, lo, i, "第") && (n = cn_number(s, i, hi, &mv)) > 0 && mv <= 12 && at(s, i + n, hi, "月")) {
-			size_t k = i + n + strlen("月");
-			int day;
-			size_t e = month_day(s, k, hi, py, mv, &day);
-			if (e || at(s, k, hi, "前")) {
-				dl_add(p, dl, line, py, mv, day, i);
-				i = k + e;
-				continue;
-			}
-		}
-		i += cp_len((unsigned char)s[i]);
 	}
 }
 
@@ -1325,8 +1766,9 @@ static void split_title(const char *s, size_t a, size_t h, size_t e, size_t *ta,
 	*bb = e;
 	while (i < h) {
 		if (!quotes_inside(&q) && (n = at_any(s, i, h, terminators, NULL))) {
-			/* 9:30 is no terminator */
-			if (!(s[i] == ':' && i > a && is_digit_at(s, i - 1, h) && is_digit_at(s, i + 1, h))) {
+			/* 9:30 and ２．５ are no terminators */
+			int digits = i > a && is_digit_at(s, cp_prev(s, a, i), h) && is_digit_at(s, i + n, h);
+			if (!((s[i] == ':' || at(s, i, h, "．")) && digits)) {
 				*tb = i;
 				*ba = i + n;
 				break;
@@ -1347,7 +1789,7 @@ static void split_title(const char *s, size_t a, size_t h, size_t e, size_t *ta,
 	split_title(s, *ba, nl, *bb, ta, tb, ba, bb);
 }
 
-static json_t *pp_render(struct pp *p, size_t idx, const char *parent_code)
+static json_t *pp_render(struct pp *p, size_t idx, const char *parent_code, int parent_due)
 {
 	struct node *n = &p->nodes[idx];
 	const char *s = p->buf;
@@ -1390,31 +1832,80 @@ static json_t *pp_render(struct pp *p, size_t idx, const char *parent_code)
 	struct deadlines dl;
 	dl.n = 0;
 	scan_deadlines(p, n, s, lo, hi, &dl);
+	classify_deadlines(s, lo, hi, tb > ta ? tb : lo, ba, &dl);
 	int latest = -1;
 	for (int k = 0; k < dl.n; k++)
-		if (latest < 0 || strcmp(dl.d[k].date, dl.d[latest].date) > 0)
+		if (dl.d[k].whole && (latest < 0 || strcmp(dl.d[k].date, dl.d[latest].date) > 0))
 			latest = k;
 	json_object_set_new(t, "due_date", latest < 0 ? json_null() : json_string(dl.d[latest].date));
+	int first_start = -1;
+	for (int k = 0; k < dl.n; k++)
+		if (dl.d[k].start && (first_start < 0 || strcmp(dl.d[k].date, dl.d[first_start].date) < 0))
+			first_start = k;
+	if (first_start >= 0)
+		json_object_set_new(t, "start_date", json_string(dl.d[first_start].date));
+	json_object_set_new(t, "due_source",
+			    json_string(latest >= 0 ? "text" : parent_due ? "parent" : "plan_period"));
 	const char *cad = scan_cadence(s, lo, hi);
 	json_object_set_new(t, "cadence", cad ? json_string(cad) : json_null());
-	json_object_set_new(t, "targets", scan_targets(s, lo, hi));
+	json_t *targets = json_array(), *facts = json_array();
+	scan_numbers(p, n, s, lo, hi, targets, facts);
+	json_object_set_new(t, "targets", targets);
+	json_object_set_new(t, "facts", facts);
+	/* Milestones: the parts' deadlines, and whole ones before the latest. */
 	json_t *ms = json_array();
-	if (dl.n >= 2) {
-		for (int k = 0; k < dl.n; k++) {
-			size_t ca, cb;
-			clause_bounds(s, lo, hi, dl.d[k].pos, dl.d[k].pos + 1, &ca, &cb);
+	for (int k = 0; k < dl.n; k++) {
+		if (k == latest || dl.d[k].start ||
+		    (dl.d[k].whole && latest >= 0 && !strcmp(dl.d[k].date, dl.d[latest].date)))
+			continue;
+		int dup = 0;
+		for (int e = 0; e < k && !dup; e++)
+			dup = !strcmp(dl.d[e].date, dl.d[k].date) && e != latest && !dl.d[e].whole;
+		if (dup)
+			continue;
+		size_t ca, cb, x;
+		clause_bounds(s, lo, hi, dl.d[k].pos, dl.d[k].end, &ca, &cb);
+		trim(s, &ca, &cb);
+		for (int guard = 0; guard < 4; guard++) {
+			int v;
+			size_t m;
+			if ((x = at(s, ca, cb, "其中")) || (x = at(s, ca, cb, "同时"))) {
+				ca += x;
+			} else if ((m = cn_number(s, ca, cb, &v)) > 0 && (x = at(s, ca + m, cb, "是"))) {
+				ca += m + x;
+			} else {
+				break;
+			}
 			trim(s, &ca, &cb);
-			cb = clip(s, ca, cb, MAX_TEXT);
-			json_t *m = json_object();
-			json_object_set_new(m, "title", cb > ca ? str_range(s, ca, cb) : json_string(dl.d[k].date));
-			json_object_set_new(m, "due_date", json_string(dl.d[k].date));
-			json_array_append_new(ms, m);
 		}
+		cb = clip(s, ca, cb, MAX_TEXT);
+		json_t *m = json_object();
+		json_object_set_new(m, "title", cb > ca ? str_range(s, ca, cb) : json_string(dl.d[k].date));
+		json_object_set_new(m, "due_date", json_string(dl.d[k].date));
+		/* 其中6月底前完成3处: the count is the milestone's, not another target */
+		size_t mca, mcb;
+		clause_bounds(s, lo, hi, dl.d[k].pos, dl.d[k].end, &mca, &mcb);
+		for (size_t g = 0; g < json_array_size(targets);) {
+			json_t *tg = json_array_get(targets, g);
+			size_t pos = (size_t)json_integer_value(json_object_get(tg, "_pos"));
+			if (pos >= mca && pos < mcb && !json_object_get(m, "target")) {
+				json_object_set(m, "target", tg);
+				json_array_remove(targets, g);
+				continue;
+			}
+			g++;
+		}
+		json_object_del(json_object_get(m, "target"), "_pos");
+		json_array_append_new(ms, m);
 	}
 	json_object_set_new(t, "milestones", ms);
+	for (size_t g = 0; g < json_array_size(targets); g++)
+		json_object_del(json_array_get(targets, g), "_pos");
+	for (size_t g = 0; g < json_array_size(facts); g++)
+		json_object_del(json_array_get(facts, g), "_pos");
 	json_t *kids = json_array();
 	for (size_t c = n->first; c != NONE; c = p->nodes[c].next)
-		json_array_append_new(kids, pp_render(p, c, code));
+		json_array_append_new(kids, pp_render(p, c, code, parent_due || latest >= 0));
 	json_object_set_new(t, "children", kids);
 	if (n->depth <= NSTYLES)
 		p->counts[n->depth]++;
@@ -1555,7 +2046,7 @@ json_t *planparse_parse(const char *text, size_t len, int year_hint, char *err, 
 	pp_preamble(&p, first_heading, doc, year_hint);
 	for (size_t k = 0; k < p.nnodes; k++)
 		if (p.nodes[k].parent == NONE)
-			json_array_append_new(tasks, pp_render(&p, k, NULL));
+			json_array_append_new(tasks, pp_render(&p, k, NULL, 0));
 	json_t *counts = json_array();
 	for (int d = 1; d <= p.maxdepth && d <= NSTYLES; d++)
 		json_array_append_new(counts, json_integer((json_int_t)p.counts[d]));

@@ -22,6 +22,11 @@ void auth_authenticate(struct req *r, enum role floor, void (*next)(struct req *
 char *auth_token_generate(void);
 /* Registers the lookup statement and the per-worker cache cleanup; once. */
 void auth_init(void);
+/* For connguard, on the worker's thread: the role of a cached token (0 when
+ * not cached), and a lookup that caches a valid token and reports its role
+ * (-1 unknown or revoked, 0 database unavailable). */
+int auth_cached_role(void *worker, const char *token);
+int auth_prefetch(void *worker, const char *token, void (*done)(void *arg, int role), void *arg);
 /* Drops every cached entry of this worker (after revoking a token here). */
 void auth_cache_clear(struct worker *w);
 

@@ -27,7 +27,10 @@ struct config {
 	size_t max_headers;
 	int read_timeout;        /* seconds */
 	int write_timeout;       /* seconds */
-	int max_connections;     /* per daemon */
+	int max_connections;     /* per daemon, counted from accept */
+	int max_connections_per_address; /* per client address, 0 = no cap */
+	int keepalive_timeout;   /* seconds a connection may idle between requests */
+	size_t max_buffered;     /* request body bytes buffered by the whole daemon */
 	int drain_timeout;       /* seconds */
 	/* [database] */
 	char *db;                /* libpq conninfo or URI */
@@ -36,6 +39,7 @@ struct config {
 	int statement_timeout_ms;
 	char *replica;           /* libpq conninfo of a hot standby for reads, "" = none */
 	int replica_max_lag_ms;  /* reads go to the primary while the standby is further behind */
+	int deadline_ms;         /* per database call, 0 = statement_timeout_ms + 1000 */
 	/* [log] */
 	int log_level;
 	/* [lights] */
@@ -46,6 +50,8 @@ struct config {
 	int cache_documents;     /* task documents cached per daemon, 0 = off */
 	/* [auth] */
 	int token_cache_ttl;     /* seconds */
+	/* [webhooks] */
+	char *webhook_allow;     /* CIDRs webhooks may reach beyond public addresses */
 	/* [paths] */
 	char *migrations_dir;
 	char *web_dir;

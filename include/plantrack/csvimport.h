@@ -23,7 +23,10 @@
 /*
  * body[0..n): the raw request bytes. charset: from the Content-Type ("utf-8",
  * "gb18030", "gbk", "gb2312"), NULL = detect (see textenc.h). year_hint: the
- * year for dates written without one (6月底).
+ * PLAN's year, for dates written without one (6月底 → year_hint-06-30; a
+ * warning names the rows completed so); 0 = unknown, such dates are errors.
+ * Dates follow the shared grammar of dates.h without the plan-only words:
+ * 三季度末, 上半年, 全年 are row errors in a sheet.
  *
  * The header is the first record that names a title column; records above it
  * (a sheet title such as "2025年民生实事项目清单,,,") are skipped with a
@@ -31,16 +34,25 @@
  * English case-insensitively:
  *   序号/seq  项目名称/title (required)  建设内容/body  牵头单位/lead_unit
  *   责任人/owner  计划完成时间/due_date  目标值/target_value  单位/target_unit
+ *   配合单位/co_units  分管领导/leader  权重/weight  备注/note
  * (also accepted: 编号, 名称, 项目, 任务名称, 主要内容, 工作内容, 责任单位,
- * 完成时间, 完成时限, 计量单位). Unknown columns are ignored with a warning.
+ * 完成时间, 完成时限, 计量单位, 协办单位, 配合部门, 分管负责人, 包保领导, 分值,
+ * 说明). Unknown columns are ignored with a warning.
  * Field values are trimmed; empty means null. Records whose fields are all
  * blank are skipped (Excel writes ",,,," for formatted empty rows).
  *
  * Returns 0 with *tasks = a JSON array, one object per data record:
  *   {"seq":int|null,"title":s,"body":s|null,"lead_unit":s|null,"owner":s|null,
  *    "due_date":"YYYY-MM-DD"|null,
+ *    "co_units":[s…],        配合单位 split on 、，,/／；; and newlines, trimmed, no repeats
+ *    "leader":s|null,         分管领导
+ *    "weight":number|null,    权重, > 0 (else a row error naming row and column)
+ *    "note":s|null,           备注
  *    "targets":[{"label":title,"value":n,"unit":s|null,"comparator":"=","text":"<value><unit>"}]}
- * where "targets" is present only when the target value is, and *errors = NULL.
+ * where co_units/leader/weight/note are present only when the file has that
+ * column, "targets" only when the target value is, and *errors = NULL.
+ * "seq" (序号) is the row's key under its parent: a 序号 used by two rows is
+ * an error listing the rows, so a re-import can match rows on it (upsert).
  *
  * Returns -1 with *tasks = NULL and *errors = a JSON array of EVERY problem:
  *   {"row":N,"line":L,"column":"计划完成时间","message":"..."}

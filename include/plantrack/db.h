@@ -67,8 +67,8 @@ int db_pool_listen(struct db_pool *p, const char *channel, db_notify_cb cb, void
  * The struct owns options; release it with db_conn_params_free. */
 #define DB_SEARCH_PATH "api,public"
 struct db_conn_params {
-	const char *keys[3];
-	const char *vals[3];
+	const char *keys[8];
+	const char *vals[8];
 	char *options;
 };
 void db_conn_params_init(struct db_conn_params *p, const char *conninfo);
@@ -80,7 +80,17 @@ PGconn *db_connect_blocking(const char *conninfo);
  * count as ready; "" (the default) checks nothing. Set before the first pool. */
 void db_expect_api_checksum(const char *hex);
 
+/* The deadline of each call (queue time included); 0 = statement_timeout_ms
+ * + 1000. A call still waiting or running then is failed (res == NULL), its
+ * connection recycled and its statement cancelled from another thread. The
+ * pool also probes the database (SELECT 1) when nothing completed for a
+ * second; while a probe goes unanswered for a second the pool is not ready. */
+void db_pool_set_deadline(struct db_pool *p, int deadline_ms);
+/* Inside a db_cb with res == NULL: 1 when the call failed by its deadline. */
+int db_failed_by_deadline(void);
+
 /* Counters across all pools (for /metrics). */
 unsigned long long db_errors_total(void);
+unsigned long long db_deadlines_total(void);
 
 #endif

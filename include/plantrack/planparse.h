@@ -34,11 +34,30 @@
  *  "counts": [n_level1, n_level2, …]}        items per depth
  * task = {"code":"一.2.3","seq":N,"level":1..,"title":…,"body":…,
  *         "due_date":"YYYY-MM-DD"|null,
+ *         "due_source":"text"|"parent"|"plan_period",  where due_date came from;
+ *                  null due_date: the item runs to its parent's or the plan's end
+ *         "start_date":"YYYY-MM-DD"                   only when the text says 4月1日起
  *         "cadence":"weekly"|"monthly"|"quarterly"|"yearly"|null,
  *         "targets":[{"label":…|null,"value":number,"unit":…,
- *                     "comparator":">="|"<="|"=","text":…}],
- *         "milestones":[{"title":…,"due_date":"YYYY-MM-DD"}],
+ *                     "comparator":">="|"<="|"=","verb":VERB,
+ *                     "strive":true (only when 力争/争取),
+ *                     "baseline":number (only for 由X提升至Y),"text":…}],
+ *         "facts":[{"label":…|null,"value":number,"unit":…,"text":…}],
+ *                  counts that describe the present (原有, 现有, 涉及…): shown, not scored
+ *         "milestones":[{"title":…,"due_date":"YYYY-MM-DD",
+ *                        "target":{…a target…} (the count of that part, when it has one)}],
  *         "children":[task…]}
+ * VERB: "new" (新增, 新建, 打造, 培育), "complete" (完成, 实施, 开展, 改造),
+ * "reach" (达到, 提升至, 由X提升至Y), "at_least" (不少于, 至少), "at_most"
+ * (不超过), "increase_by" (增长 8%), "reduce_by" (下降 5%), "control_within"
+ * (控制在, …以内), "other" (no verb found). See docs/plan-format.md.
+ * Every number with a unit is a target, a fact or in a milestone; any other
+ * number outside quotes that is not part of a date, a year, an ordinal (第4期)
+ * or a name (PM2.5) is listed in warnings with the reason.
+ * Only a deadline for the whole item is its due date (the year's end 全年/年内/
+ * 年底前, 全部/全面, one in the title, one in the first clause of the body, one
+ * that ends the item, or "…前完成" with no object or a counted one); any other
+ * (其中/首批/部分, "3月底前完成重点区域整治") is a milestone.
  * A document without numbered headings parses to "tasks": [] (not an error).
  */
 json_t *planparse_parse(const char *text, size_t len, int year_hint, char *err, size_t errlen);

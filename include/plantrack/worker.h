@@ -24,8 +24,7 @@ struct evhttp;
 struct evhttp_connection;
 struct evhttp_request;
 struct evconnlistener;
-
-#define WORKER_CONN_SET_SLOTS 8192
+struct connguard;
 
 /* Per-worker storage slots for modules (events waiters, token cache, deliverer). */
 enum worker_slot { SLOT_EVENTS = 0, SLOT_AUTH = 1, SLOT_WEBHOOKS = 2, SLOT_REPLICA = 4, SLOT_DOCCACHE = 5, SLOT_COUNT = 8 };
@@ -46,8 +45,7 @@ struct worker {
 	int draining;
 	uint64_t drain_deadline_ns;
 	int inflight;                   /* requests accepted and not yet answered */
-	int connections, paused;
-	struct evhttp_connection *conn_set[WORKER_CONN_SET_SLOTS];
+	struct connguard *guard;        /* connection accounting and body limits (connguard.c) */
 	_Atomic uint64_t heartbeat_ns;
 	_Atomic int started;
 	void *slots[SLOT_COUNT];        /* owned by the module of each slot */
@@ -75,10 +73,9 @@ int worker_draining(struct worker *w);
 void *worker_get_slot(struct worker *w, enum worker_slot slot);
 void worker_set_slot(struct worker *w, enum worker_slot slot, void *data);
 
-/* Counts the connection of ev against this worker's share of
- * server.max_connections (once per connection); at the share the worker's
- * listener stops accepting until one closes. */
-void worker_conn_track(struct worker *w, struct evhttp_request *ev);
+/* The reply to ev is about to be handed to evhttp (ev is still valid): the
+ * connection guard releases the request's body budget. */
+void worker_reply_starts(struct worker *w, struct evhttp_request *ev);
 
 /* The monotonic clock in nanoseconds; any thread. */
 uint64_t pt_now_ns(void);

@@ -86,6 +86,26 @@ BEGIN
     RETURN u;
 END $$;
 
+-- The unit called n on behalf of actor: a supervisor or an admin (and the
+-- imports and the CLI, which act as one) creates it on first use; an editor
+-- may only name a unit that exists already (422 on field otherwise).
+CREATE FUNCTION api.pt_unit_for(actor jsonb, n text, field text) RETURNS uuid
+LANGUAGE plpgsql AS $$
+DECLARE u uuid;
+BEGIN
+    n := nullif(btrim(n), '');
+    IF n IS NULL THEN RETURN NULL; END IF;
+    IF coalesce(actor->>'role', '') = 'editor' THEN
+        SELECT id INTO u FROM public.units WHERE name = n
+         ORDER BY parent_id IS NOT NULL, created_at, id LIMIT 1;
+        IF u IS NULL THEN
+            PERFORM api.pt_fail422(field, 'names no known unit (' || n || '); units are made by a supervisor or an import');
+        END IF;
+        RETURN u;
+    END IF;
+    RETURN api.pt_unit_ensure(n);
+END $$;
+
 CREATE FUNCTION api.pt_unit_name(u uuid) RETURNS text
 LANGUAGE sql STABLE AS $$
     SELECT name FROM public.units WHERE id = u

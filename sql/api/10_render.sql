@@ -171,6 +171,6 @@ $$;
 
 CREATE FUNCTION api.pt_event_json(e public.events) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object('seq', e.seq, 'type', e.type, 'at', api.pt_ts(e.at),
+    SELECT jsonb_build_object('seq', e.seq, 'id', e.id, 'type', e.type, 'at', api.pt_ts(e.at),
         'plan_id', e.plan_id, 'task_id', e.task_id, 'data', e.payload)
 $$;

@@ -119,11 +119,12 @@ BEGIN
     ELSIF bad.what = 'verified' THEN
         PERFORM api.pt_fail('PT403', 'Forbidden', 'only a supervisor may create verified tasks');
     END IF;
-    -- units, created on first use; an editor may only name units in its scope
-    FOR u IN SELECT api.pt_unit_ensure(n)
-               FROM (SELECT DISTINCT api.pt_text(e->'lead_unit') AS n FROM jsonb_array_elements(list) e
+    -- units, created on first use (not by an editor: it may only name existing
+    -- ones, and its lead units must be in its scope)
+    FOR u IN SELECT api.pt_unit_for(actor, n, f)
+               FROM (SELECT DISTINCT api.pt_text(e->'lead_unit') AS n, 'lead_unit' AS f FROM jsonb_array_elements(list) e
                      UNION
-                     SELECT DISTINCT c FROM jsonb_array_elements(list) e, unnest(api.pt_texts(e->'co_units')) c) x
+                     SELECT DISTINCT c, 'co_units' FROM jsonb_array_elements(list) e, unnest(api.pt_texts(e->'co_units')) c) x
               WHERE n IS NOT NULL LOOP
     END LOOP;
     IF actor->>'role' = 'editor' THEN

@@ -185,7 +185,7 @@ BEGIN
         PERFORM api.pt_fail422('title', 'must not be empty');
     END IF;
     IF pa ? 'lead_unit' THEN
-        lead := api.pt_unit_ensure(api.pt_text(pa->'lead_unit'));
+        lead := api.pt_unit_for(actor, api.pt_text(pa->'lead_unit'), 'lead_unit');
         IF actor->>'role' = 'editor' THEN PERFORM api.pt_check_scope(actor, lead); END IF;
     END IF;
     SELECT coalesce(array_agg(k ORDER BY k), '{}') INTO changed FROM jsonb_object_keys(pa) k
@@ -197,7 +197,7 @@ BEGIN
             body = CASE WHEN pa ? 'body' THEN api.pt_text(pa->'body') ELSE tasks.body END,
             lead_unit_id = lead,
             co_unit_ids = CASE WHEN pa ? 'co_units' THEN
-                    (SELECT coalesce(array_agg(api.pt_unit_ensure(n) ORDER BY k), '{}')
+                    (SELECT coalesce(array_agg(api.pt_unit_for(actor, n, 'co_units') ORDER BY k), '{}')
                        FROM unnest(api.pt_texts(pa->'co_units')) WITH ORDINALITY AS c(n, k))
                 ELSE tasks.co_unit_ids END,
             owner = CASE WHEN pa ? 'owner' THEN api.pt_text(pa->'owner') ELSE tasks.owner END,

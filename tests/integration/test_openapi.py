@@ -31,7 +31,7 @@ with open(DOC_PATH, "rb") as f:
 DOC = json.loads(DOC_BYTES.decode("utf-8"))
 
 db = Database()
-daemon = Daemon(db)
+daemon = Daemon(db, config_text="[webhooks]\n# the receivers of these tests listen on 127.0.0.1\nallow = 127.0.0.0/8\n")
 daemon.start()
 admin = daemon.token("admin")
 supervisor = daemon.token("supervisor")
@@ -311,6 +311,14 @@ def test_service_routes():
     assert r.headers["Content-Type"].startswith("text/plain")
     assert b"# TYPE" in r.body or b"# HELP" in r.body
     call("GET", "/", expect=200)
+    _, me = call("GET", "/v1/me", token=viewer, expect=200)
+    assert me["role"] == "viewer" and me["unit_id"] is None
+    call("GET", "/v1/me", expect=401)
+    r, _ = call("GET", "/docs", expect=200)
+    assert r.headers["Content-Type"].startswith("text/html")
+    assert r.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    r, _ = call("GET", "/docs/openapi.json", expect=200)
+    assert r.body == DOC_BYTES, "GET /docs/openapi.json differs from docs/openapi.json"
     # no token on the public routes, and HEAD is answered where GET is
     r = http("HEAD", daemon.url + "/healthz")
     assert r.status == 200, r

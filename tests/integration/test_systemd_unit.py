@@ -15,6 +15,7 @@ ROOT = os.environ.get("PLANTRACK_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 SYSTEMD = os.path.join(ROOT, "systemd")
 UNIT = os.path.join(SYSTEMD, "plantrackd.service")
+CHECK_DB = os.path.join(SYSTEMD, "plantrackd-check-db")
 SOCKET = os.path.join(SYSTEMD, "plantrackd.socket")
 ANALYZE = shutil.which("systemd-analyze")
 if not ANALYZE:
@@ -69,6 +70,7 @@ def test_verify_clean():
         for src in (UNIT, SOCKET):
             with open(src, encoding="utf-8") as f:
                 text = f.read().replace("/usr/sbin/plantrackd", os.path.abspath(binary))
+                text = text.replace("/usr/libexec/plantrack/plantrackd-check-db", CHECK_DB)
             with open(os.path.join(tmp, os.path.basename(src)), "w", encoding="utf-8") as f:
                 f.write(text)
         p = subprocess.run([ANALYZE, "verify", "plantrackd.service", "plantrackd.socket"], cwd=tmp,
@@ -119,14 +121,52 @@ def test_sysusers_and_tmpfiles_apply():
         shutil.rmtree(root)
 
 
+def test_no_database_configured_skips_the_start():
+    # ExecCondition=: exit 0 starts, 1..254 skips (inactive, not failed), 255 fails.
+    assert setting(UNIT, "ExecCondition") == \
+        "/usr/libexec/plantrack/plantrackd-check-db /etc/plantrack/plantrackd.conf"
+    tmp = tempfile.mkdtemp()
+    try:
+        conf = os.path.join(tmp, "plantrackd.conf")
+        env = {k: v for k, v in os.environ.items() if k != "PLANTRACK_DB"}
+
+        def check(text, extra_env=None):
+            with open(conf, "w", encoding="utf-8") as f:
+                f.write(text)
+            return subprocess.run(["sh", CHECK_DB, conf], capture_output=True, text=True,
+                                  env=dict(env, **(extra_env or {})), timeout=30)
+        for text in ("[server]\nlisten = 127.0.0.1:8080\n",
+                     "[database]\n# conninfo = host=/var/run/postgresql dbname=plantrack\npool = 4\n",
+                     "[database]\nconninfo =\n",
+                     "[database]\nconninfo = \"\"\n",
+                     "[server]\nconninfo = dbname=x\n[database]\n"):
+            p = check(text)
+            assert p.returncode == 1, (text, p.returncode, p.stderr)
+            assert "no database configured in %s" % conf in p.stderr, p.stderr
+        for text in ("[database]\nconninfo = host=/var/run/postgresql dbname=plantrack\n",
+                     "[ database ]\n  conninfo=dbname=x  \n",
+                     "[database]\nconninfo = \"dbname=x user=y\"\n"):
+            p = check(text)
+            assert p.returncode == 0, (text, p.returncode, p.stderr)
+        p = check("[database]\n", {"PLANTRACK_DB": "dbname=x"})
+        assert p.returncode == 0, p.stderr
+        p = subprocess.run(["sh", CHECK_DB, os.path.join(tmp, "missing.conf")], capture_output=True,
+                           text=True, env=env, timeout=30)
+        assert p.returncode == 255 and "cannot read" in p.stderr, (p.returncode, p.stderr)
+    finally:
+        shutil.rmtree(tmp)
+
+
 KNOWN = {
     "server": {"listen", "workers", "max_body", "max_import_body", "max_headers", "read_timeout",
-               "write_timeout", "max_connections", "drain_timeout"},
-    "database": {"conninfo", "pool", "queue", "statement_timeout_ms", "replica", "replica_max_lag_ms"},
+               "write_timeout", "max_connections", "drain_timeout", "max_connections_per_address",
+               "keepalive_timeout", "max_buffered"},
+    "database": {"conninfo", "pool", "queue", "statement_timeout_ms", "deadline_ms", "replica", "replica_max_lag_ms"},
     "log": {"level"},
     "lights": {"lag_points", "due_soon_days", "due_soon_progress"},
     "cache": {"documents"},
     "auth": {"token_cache_ttl"},
+    "webhooks": {"allow"},
     "paths": {"migrations", "web", "openapi"},
 }
 

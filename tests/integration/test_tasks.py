@@ -312,6 +312,13 @@ def test_summary():
 
 
 def test_change_feed_long_poll():
+    # Writes publish their events asynchronously (after the reply), so an
+    # earlier test's event may still be unnumbered: wait for the newest one,
+    # by the id its write returned, before reading the starting seq.
+    r = api("POST", "/v1/tasks/%s/updates" % state["孵化志愿服务团队"], {"note": "起点"})
+    assert r.status == 201 and r.headers.get("X-Event-Id"), r.headers
+    r = api("GET", "/v1/events?after=0&limit=1&wait=10&wait_for=%s" % r.headers["X-Event-Id"], token=viewer)
+    assert r.status == 200 and r.json()["published"] is True, r.body
     r = api("GET", "/v1/events?after=0&limit=500", token=viewer)
     assert r.status == 200
     page = r.json()
@@ -330,11 +337,12 @@ def test_change_feed_long_poll():
     th = threading.Thread(target=waiter)
     th.start()
     time.sleep(0.5)
-    api("POST", "/v1/tasks/%s/updates" % state["孵化志愿服务团队"], {"note": "唤醒"})
+    rep = api("POST", "/v1/tasks/%s/updates" % state["孵化志愿服务团队"], {"note": "唤醒"})
     th.join(12)
     assert result["r"].status == 200
     events = result["r"].json()["events"]
     assert events and events[0]["seq"] > last and events[0]["type"] == "task.reported", events
+    assert events[0]["id"] == int(rep.headers["X-Event-Id"]), (events[0], rep.headers)
     assert result["t"] < 5, "long poll was not woken by the report"
     r = api("GET", "/v1/events?after=%d&wait=1" % (last + 10 ** 6))
     assert r.status == 200 and r.json()["events"] == []

@@ -19,7 +19,7 @@ from harness import Daemon, Database, free_port, http, run, skip_without_pg
 
 skip_without_pg()
 db = Database()
-daemon = Daemon(db)
+daemon = Daemon(db, config_text="[webhooks]\n# the receivers of these tests listen on 127.0.0.1\nallow = 127.0.0.0/8\n")
 daemon.start()
 admin = daemon.token("admin")
 supervisor = daemon.token("supervisor")
@@ -398,7 +398,7 @@ def test_https_verified_against_the_store():
     api("DELETE", "/v1/webhooks/%s" % untrusted["id"])
 
     assert daemon.stop() == 0
-    trusting = Daemon(db, env={"SSL_CERT_FILE": cert})
+    trusting = Daemon(db, env={"SSL_CERT_FILE": cert}, config_text="[webhooks]\nallow = 127.0.0.0/8\n")
     trusting.start()
     r = http("POST", trusting.url + "/v1/webhooks", body={"url": tls.url("/tls"), "secret": SECRET}, token=admin)
     assert r.status == 201, r

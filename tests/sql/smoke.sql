@@ -368,7 +368,7 @@ SELECT pg_temp.call('pt_events_after', '{"after":0,"limit":500}') AS r \gset
 SELECT pg_temp.ok((SELECT array_agg(DISTINCT x->>'type' ORDER BY x->>'type') FROM jsonb_array_elements((:'r'::jsonb)#>'{body,events}') x)
                   = '{plan.created,task.created,task.deleted,task.reported,task.updated}', 'every event type');
 SELECT pg_temp.ok(((:'r'::jsonb)#>>'{body,next_after}')::bigint = (SELECT max(seq) FROM events), 'next_after');
-SELECT pg_temp.ok((SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys((:'r'::jsonb)#>'{body,events,0}') k) = '{at,data,plan_id,seq,task_id,type}', 'event keys');
+SELECT pg_temp.ok((SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys((:'r'::jsonb)#>'{body,events,0}') k) = '{at,data,id,plan_id,seq,task_id,type}', 'event keys');
 SELECT pg_temp.call('pt_events_after', '{"after":2,"limit":3}') AS r \gset
 SELECT pg_temp.ok((:'r'::jsonb)#>>'{body,events,0,seq}' = '3' AND (:'r'::jsonb)#>>'{body,next_after}' = '5', 'events page');
 SELECT pg_temp.ok((SELECT body->>'next_after' = '999999' AND body->'events' = '[]' FROM pt_events_after('{"after":999999,"limit":5}')), 'none after');

@@ -171,10 +171,11 @@ int main(void)
 	CHECK(r.rc == 0 && json_array_size(r.tasks) == 2);
 	CHECK(r.rc == 0 && json_is(json_array_get(r.tasks, 0),
 		"{\"seq\":1,\"title\":\"改造雨污管网\",\"body\":null,\"lead_unit\":null,\"owner\":null,\"due_date\":\"2025-09-30\","
+		"\"note\":\"先行\","
 		"\"targets\":[{\"label\":\"改造雨污管网\",\"value\":1200,\"unit\":\"米\",\"comparator\":\"=\",\"text\":\"1,200米\"}]}"));
 	CHECK(r.rc == 0 && json_is(json_object_get(json_array_get(json_object_get(json_array_get(r.tasks, 1), "targets"), 0), "value"), "-3.5"));
 	CHECK(has_warning(r.warnings, "skipped 2 row(s) above the header row on line 3"));
-	CHECK(has_warning(r.warnings, "column 6 \"备注\" is not a known column"));
+	CHECK(has_warning(r.warnings, "时间 without a year in row(s) 3: the plan's year 2025 was used"));
 	done(&r);
 
 	/* Every problem in every row is listed, with row, line and the column as written. */
@@ -274,12 +275,45 @@ int main(void)
 	CHECK(r.rc == -1 && error_is(r.errors, 0, 0, 0, NULL, "unsupported charset"));
 	done(&r);
 
-	/* Unit without a value: a warning, no target; duplicate seq: a warning; warnings may be NULL. */
-	r = runs("seq,title,target_unit,,\n1,a,处,,\n1,b,,,\n2,c,,x,\n", 2025);
+	/* Unit without a value: a warning, no target; warnings may be NULL. */
+	r = runs("seq,title,target_unit,,\n1,a,处,,\n3,b,,,\n2,c,,x,\n", 2025);
 	CHECK(r.rc == 0 && json_array_size(r.tasks) == 3 && !json_object_get(json_array_get(r.tasks, 0), "targets"));
 	CHECK(has_warning(r.warnings, "row 1 (line 2): target_unit is set but"));
-	CHECK(has_warning(r.warnings, "seq 1 is used more than once (rows 1 and 2)"));
 	CHECK(has_warning(r.warnings, "column 4 has no header"));
+	done(&r);
+	/* 序号 twice under one parent: an error listing the rows (re-imports match on it). */
+	r = runs("序号,项目名称\n1,a\n2,b\n1,c\n1,d\n", 2025);
+	CHECK(r.rc == -1 && json_array_size(r.errors) == 1 &&
+	      error_is(r.errors, 0, 1, 2, "序号", "1 is used by rows 1, 3 and 4"));
+	done(&r);
+
+	/* 配合单位 (several), 分管领导, 权重, 备注 */
+	r = runs("序号,项目名称,牵头单位,配合单位,分管领导,权重,备注\n"
+		 "1,修路,城管办,\"住建办、派出所/城管办 , 住建办\",李明,2.5,先行\n"
+		 "2,建园,建设办,,,,\n", 2025);
+	CHECK(r.rc == 0 && json_is(json_array_get(r.tasks, 0),
+		"{\"seq\":1,\"title\":\"修路\",\"body\":null,\"lead_unit\":\"城管办\",\"owner\":null,\"due_date\":null,"
+		"\"co_units\":[\"住建办\",\"派出所\",\"城管办\"],\"leader\":\"李明\",\"weight\":2.5,\"note\":\"先行\"}"));
+	CHECK(r.rc == 0 && json_is(json_array_get(r.tasks, 1),
+		"{\"seq\":2,\"title\":\"建园\",\"body\":null,\"lead_unit\":\"建设办\",\"owner\":null,\"due_date\":null,"
+		"\"co_units\":[],\"leader\":null,\"weight\":null,\"note\":null}"));
+	CHECK(r.rc == 0 && json_array_size(r.warnings) == 0);
+	done(&r);
+	r = runs("项目名称,权重\na,0\nb,-1\nc,x\nd,10%\ne,3\n", 2025);
+	CHECK(r.rc == -1 && json_array_size(r.errors) == 4);
+	CHECK(error_is(r.errors, 0, 1, 2, "权重", "must be a number greater than 0, not \"0\""));
+	CHECK(error_is(r.errors, 2, 3, 4, "权重", "not \"x\""));
+	done(&r);
+
+	/* Yearless dates take the plan's year, and the rows are named; plan-only words are refused. */
+	r = runs("项目名称,计划完成时间\na,6月底前\nb,2025-03-31\nc,9月30日前\n", 2025);
+	CHECK(r.rc == 0 && json_is(json_object_get(json_array_get(r.tasks, 0), "due_date"), "\"2025-06-30\""));
+	CHECK(r.rc == 0 && json_is(json_object_get(json_array_get(r.tasks, 2), "due_date"), "\"2025-09-30\""));
+	CHECK(has_warning(r.warnings, "计划完成时间 without a year in row(s) 1, 3: the plan's year 2025 was used"));
+	done(&r);
+	r = runs("项目名称,计划完成时间\na,三季度末\nb,上半年\nc,全年\n", 2025);
+	CHECK(r.rc == -1 && json_array_size(r.errors) == 3 &&
+	      error_is(r.errors, 0, 1, 2, "计划完成时间", "is a plan's wording, not a date"));
 	done(&r);
 	{
 		json_t *tasks, *errors;
@@ -291,7 +325,7 @@ int main(void)
 
 	/* A date without a year needs the hint. */
 	r = runs("title,due_date\na,6月底\n", 0);
-	CHECK(r.rc == -1 && error_is(r.errors, 0, 1, 2, "due_date", "not a valid date"));
+	CHECK(r.rc == -1 && error_is(r.errors, 0, 1, 2, "due_date", "has no year and the plan's year is not known"));
 	done(&r);
 
 	/* 10,000 rows, generated: parse quickly, every 1000th made bad to list 10 errors. */

@@ -5,6 +5,7 @@
 #include "check.h"
 #include "plantrack/dates.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static int parses(const char *s, int hint, const char *want)
@@ -129,5 +130,44 @@ int main(void)
 	CHECK(refuses("2025-06-301111111111111111111111111111111111111111111", 0));
 	CHECK(refuses("1899-12-31", 0));
 	CHECK(refuses("3000-01-01", 0));
+
+	/* The shared grammar: plan text adds the vague words, sheets refuse them. */
+	{
+		char out[11];
+		int yl = -1;
+		CHECK(dates_parse_ex("三季度末", 2025, DATES_PLAN_TEXT, out, &yl) == 0 && !strcmp(out, "2025-09-30") && yl == 1);
+		CHECK(dates_parse_ex("三季度末", 2025, 0, out, NULL) == -1);
+		CHECK(dates_parse_ex("第一季度", 2025, DATES_PLAN_TEXT, out, NULL) == 0 && !strcmp(out, "2025-03-31"));
+		CHECK(dates_parse_ex("4季度", 2025, DATES_PLAN_TEXT, out, NULL) == 0 && !strcmp(out, "2025-12-31"));
+		CHECK(dates_parse_ex("上半年", 2025, DATES_PLAN_TEXT, out, NULL) == 0 && !strcmp(out, "2025-06-30"));
+		CHECK(dates_parse_ex("全年", 2025, DATES_PLAN_TEXT, out, NULL) == 0 && !strcmp(out, "2025-12-31"));
+		CHECK(dates_parse_ex("全年", 2025, 0, out, NULL) == -1);
+		CHECK(dates_parse_ex("6月上旬", 2025, DATES_PLAN_TEXT, out, NULL) == 0 && !strcmp(out, "2025-06-10"));
+		CHECK(dates_parse_ex("十月底前", 2025, 0, out, NULL) == 0 && !strcmp(out, "2025-10-31"));
+		CHECK(dates_parse_ex("6月30日前", 2025, 0, out, &yl) == 0 && !strcmp(out, "2025-06-30") && yl == 1);
+		CHECK(dates_parse_ex("2025年6月30日", 2030, 0, out, &yl) == 0 && yl == 0);
+		CHECK(dates_parse_ex("9月30日前", 0, 0, out, NULL) == -1); /* no year known */
+		CHECK(dates_parse_ex("2025年内", 0, DATES_PLAN_TEXT, out, NULL) == 0 && !strcmp(out, "2025-12-31"));
+		/* a value ending in the first bytes of a multi-byte character: no read past its end */
+		char *h = malloc(3);
+		memcpy(h, "6\xE3", 3);
+		CHECK(dates_parse_ex(h, 2025, 0, out, NULL) == -1);
+		free(h);
+		struct dates_match m;
+		const char *t = "年底前全部完成";
+		CHECK(dates_match(t, strlen(t), 2025, DATES_PLAN_TEXT, &m) == strlen("年底前") && m.year_end && m.yearless);
+		t = "3月底前完成首轮";
+		CHECK(dates_match(t, strlen(t), 2025, DATES_PLAN_TEXT, &m) == strlen("3月底前") && m.m == 3 && m.d == 31);
+		t = "三月份开展";
+		CHECK(dates_match(t, strlen(t), 2025, DATES_PLAN_TEXT, &m) == strlen("三月份"));
+		t = "三月开展"; /* a Chinese month needs 底/末/份/日 or 前 */
+		CHECK(dates_match(t, strlen(t), 2025, DATES_PLAN_TEXT, &m) == 0);
+		t = "6月30前"; /* in text, the day needs 日 */
+		CHECK(dates_match(t, strlen(t), 2025, DATES_PLAN_TEXT, &m) == 0);
+		t = "2025年工作";
+		CHECK(dates_match(t, strlen(t), 0, DATES_PLAN_TEXT, &m) == 0);
+		t = "2025-04-01起";
+		CHECK(dates_match(t, strlen(t), 0, DATES_PLAN_TEXT, &m) == strlen("2025-04-01") && m.d == 1);
+	}
 	return check_summary();
 }

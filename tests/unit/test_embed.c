@@ -34,7 +34,15 @@ static const char *options_of(const char *conninfo, char *buf, size_t buflen)
 	struct db_conn_params p;
 	db_conn_params_init(&p, conninfo);
 	snprintf(buf, buflen, "%s", p.options ? p.options : "(null)");
-	int ok = !strcmp(p.keys[0], "dbname") && p.vals[0] && !strcmp(p.keys[1], "options") && !p.keys[2];
+	/* the TCP keepalive defaults come first so the conninfo (expanded from
+	 * dbname) overrides them, then dbname, then options, then the end */
+	int i = 0, keepalives = 0;
+	while (p.keys[i] && strcmp(p.keys[i], "dbname")) {
+		keepalives += !strcmp(p.keys[i], "keepalives") && !strcmp(p.vals[i], "1");
+		i++;
+	}
+	int ok = keepalives == 1 && p.keys[i] && p.vals[i] && p.keys[i + 1] && !strcmp(p.keys[i + 1], "options") &&
+		 !p.keys[i + 2];
 	db_conn_params_free(&p);
 	return ok ? buf : "(bad arrays)";
 }

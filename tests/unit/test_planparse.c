@@ -53,6 +53,20 @@ static json_t *parse_file(const char *rel, int year)
 	return doc;
 }
 
+/* A fact of task t with this value and unit (and label, unless NULL). */
+static int fact_is(json_t *t, double v, const char *unit, const char *label)
+{
+	size_t i;
+	json_t *g;
+	json_array_foreach(json_object_get(t, "facts"), i, g)
+		if (json_number_value(json_object_get(g, "value")) == v &&
+		    !strcmp(json_string_value(json_object_get(g, "unit")), unit) &&
+		    (!label || (json_is_string(json_object_get(g, "label")) &&
+				!strcmp(json_string_value(json_object_get(g, "label")), label))))
+			return 1;
+	return 0;
+}
+
 static json_t *parse_str(const char *s, int year)
 {
 	char err[256];
@@ -217,7 +231,14 @@ static void test_sample(void)
 	CHECK(counts_are(doc, 5, 17, 32));
 	CHECK(json_integer_value(json_object_get(doc, "year")) == 2025);
 	CHECK(!strcmp(sget(doc, "title"), "城东街道2025年工作谋划"));
-	CHECK(json_array_size(json_object_get(doc, "warnings")) == 0);
+	/* the only numbers read as neither target nor fact: 7天 (a hotel) and 12349 (a service line) */
+	CHECK(json_array_size(json_object_get(doc, "warnings")) == 2);
+	{
+		size_t i;
+		json_t *w;
+		json_array_foreach(json_object_get(doc, "warnings"), i, w)
+			CHECK(strstr(sget(w, "message"), "not read as a target") != NULL);
+	}
 	CHECK(!strcmp(sget(json_array_get(tasks, 0), "code"), "一"));
 	CHECK(!strcmp(sget(json_array_get(tasks, 0), "title"), "聚力做好党建文章,推动高质量党建突破攀升"));
 	CHECK(!strncmp(sget(json_array_get(tasks, 0), "body"), "以构建“大党建”工作格局为重心", 20));
@@ -276,8 +297,13 @@ static void test_sample(void)
 	t = find_code(tasks, "五.2");
 	CHECK(t && !strcmp(sget(t, "cadence"), "monthly"));
 	t = find_code(tasks, "五.3");
-	CHECK(t && target_is(target_with(t, "159家"), 159, "家", "="));
-	CHECK(n_targets(doc) >= 45);
+	CHECK(t && target_with(t, "159家") == NULL && fact_is(t, 159, "家", "工业企业"));
+	CHECK(t && fact_is(t, 12, "个", "网格") && fact_is(t, 8, "个", "村居应急救援站点"));
+	CHECK(fact_is(find_code(tasks, "一.2"), 119, "支", "志愿服务队伍"));
+	CHECK(fact_is(find_code(tasks, "一.2"), 1522, "名", "志愿者力量"));
+	CHECK(fact_is(find_code(tasks, "一.1.3"), 107, "个", NULL));
+	CHECK(fact_is(find_code(tasks, "二.3.2"), 105, "亩", "地块"));
+	CHECK(n_targets(doc) == 44); /* hand-labelled in tests/data/eval/chengdong-2025.expected.json */
 	json_t *hint = parse_file("../shared/samples/chengdong-2025-plan.txt", 2026);
 	CHECK(hint && json_integer_value(json_object_get(hint, "year")) == 2026);
 	CHECK(hint && !strcmp(sget(find_code(json_object_get(hint, "tasks"), "一.2"), "due_date"), "2026-12-31"));
@@ -294,13 +320,16 @@ static void test_example(void)
 		return;
 	json_t *tasks = json_object_get(doc, "tasks");
 	CHECK(counts_are(doc, 4, 10, 12));
-	CHECK(json_array_size(json_object_get(doc, "warnings")) == 0);
+	CHECK(json_array_size(json_object_get(doc, "warnings")) == 1); /* 每月走访重点企业1次: the cadence */
+	CHECK(strstr(sget(json_array_get(json_object_get(doc, "warnings"), 0), "message"), "cadence") != NULL);
 	CHECK(json_integer_value(json_object_get(doc, "year")) == 2025);
 	CHECK(!strcmp(sget(doc, "title"), "南湖街道2025年重点工作计划"));
 	json_t *t = find_code(tasks, "一.1.1");
 	CHECK(t && !strcmp(sget(t, "title"), "优化网格划分"));
-	CHECK(t && !strcmp(sget(t, "due_date"), "2025-03-31"));
-	CHECK(t && target_is(target_with(t, "86个"), 86, "个", "="));
+	/* 3月底前完成人员调配: a part (a milestone); 划分为86个: a fact */
+	CHECK(t && json_is_null(json_object_get(t, "due_date")) && !strcmp(sget(t, "due_source"), "plan_period"));
+	CHECK(t && !strcmp(sget(json_array_get(json_object_get(t, "milestones"), 0), "due_date"), "2025-03-31"));
+	CHECK(t && fact_is(t, 86, "个", "基础网格"));
 	t = find_code(tasks, "一.1.2");
 	CHECK(t && !strcmp(sget(t, "cadence"), "weekly"));
 	CHECK(t && target_is(target_with(t, "2万户次"), 2, "万户次", ">="));
@@ -331,7 +360,9 @@ static void test_sections_full(void)
 	CHECK(t && !strcmp(sget(t, "title"), "生态保护"));
 	t = find_code(tasks, "一.1.1");
 	CHECK(t && !strcmp(sget(t, "title"), "扩大高山茶园规模"));
-	CHECK(t && !strcmp(sget(t, "due_date"), "2026-06-30"));
+	/* 6月底前完成春茶加工厂房建设: a part of the item, a milestone */
+	CHECK(t && json_is_null(json_object_get(t, "due_date")));
+	CHECK(t && !strcmp(sget(json_array_get(json_object_get(t, "milestones"), 0), "title"), "6月底前完成春茶加工厂房建设"));
 	CHECK(t && target_is(target_with(t, "1200亩"), 1200, "亩", "="));
 	CHECK(t && target_is(target_with(t, "不少于3家"), 3, "家", ">="));
 	t = find_code(tasks, "一.2.2");
@@ -400,7 +431,7 @@ static void test_traps(void)
 	CHECK(t && target_is(target_with(t, "20场"), 20, "场", "="));
 	CHECK(t && !strcmp(sget(t, "due_date"), "2025-12-31"));
 	json_t *ms = t ? json_object_get(t, "milestones") : NULL;
-	CHECK(json_array_size(ms) == 4);
+	CHECK(json_array_size(ms) == 3); /* 首轮, 上半年 (before the year's end), 第二轮 */
 	CHECK(!strcmp(sget(json_array_get(ms, 0), "due_date"), "2025-03-31"));
 	CHECK(!strcmp(sget(json_array_get(ms, 0), "title"), "3月底前完成首轮宣讲"));
 	CHECK(!strcmp(sget(json_array_get(ms, 1), "due_date"), "2025-06-30"));
@@ -416,8 +447,9 @@ static void test_traps(void)
 	t = find_code(tasks, "二.2"); /* 〔2025〕12号, 2025-04-01, 第二届 */
 	CHECK(t && json_array_size(json_object_get(t, "targets")) == 1);
 	CHECK(t && target_is(target_with(t, "至少50处"), 50, "处", ">="));
-	CHECK(t && !strcmp(sget(t, "due_date"), "2025-10-31"));
-	CHECK(t && json_array_size(json_object_get(t, "milestones")) == 2);
+	/* 2025-04-01起: the start; 评选10月份揭晓: a part */
+	CHECK(t && json_is_null(json_object_get(t, "due_date")) && !strcmp(sget(t, "start_date"), "2025-04-01"));
+	CHECK(t && json_array_size(json_object_get(t, "milestones")) == 1);
 	json_decref(doc);
 }
 
@@ -504,6 +536,136 @@ static void test_edges(void)
 	json_decref(doc);
 }
 
+
+/* The first task of a one-item plan "1.<body>" in 2025. */
+static json_t *one(const char *body, json_t **doc)
+{
+	char buf[2048];
+	snprintf(buf, sizeof buf, "某街道2025年工作要点\n1.事项。%s", body);
+	*doc = parse_str(buf, 0);
+	return *doc ? json_array_get(json_object_get(*doc, "tasks"), 0) : NULL;
+}
+
+static void test_rules(void)
+{
+	printf("extraction rules\n");
+	json_t *doc, *t, *g;
+	/* facts: counts after 原有, 现有, 共有, 辖区内有, 涉及, 覆盖, 依托, 划分为, 对辖区, 向 */
+	static const char *const fact_texts[] = { "整合原有119支队伍。", "现有网格12个。", "全镇共有行政村23个。",
+		"辖区内有企业159家。", "涉及村庄9个。", "覆盖107个网格。", "依托8个站点开展演练。",
+		"将周边区域划分为12个网格。", "对辖区159家工业企业逐一摸排。", "向17个村提供设备。",
+		"围绕105亩地块招商。", "17个村分别打造品牌。", NULL };
+	for (int k = 0; fact_texts[k]; k++) {
+		t = one(fact_texts[k], &doc);
+		int ok = t && json_array_size(json_object_get(t, "targets")) == 0 &&
+			 json_array_size(json_object_get(t, "facts")) == 1;
+		if (!ok)
+			printf("  not a fact: %s\n", fact_texts[k]);
+		CHECK(ok);
+		json_decref(doc);
+	}
+	/* verb classes, comparators, strive, baseline */
+	static const struct {
+		const char *text, *verb, *cmp, *unit;
+		double value;
+	} verbs[] = {
+		{ "新增网格驿站10处。", "new", "=", "处", 10 },
+		{ "完成改造600户。", "complete", "=", "户", 600 },
+		{ "满意度达到90%以上。", "reach", ">=", "%", 90 },
+		{ "组织义诊不少于4场。", "at_least", ">=", "场", 4 },
+		{ "投诉不超过20件。", "at_most", "<=", "件", 20 },
+		{ "产值同比增长8%。", "increase_by", "=", "%", 8 },
+		{ "PM2.5浓度下降5%。", "reduce_by", "=", "%", 5 },
+		{ "投诉量控制在10件以内。", "control_within", "<=", "件", 10 },
+		{ "群众来电3个工作日内回复。", "control_within", "<=", "个工作日", 3 },
+		{ "新建停车场两处。", "new", "=", "处", 2 },
+		{ "新建分类驿站十余个。", "new", ">=", "个", 10 },
+		{ "更新老旧电梯二十三部。", "complete", "=", "部", 23 },
+		{ "新装健身设施１００套。", "new", "=", "套", 100 },
+		{ NULL, NULL, NULL, NULL, 0 },
+	};
+	for (int k = 0; verbs[k].text; k++) {
+		t = one(verbs[k].text, &doc);
+		g = t ? json_array_get(json_object_get(t, "targets"), 0) : NULL;
+		int ok = g && json_array_size(json_object_get(t, "targets")) == 1 && target_is(g, verbs[k].value, verbs[k].unit, verbs[k].cmp) &&
+			 !strcmp(sget(g, "verb"), verbs[k].verb);
+		if (!ok)
+			printf("  %s: verb %s\n", verbs[k].text, sget(g, "verb"));
+		CHECK(ok);
+		json_decref(doc);
+	}
+	t = one("力争新增省级示范社2家。", &doc);
+	g = t ? json_array_get(json_object_get(t, "targets"), 0) : NULL;
+	CHECK(g && json_is_true(json_object_get(g, "strive")) && !strcmp(sget(g, "label"), "省级示范社"));
+	json_decref(doc);
+	t = one("调解成功率由85%提升至95%。", &doc);
+	CHECK(t && json_array_size(json_object_get(t, "targets")) == 1);
+	g = t ? json_array_get(json_object_get(t, "targets"), 0) : NULL;
+	CHECK(g && json_number_value(json_object_get(g, "baseline")) == 85 && json_number_value(json_object_get(g, "value")) == 95);
+	CHECK(g && !strcmp(sget(g, "label"), "调解成功率") && !strcmp(sget(g, "verb"), "reach"));
+	json_decref(doc);
+	/* never targets: years, phone and service numbers, names with digits, ordinals; each warned or a date */
+	t = one("谋划实施2025年省重大项目1个，开通12345热线，PM2.5监测，第二届运动会，与7天酒店合作。", &doc);
+	CHECK(t && json_array_size(json_object_get(t, "targets")) == 1);
+	g = t ? json_array_get(json_object_get(t, "targets"), 0) : NULL;
+	CHECK(g && !strcmp(sget(g, "label"), "省重大项目")); /* not 年省重大项目 */
+	CHECK(doc && json_array_size(json_object_get(doc, "warnings")) == 2); /* 12345, 7天 */
+	json_decref(doc);
+	/* labels: no ordinal words, deadlines or stray quotes */
+	doc = parse_str("某街道2025年工作要点\n1.改造。一是新建“口袋公园”3个。二是三季度末前建成驿站5处。", 0);
+	t = doc ? find_code(json_object_get(doc, "tasks"), "一.2") : NULL;
+	g = t ? json_array_get(json_object_get(t, "targets"), 0) : NULL;
+	CHECK(g && !strcmp(sget(g, "label"), "驿站"));
+	CHECK(t && !strcmp(sget(t, "due_date"), "2025-09-30"));
+	t = doc ? find_code(json_object_get(doc, "tasks"), "一.1") : NULL;
+	g = t ? json_array_get(json_object_get(t, "targets"), 0) : NULL;
+	CHECK(g && !strcmp(sget(g, "label"), "口袋公园"));
+	json_decref(doc);
+	/* a part's deadline is a milestone (its count goes with it); the year's end is the due date */
+	t = one("建设驿站。全年建成3处，其中上半年完成1处。", &doc);
+	CHECK(t && !strcmp(sget(t, "due_date"), "2025-12-31") && !strcmp(sget(t, "due_source"), "text"));
+	CHECK(t && json_array_size(json_object_get(t, "targets")) == 1);
+	g = t ? json_array_get(json_object_get(t, "milestones"), 0) : NULL;
+	CHECK(g && !strcmp(sget(g, "due_date"), "2025-06-30") && !strcmp(sget(g, "title"), "上半年完成1处"));
+	CHECK(g && json_number_value(json_object_get(json_object_get(g, "target"), "value")) == 1);
+	json_decref(doc);
+	t = one("环境整治。常态化开展巡查，3月底前完成重点区域整治。", &doc);
+	CHECK(t && json_is_null(json_object_get(t, "due_date")) && !strcmp(sget(t, "due_source"), "plan_period"));
+	CHECK(t && json_array_size(json_object_get(t, "milestones")) == 1);
+	json_decref(doc);
+	t = one("修路。改造道路3条，6月底前全部完工。", &doc);
+	CHECK(t && !strcmp(sget(t, "due_date"), "2025-06-30") && json_array_size(json_object_get(t, "milestones")) == 0);
+	json_decref(doc);
+	t = one("修路。改造道路3条，10月15日前完成。", &doc);
+	CHECK(t && !strcmp(sget(t, "due_date"), "2025-10-15"));
+	json_decref(doc);
+	/* 二是… left in an item with numbered children: a part, and its label has no 二是 */
+	doc = parse_str("某街道2025年要点\n1.甲项。一是新建口袋公园3个。二是三季度末前建成“红色驿站”5处。\n（1）子项。", 0);
+	t = doc ? find_code(json_object_get(doc, "tasks"), "一") : NULL;
+	CHECK(t && json_is_null(json_object_get(t, "due_date")));
+	g = t ? json_array_get(json_object_get(t, "milestones"), 0) : NULL;
+	CHECK(g && !strcmp(sget(g, "due_date"), "2025-09-30") && !strcmp(sget(json_object_get(g, "target"), "label"), "红色驿站"));
+	json_decref(doc);
+	/* children: no date of their own runs to the parent's */
+	doc = parse_str("某街道2025年工作要点\n1.修路。年底前完成。\n（1）摸排。\n2.巡查。", 0);
+	CHECK(doc && !strcmp(sget(find_code(json_object_get(doc, "tasks"), "一.1"), "due_source"), "parent"));
+	CHECK(doc && !strcmp(sget(find_code(json_object_get(doc, "tasks"), "二"), "due_source"), "plan_period"));
+	json_decref(doc);
+	/* 第一，/第二， headings; a table pasted as text; how often is the cadence */
+	doc = parse_str("某街道2025年要点\n第一，安全\n（一）巡查。每月巡查1次。\n第二，环境\n（一）保洁。", 0);
+	CHECK(doc && counts_are(doc, 2, 2, 0));
+	CHECK(doc && !strcmp(sget(find_code(json_object_get(doc, "tasks"), "二"), "title"), "环境"));
+	t = doc ? find_code(json_object_get(doc, "tasks"), "一.1") : NULL;
+	CHECK(t && json_array_size(json_object_get(t, "targets")) == 0 && !strcmp(sget(t, "cadence"), "monthly"));
+	json_decref(doc);
+	doc = parse_str("某街道2026年清单\n序号\t项目\t内容\t时限\n1、\t停车\t新增泊位500个\t全年\n2、\t食堂\t新建食堂4处\t6月30日前", 0);
+	t = doc ? find_code(json_object_get(doc, "tasks"), "二") : NULL;
+	CHECK(t && !strcmp(sget(t, "title"), "食堂") && !strcmp(sget(t, "due_date"), "2026-06-30"));
+	g = t ? json_array_get(json_object_get(t, "targets"), 0) : NULL;
+	CHECK(g && !strcmp(sget(g, "label"), "食堂"));
+	json_decref(doc);
+}
+
 int main(void)
 {
 	test_sample();
@@ -512,5 +674,6 @@ int main(void)
 	test_items_parens();
 	test_traps();
 	test_edges();
+	test_rules();
 	return check_summary();
 }

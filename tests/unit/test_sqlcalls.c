@@ -26,12 +26,17 @@ int main(void)
 		}
 		snprintf(p, sizeof p, "$%d", d->nargs + 1);
 		CHECK(strstr(d->sql, p) == NULL);
+		/* writes that emit an event add its id as a fourth column (X-Event-Id) */
+		int event_id = strstr(d->sql, ", current_setting('plantrack.event_id', true) FROM") != NULL;
 		if (d->etag == SQL_ETAG_VERSION)
-			CHECK(strstr(d->sql, "body::text, body->>'version' FROM") != NULL);
+			CHECK(strstr(d->sql, event_id ? "body::text, body->>'version', current_setting"
+						       : "body::text, body->>'version' FROM") != NULL);
 		if (d->etag == SQL_ETAG_TASK_VERSION)
-			CHECK(strstr(d->sql, "body::text, body->'task'->>'version' FROM") != NULL);
+			CHECK(strstr(d->sql, event_id ? "body::text, body->'task'->>'version', current_setting"
+						       : "body::text, body->'task'->>'version' FROM") != NULL);
 		if (d->etag == SQL_ETAG_NONE && !strncmp(d->sql, "SELECT status, body::text", 25))
-			CHECK(!strncmp(d->sql, "SELECT status, body::text FROM ", 31));
+			CHECK(!strncmp(d->sql, event_id ? "SELECT status, body::text, NULL::text, current_setting"
+							: "SELECT status, body::text FROM ", event_id ? 54 : 31));
 		for (int j = 0; j < i; j++)
 			CHECK(strcmp(sql_call_def(j)->sql, d->sql) != 0);
 	}

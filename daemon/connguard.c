@@ -1,0 +1,1011 @@
+/*
+ * connguard.c - connection accounting and request framing in front of evhttp
+ * (see connguard.h).
+ *
+ * evhttp (libevent 2.1) reads a whole request body before it calls anyone
+ * and counts nothing per client. Every accepted connection therefore gets a
+ * bufferevent filter over its socket (evhttp_set_bevcb): the filter sees the
+ * bytes first, follows the framing (head, Content-Length body, chunked body),
+ * and decides at each head whether the request may bring its body. A request
+ * that may not is handed to evhttp as a body-less request carrying
+ * X-Plantrack-Guard; the rest of the connection's input is discarded.
+ *
+ * The bufferevent callback runs inside evhttp's accept, before the connection
+ * exists; an active event right after it (same loop pass) counts the new
+ * connection against server.max_connections and its address's share and
+ * closes it when either is exceeded.
+ */
+#include "plantrack/connguard.h"
+#include "plantrack/config.h"
+#include "plantrack/roles.h"
+#include "plantrack/log.h"
+#include "plantrack/router.h"
+#include "plantrack/xalloc.h"
+
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define FIRST_LINE_MAX 8192          /* request line allowance on top of server.max_headers */
+#define UNDER_HIGH_WM (64 * 1024)    /* socket bytes read ahead of the filter at most */
+#define CHUNK_LINE_MAX 4096
+#define PRESSURE_TIMEOUT_S 2
+#define ADDR_BUCKETS 4096
+
+static const struct router *g_router;
+static int g_large_flag, g_role_mask;
+static connguard_role_fn g_role;
+static connguard_lookup_fn g_lookup;
+static _Atomic int total_conns;
+static _Atomic size_t buffered;
+static _Atomic unsigned long long refused;
+
+/* ---- per-address counts (all workers; taken at accept and close only) ---- */
+
+struct addr_node {
+	struct addr_node *next;
+	unsigned char key[16];
+	int count;
+};
+
+static pthread_mutex_t addr_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct addr_node *addr_buckets[ADDR_BUCKETS];
+
+static size_t addr_hash(const unsigned char *k)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (int i = 0; i < 16; i++)
+		h = (h ^ k[i]) * 1099511628211ULL;
+	return (size_t)(h % ADDR_BUCKETS);
+}
+
+/* Adds delta to the address's count; returns the new count. */
+static int addr_add(const unsigned char *key, int delta)
+{
+	size_t b = addr_hash(key);
+	int n = 0;
+	pthread_mutex_lock(&addr_lock);
+	struct addr_node **pp = &addr_buckets[b];
+	while (*pp && memcmp((*pp)->key, key, 16))
+		pp = &(*pp)->next;
+	if (!*pp && delta > 0) {
+		struct addr_node *node = xcalloc(1, sizeof *node);
+		memcpy(node->key, key, 16);
+		*pp = node;
+	}
+	if (*pp) {
+		(*pp)->count += delta;
+		n = (*pp)->count;
+		if (n <= 0) {
+			struct addr_node *dead = *pp;
+			*pp = dead->next;
+			free(dead);
+		}
+	}
+	pthread_mutex_unlock(&addr_lock);
+	return n;
+}
+
+/* ---- the byte budget ---- */
+
+static int budget_take(size_t n, size_t max)
+{
+	size_t cur = atomic_load(&buffered);
+	do {
+		if (cur + n > max || cur + n < cur)
+			return 0;
+	} while (!atomic_compare_exchange_weak(&buffered, &cur, cur + n));
+	return 1;
+}
+
+static void budget_give(size_t n)
+{
+	if (n)
+		atomic_fetch_sub(&buffered, n);
+}
+
+int connguard_connections(void) { return atomic_load(&total_conns); }
+size_t connguard_buffered_bytes(void) { return atomic_load(&buffered); }
+unsigned long long connguard_refused_total(void) { return atomic_load(&refused); }
+
+/* ---- the head parser ---- */
+
+static int ieq(const char *a, size_t alen, const char *b)
+{
+	size_t bl = strlen(b);
+	return alen == bl && !strncasecmp(a, b, bl);
+}
+
+static void trim(const char **v, size_t *n)
+{
+	while (*n && (**v == ' ' || **v == '\t')) {
+		(*v)++;
+		(*n)--;
+	}
+	while (*n && ((*v)[*n - 1] == ' ' || (*v)[*n - 1] == '\t'))
+		(*n)--;
+}
+
+int connguard_parse_head(const char *buf, size_t len, size_t max, struct connguard_head *out)
+{
+	memset(out, 0, sizeof *out);
+	/* Find the end: an empty line (CRLF or LF line ends, as evhttp reads them). */
+	size_t end = 0;
+	int found = 0;
+	for (size_t i = 0; i < len && i < max; i++) {
+		if (buf[i] != '\n')
+			continue;
+		size_t next = i + 1;
+		if (next < len && buf[next] == '\n') {
+			end = next + 1;
+			found = 1;
+			break;
+		}
+		if (next + 1 < len && buf[next] == '\r' && buf[next + 1] == '\n') {
+			end = next + 2;
+			found = 1;
+			break;
+		}
+	}
+	if (!found)
+		return len >= max ? -1 : 0;
+	out->head_len = end;
+
+	/* Request line: METHOD SP TARGET SP VERSION */
+	const char *line = buf, *eol = memchr(buf, '\n', end);
+	size_t ll = (size_t)(eol - line);
+	if (ll && line[ll - 1] == '\r')
+		ll--;
+	const char *sp1 = memchr(line, ' ', ll);
+	const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', ll - (size_t)(sp1 + 1 - line)) : NULL;
+	if (!sp1 || !sp2 || (size_t)(sp1 - line) >= sizeof out->method || (size_t)(sp2 - sp1 - 1) >= sizeof out->target) {
+		out->error = "malformed request line";
+		return 1;
+	}
+	memcpy(out->method, line, (size_t)(sp1 - line));
+	memcpy(out->target, sp1 + 1, (size_t)(sp2 - sp1 - 1));
+
+	int n_length = 0, n_te = 0, te_chunked = 0, bad_length = 0;
+	unsigned long long length = 0;
+	const char *p = eol + 1;
+	while (p < buf + end) {
+		const char *e = memchr(p, '\n', (size_t)(buf + end - p));
+		size_t l = (size_t)(e - p);
+		if (l && p[l - 1] == '\r')
+			l--;
+		if (l == 0)
+			break;
+		const char *colon = memchr(p, ':', l);
+		if (colon) {
+			size_t nl = (size_t)(colon - p);
+			const char *v = colon + 1;
+			size_t vl = l - nl - 1;
+			trim(&v, &vl);
+			if (ieq(p, nl, "Content-Length")) {
+				n_length++;
+				unsigned long long x = 0;
+				if (vl == 0 || vl > 19)
+					bad_length = 1;
+				for (size_t i = 0; i < vl; i++) {
+					if (v[i] < '0' || v[i] > '9') {
+						bad_length = 1;
+						break;
+					}
+					x = x * 10 + (unsigned long long)(v[i] - '0');
+				}
+				length = x;
+			} else if (ieq(p, nl, "Transfer-Encoding")) {
+				n_te++;
+				te_chunked = ieq(v, vl, "chunked");
+			} else if (ieq(p, nl, "Expect")) {
+				out->expect_continue = ieq(v, vl, "100-continue");
+			} else if (ieq(p, nl, "Authorization")) {
+				if (vl < sizeof out->authorization)
+					memcpy(out->authorization, v, vl);
+			} else if (ieq(p, nl, CONNGUARD_HEADER)) {
+				out->error = "X-Plantrack-Guard is the server's own header";
+			}
+		}
+		p = e + 1;
+	}
+	if (out->error)
+		return 1;
+	if (n_length > 1)
+		out->error = "more than one Content-Length header";
+	else if (n_length && n_te)
+		out->error = "Transfer-Encoding and Content-Length together";
+	else if (n_te > 1 || (n_te && !te_chunked))
+		out->error = "only Transfer-Encoding: chunked is supported";
+	else if (bad_length)
+		out->error = "Content-Length is not a number";
+	else if ((!strcmp(out->method, "HEAD") || !strcmp(out->method, "TRACE")) && (n_te || (n_length && length)))
+		out->error = "a HEAD request has no body";
+	if (out->error)
+		return 1;
+	if (n_te) {
+		out->framing = CG_CHUNKED;
+	} else if (n_length && length > 0) {
+		out->framing = CG_LENGTH;
+		out->length = length;
+	}
+	return 1;
+}
+
+/* ---- connections ---- */
+
+enum gstate { G_HEAD, G_AUTH_WAIT, G_BODY, G_SKIP, G_CHUNK_SIZE, G_CHUNK_DATA, G_CHUNK_CRLF, G_TRAILER, G_PASS, G_DISCARD };
+
+struct gconn {
+	struct connguard *g;
+	struct gconn *prev, *next;       /* g->all */
+	struct gconn *pend_next;         /* g->pending (accepted, not yet counted) */
+	struct gconn *kick_next;         /* g->kick (reply written, bytes may wait) */
+	int on_pending, on_kick;
+	struct bufferevent *fbev, *under;
+	struct evhttp_connection *evcon;
+	unsigned char key[16];
+	int counted, counted_addr;
+	enum gstate state;
+	unsigned long long remaining;
+	size_t reserved;                 /* budget bytes of the current request */
+	int lookup_pending, dead;        /* a token lookup holds this; the bufferevent is gone */
+	int looked_up;                   /* the waiting head's token was looked up already */
+	int lookup_role;                 /* and what came back */
+	int idle;                        /* between requests */
+	struct evbuffer_cb_entry *out_cb;    /* on the filter's output: evhttp queued bytes */
+	struct evbuffer_cb_entry *sent_cb;   /* on the socket's output: bytes left the process */
+	int written;                         /* the socket's output drained: tell evhttp */
+};
+
+struct connguard {
+	struct event_base *base;
+	struct evhttp *http;
+	void *worker;
+	int index;
+	struct gconn *all, *pending, *kick;
+	struct event *accept_ev, *kick_ev;
+	/* bufferevent -> connection, for the dispatch side */
+	struct bufferevent **map_keys;
+	struct gconn **map_vals;
+	size_t map_cap, map_n;
+	uint64_t last_warn_s;
+};
+
+static size_t ptr_hash(const void *p, size_t cap)
+{
+	uintptr_t v = (uintptr_t)p;
+	v ^= v >> 17;
+	v *= 0x9E3779B97F4A7C15ULL;
+	return (size_t)(v >> 32) & (cap - 1);
+}
+
+static void map_put(struct connguard *g, struct bufferevent *k, struct gconn *c);
+
+static void map_grow(struct connguard *g)
+{
+	size_t old_cap = g->map_cap;
+	struct bufferevent **ok = g->map_keys;
+	struct gconn **ov = g->map_vals;
+	g->map_cap = old_cap ? old_cap * 2 : 256;
+	g->map_keys = xcalloc(g->map_cap, sizeof *g->map_keys);
+	g->map_vals = xcalloc(g->map_cap, sizeof *g->map_vals);
+	g->map_n = 0;
+	for (size_t i = 0; i < old_cap; i++)
+		if (ok[i])
+			map_put(g, ok[i], ov[i]);
+	free(ok);
+	free(ov);
+}
+
+static void map_put(struct connguard *g, struct bufferevent *k, struct gconn *c)
+{
+	if ((g->map_n + 1) * 2 > g->map_cap)
+		map_grow(g);
+	size_t i = ptr_hash(k, g->map_cap);
+	while (g->map_keys[i] && g->map_keys[i] != k)
+		i = (i + 1) & (g->map_cap - 1);
+	if (!g->map_keys[i])
+		g->map_n++;
+	g->map_keys[i] = k;
+	g->map_vals[i] = c;
+}
+
+static struct gconn *map_get(struct connguard *g, struct bufferevent *k)
+{
+	if (!g->map_cap)
+		return NULL;
+	size_t i = ptr_hash(k, g->map_cap);
+	while (g->map_keys[i]) {
+		if (g->map_keys[i] == k)
+			return g->map_vals[i];
+		i = (i + 1) & (g->map_cap - 1);
+	}
+	return NULL;
+}
+
+static void map_del(struct connguard *g, struct bufferevent *k)
+{
+	if (!g->map_cap)
+		return;
+	size_t mask = g->map_cap - 1, i = ptr_hash(k, g->map_cap);
+	while (g->map_keys[i] != k) {
+		if (!g->map_keys[i])
+			return;
+		i = (i + 1) & mask;
+	}
+	g->map_keys[i] = NULL;
+	g->map_vals[i] = NULL;
+	g->map_n--;
+	size_t j = i;
+	for (;;) {
+		j = (j + 1) & mask;
+		if (!g->map_keys[j])
+			return;
+		size_t home = ptr_hash(g->map_keys[j], g->map_cap);
+		int between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+		if (!between) {
+			g->map_keys[i] = g->map_keys[j];
+			g->map_vals[i] = g->map_vals[j];
+			g->map_keys[j] = NULL;
+			g->map_vals[j] = NULL;
+			i = j;
+		}
+	}
+}
+
+static struct evhttp_connection *conn_evcon(struct gconn *c)
+{
+	if (!c->evcon) {
+		void *arg = NULL;
+		bufferevent_getcb(c->fbev, NULL, NULL, NULL, &arg);
+		c->evcon = arg;
+	}
+	return c->evcon;
+}
+
+static void list_remove(struct gconn **head, struct gconn *c, struct gconn *(*next)(struct gconn *),
+			struct gconn **(*link)(struct gconn *))
+{
+	for (struct gconn **pp = head; *pp; pp = link(*pp))
+		if (*pp == c) {
+			*pp = next(c);
+			return;
+		}
+}
+
+static struct gconn *pend_next(struct gconn *c) { return c->pend_next; }
+static struct gconn **pend_link(struct gconn *c) { return &c->pend_next; }
+static struct gconn *kick_next(struct gconn *c) { return c->kick_next; }
+static struct gconn **kick_link(struct gconn *c) { return &c->kick_next; }
+
+static void gconn_release(struct gconn *c)
+{
+	budget_give(c->reserved);
+	c->reserved = 0;
+	if (c->counted) {
+		atomic_fetch_sub(&total_conns, 1);
+		c->counted = 0;
+	}
+	if (c->counted_addr) {
+		addr_add(c->key, -1);
+		c->counted_addr = 0;
+	}
+}
+
+/* The filter bufferevent is being destroyed (evhttp freed the connection). */
+static void gconn_free(void *arg)
+{
+	struct gconn *c = arg;
+	struct connguard *g = c->g;
+	gconn_release(c);
+	if (c->on_pending)
+		list_remove(&g->pending, c, pend_next, pend_link);
+	if (c->on_kick)
+		list_remove(&g->kick, c, kick_next, kick_link);
+	if (c->prev)
+		c->prev->next = c->next;
+	else if (g->all == c)
+		g->all = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	map_del(g, c->fbev);
+	if (c->out_cb)
+		evbuffer_remove_cb_entry(bufferevent_get_output(c->fbev), c->out_cb);
+	if (c->sent_cb && c->under)
+		evbuffer_remove_cb_entry(bufferevent_get_output(c->under), c->sent_cb);
+	c->fbev = c->under = NULL;
+	c->evcon = NULL;
+	if (c->lookup_pending)
+		c->dead = 1;  /* the lookup's callback frees it */
+	else
+		free(c);
+}
+
+static int timeout_for(const struct config *cfg)
+{
+	int n = atomic_load(&total_conns);
+	if (n * 4 > cfg->max_connections * 3)
+		return PRESSURE_TIMEOUT_S < cfg->keepalive_timeout ? PRESSURE_TIMEOUT_S : cfg->keepalive_timeout;
+	return cfg->keepalive_timeout;
+}
+
+/* At most one line a second per worker. */
+static void warn_limited(struct connguard *g, const char *addr, const char *setting, int n)
+{
+	uint64_t now = (uint64_t)time(NULL);
+	if (now == g->last_warn_s)
+		return;
+	g->last_warn_s = now;
+	log_warn("connection from %s refused: %s (%d) reached (refused so far: %llu)", addr, setting, n,
+		 (unsigned long long)atomic_load(&refused));
+}
+
+static void key_of(int fd, unsigned char key[16], char *text, size_t textlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	memset(key, 0, 16);
+	snprintf(text, textlen, "?");
+	if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl))
+		return;
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
+		key[10] = key[11] = 0xff;
+		memcpy(key + 12, &s4->sin_addr, 4);
+		inet_ntop(AF_INET, &s4->sin_addr, text, (socklen_t)textlen);
+	} else if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
+		memcpy(key, &s6->sin6_addr, 16);
+		inet_ntop(AF_INET6, &s6->sin6_addr, text, (socklen_t)textlen);
+	}
+}
+
+/* Runs right after evhttp's accept callback: counts and maybe refuses. */
+static void on_accepted(evutil_socket_t fd_unused, short what, void *arg)
+{
+	struct connguard *g = arg;
+	const struct config *cfg = config_current();
+	while (g->pending) {
+		struct gconn *c = g->pending;
+		g->pending = c->pend_next;
+		c->on_pending = 0;
+		struct evhttp_connection *evcon = conn_evcon(c);
+		if (!evcon)
+			continue;
+		char addr[64];
+		key_of(bufferevent_getfd(c->fbev), c->key, addr, sizeof addr);
+		int total = atomic_fetch_add(&total_conns, 1) + 1;
+		c->counted = 1;
+		int per = addr_add(c->key, 1);
+		c->counted_addr = 1;
+		if (total > cfg->max_connections) {
+			atomic_fetch_add(&refused, 1);
+			warn_limited(g, addr, "server.max_connections", cfg->max_connections);
+			evhttp_connection_free(evcon);
+			continue;
+		}
+		if (cfg->max_connections_per_address > 0 && per > cfg->max_connections_per_address) {
+			atomic_fetch_add(&refused, 1);
+			warn_limited(g, addr, "server.max_connections_per_address", cfg->max_connections_per_address);
+			evhttp_connection_free(evcon);
+			continue;
+		}
+		c->idle = 1;
+		evhttp_connection_set_timeout(evcon, timeout_for(cfg));
+		/* Under pressure, the idle connections already open get the short timeout too. */
+		if (total * 4 > cfg->max_connections * 3 && (total - 1) * 4 <= cfg->max_connections * 3) {
+			for (struct gconn *o = g->all; o; o = o->next)
+				if (o->idle && o->evcon && o != c)
+					evhttp_connection_set_timeout(o->evcon, timeout_for(cfg));
+		}
+	}
+}
+
+/* Later in the same loop pass: pushes the reply evhttp queued (a filter
+ * bufferevent moves output only when it is added while writing is enabled,
+ * and evhttp enables writing just after adding), and reads the bytes of a
+ * next request that arrived while evhttp was not reading. */
+static void on_kick(evutil_socket_t fd_unused, short what, void *arg)
+{
+	struct connguard *g = arg;
+	while (g->kick) {
+		struct gconn *c = g->kick;
+		g->kick = c->kick_next;
+		c->on_kick = 0;
+		if (c->fbev && evbuffer_get_length(bufferevent_get_output(c->fbev)))
+			bufferevent_flush(c->fbev, EV_WRITE, BEV_NORMAL);
+		if (c->written && c->fbev && !evbuffer_get_length(bufferevent_get_output(c->fbev)) &&
+		    !evbuffer_get_length(bufferevent_get_output(c->under))) {
+			/* Only now is the reply really out: evhttp may close the connection. */
+			c->written = 0;
+			bufferevent_trigger(c->fbev, EV_WRITE, 0);
+			continue;  /* c may be gone */
+		}
+		if (c->under && evbuffer_get_length(bufferevent_get_input(c->under)))
+			bufferevent_trigger(c->under, EV_READ, BEV_TRIG_IGNORE_WATERMARKS);
+	}
+}
+
+static void kick_later(struct gconn *c)
+{
+	struct connguard *g = c->g;
+	if (c->on_kick || !c->under)
+		return;
+	c->on_kick = 1;
+	c->kick_next = g->kick;
+	g->kick = c;
+	event_active(g->kick_ev, EV_TIMEOUT, 0);
+}
+
+static void on_output_added(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	if (info->n_added)
+		kick_later(arg);
+}
+
+static void on_socket_drained(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct gconn *c = arg;
+	if (info->n_deleted && !evbuffer_get_length(buf)) {
+		c->written = 1;
+		kick_later(c);
+	}
+}
+
+/* Output: moved to the socket at once, but reported to evhttp (the filter's
+ * write callback) only when the socket has sent it all (on_socket_drained):
+ * a filter reports bytes as written when it hands them on, and evhttp frees a
+ * closing connection, pending bytes and all, as soon as it hears that. */
+static enum bufferevent_filter_result out_filter(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t lim,
+						 enum bufferevent_flush_mode mode, void *ctx)
+{
+	evbuffer_remove_buffer(src, dst, evbuffer_get_length(src));
+	return BEV_NEED_MORE;
+}
+
+/* ---- the filter ---- */
+
+/* Writes a body-less request carrying the verdict, in place of the head. */
+static void emit_refusal(struct gconn *c, struct evbuffer *dst, const char *head, size_t head_len,
+			 const struct connguard_head *h, int status, int retry_after, const char *detail)
+{
+	const char *eol = memchr(head, '\n', head_len);
+	const char *p = eol ? eol + 1 : head + head_len;
+	const char *method = h->method[0] ? h->method : "GET";
+	const char *target = h->target[0] == '/' ? h->target : "/";
+	evbuffer_add_printf(dst, "%s %s HTTP/1.1\r\n", method, target);
+	while (p < head + head_len) {
+		const char *e = memchr(p, '\n', (size_t)(head + head_len - p));
+		if (!e)
+			break;
+		size_t l = (size_t)(e - p);
+		size_t ll = l && p[l - 1] == '\r' ? l - 1 : l;
+		const char *colon = memchr(p, ':', ll);
+		size_t nl = colon ? (size_t)(colon - p) : 0;
+		if (ll && colon && !ieq(p, nl, "Content-Length") && !ieq(p, nl, "Transfer-Encoding") &&
+		    !ieq(p, nl, "Expect") && !ieq(p, nl, "Connection") && !ieq(p, nl, CONNGUARD_HEADER)) {
+			evbuffer_add(dst, p, ll);
+			evbuffer_add(dst, "\r\n", 2);
+		}
+		p = e + 1;
+	}
+	/* A body of known length is read and dropped, keeping the connection;
+	 * anything else (broken framing, a client waiting for 100 Continue, a
+	 * chunked body) ends it. */
+	int keep = !h->error && h->framing != CG_CHUNKED && !h->expect_continue;
+	evbuffer_add_printf(dst, "Content-Length: 0\r\n%s%s: %d %d %d %s\r\n\r\n", keep ? "" : "Connection: close\r\n",
+			    CONNGUARD_HEADER, status, retry_after, !keep, detail);
+	if (keep && h->framing == CG_LENGTH) {
+		c->state = G_SKIP;
+		c->remaining = h->length;
+	} else {
+		c->state = keep ? G_HEAD : G_DISCARD;
+	}
+}
+
+static void on_lookup_done(void *arg, int role)
+{
+	struct gconn *c = arg;
+	c->lookup_pending = 0;
+	if (c->dead) {
+		free(c);
+		return;
+	}
+	c->looked_up = 1;
+	c->lookup_role = role;
+	if (c->state == G_AUTH_WAIT)
+		c->state = G_HEAD;
+	if (c->under) {
+		bufferevent_enable(c->under, EV_READ);
+		bufferevent_trigger(c->under, EV_READ, BEV_TRIG_IGNORE_WATERMARKS);
+	}
+}
+
+/* 1 when "Bearer X": X into tok. */
+static int bearer(const char *auth, char *tok, size_t toklen)
+{
+	if (strncasecmp(auth, "Bearer ", 7))
+		return 0;
+	const char *t = auth + 7;
+	while (*t == ' ')
+		t++;
+	size_t n = strlen(t);
+	if (!n || n >= toklen)
+		return 0;
+	memcpy(tok, t, n + 1);
+	return 1;
+}
+
+enum { HEAD_NEED_MORE = 0, HEAD_DONE = 1, HEAD_WAIT = 2 };
+
+static int route_flags_for(const char *method, const char *target, int *found)
+{
+	int bit = !strcmp(method, "GET") ? RM_GET : !strcmp(method, "POST") ? RM_POST : !strcmp(method, "PUT") ? RM_PUT
+		: !strcmp(method, "PATCH") ? RM_PATCH : !strcmp(method, "DELETE") ? RM_DELETE
+		: !strcmp(method, "HEAD") ? RM_HEAD : !strcmp(method, "OPTIONS") ? RM_OPTIONS : 0;
+	*found = 0;
+	if (!bit || !g_router)
+		return 0;
+	char path[sizeof ((struct connguard_head *)0)->target];
+	size_t n = strcspn(target, "?#");
+	if (n >= sizeof path)
+		return 0;
+	memcpy(path, target, n);
+	path[n] = 0;
+	size_t dlen = 0;
+	char *decoded = evhttp_uridecode(path, 0, &dlen);
+	if (!decoded)
+		return 0;
+	struct route_match m;
+	char allow[96];
+	int flags = 0;
+	if (router_match(g_router, bit, decoded, &m, allow, sizeof allow) == ROUTER_FOUND) {
+		*found = 1;
+		flags = m.route->flags;
+	}
+	free(decoded);
+	return flags;
+}
+
+static int head_step(struct gconn *c, struct evbuffer *src, struct evbuffer *dst)
+{
+	const struct config *cfg = config_current();
+	size_t max = cfg->max_headers + FIRST_LINE_MAX;
+	size_t avail = evbuffer_get_length(src);
+	size_t look = avail < max ? avail : max;
+	const char *buf = (const char *)evbuffer_pullup(src, (ev_ssize_t)look);
+	struct connguard_head h;
+	int rc = connguard_parse_head(buf, look, max, &h);
+	if (rc == 0)
+		return HEAD_NEED_MORE;
+	if (rc < 0) {  /* headers beyond the limit: evhttp refuses them itself */
+		c->state = G_PASS;
+		return HEAD_DONE;
+	}
+	c->idle = 0;
+	struct evhttp_connection *evcon = conn_evcon(c);
+	budget_give(c->reserved);  /* the previous request is long answered */
+	c->reserved = 0;
+	char detail[200];
+	int status = 0, retry = 0;
+	size_t limit = cfg->max_body;
+	if (h.error) {
+		status = 400;
+		snprintf(detail, sizeof detail, "%s", h.error);
+	} else if (h.framing != CG_NO_BODY) {
+		int found, flags = route_flags_for(h.method, h.target, &found);
+		if (found && (flags & g_large_flag) && h.framing == CG_LENGTH && h.length > cfg->max_body) {
+			char tok[300];
+			int floor = flags & g_role_mask;
+			if (!h.authorization[0] || !bearer(h.authorization, tok, sizeof tok)) {
+				status = 401;
+				snprintf(detail, sizeof detail, "a body above %zu bytes needs a valid token first", cfg->max_body);
+			} else {
+				int role = g_role ? g_role(c->g->worker, tok) : 0;
+				if (role == 0 && c->looked_up)
+					role = c->lookup_role;
+				if (role == 0 && !c->looked_up && g_lookup && !c->lookup_pending) {
+					c->lookup_pending = 1;
+					c->state = G_AUTH_WAIT;
+					if (g_lookup(c->g->worker, tok, on_lookup_done, c) == 0) {
+						/* nothing more is read from this client until its token is known */
+						bufferevent_disable(c->under, EV_READ);
+						return HEAD_WAIT;
+					}
+					c->lookup_pending = 0;
+					c->state = G_HEAD;
+				}
+				if (role == 0 && c->lookup_pending) {
+					c->state = G_AUTH_WAIT;
+					return HEAD_WAIT;
+				}
+				c->looked_up = 0;
+				if (role <= 0) {
+					status = role < 0 ? 401 : 503;
+					retry = role < 0 ? 0 : 1;
+					snprintf(detail, sizeof detail, role < 0 ? "the token is not valid"
+									       : "the token could not be checked; retry");
+				} else if (role < floor) {
+					status = 403;
+					snprintf(detail, sizeof detail, "this needs the %s role", role_name((enum role)floor));
+				} else {
+					limit = cfg->max_import_body;
+				}
+			}
+		}
+		if (!status && h.framing == CG_LENGTH && h.length > limit) {
+			status = 413;
+			snprintf(detail, sizeof detail, "the body is %llu bytes; the limit for this request is %zu",
+				 h.length, limit);
+		}
+		if (!status) {
+			size_t want = h.framing == CG_LENGTH ? (size_t)h.length : cfg->max_body;
+			if (!budget_take(want, cfg->max_buffered)) {
+				status = 503;
+				retry = 2;
+				snprintf(detail, sizeof detail, "too many request bodies are being received; retry");
+			} else {
+				c->reserved = want;
+			}
+		}
+	}
+	if (status) {
+		emit_refusal(c, dst, buf, h.head_len, &h, status, retry, detail);
+		evbuffer_drain(src, h.head_len);
+		return HEAD_DONE;
+	}
+	if (evcon) {
+		evhttp_connection_set_max_body_size(evcon, (ev_ssize_t)limit);
+		int t = cfg->read_timeout > cfg->write_timeout ? cfg->read_timeout : cfg->write_timeout;
+		evhttp_connection_set_timeout(evcon, t);
+	}
+	evbuffer_remove_buffer(src, dst, h.head_len);
+	if (h.framing == CG_LENGTH) {
+		c->state = G_BODY;
+		c->remaining = h.length;
+	} else if (h.framing == CG_CHUNKED) {
+		c->state = G_CHUNK_SIZE;
+	} else {
+		c->state = G_HEAD;
+	}
+	return HEAD_DONE;
+}
+
+/* Moves one line (through its LF) from src to dst; its text without the line
+ * end (CRLF or LF) into copy (truncated), its length in *linelen.
+ * 1 moved, 0 incomplete, -1 too long. */
+static int move_line(struct evbuffer *src, struct evbuffer *dst, char *copy, size_t copylen, size_t *linelen)
+{
+	struct evbuffer_ptr lf = evbuffer_search(src, "\n", 1, NULL);
+	if (lf.pos < 0)
+		return evbuffer_get_length(src) > CHUNK_LINE_MAX ? -1 : 0;
+	if ((size_t)lf.pos > CHUNK_LINE_MAX)
+		return -1;
+	size_t l = (size_t)lf.pos;
+	size_t n = l < copylen - 1 ? l : copylen - 1;
+	evbuffer_copyout(src, copy, n);
+	copy[n] = 0;
+	if (l && n == l && copy[l - 1] == '\r')
+		copy[--l] = 0;
+	evbuffer_remove_buffer(src, dst, (size_t)lf.pos + 1);
+	*linelen = l;
+	return 1;
+}
+
+static enum bufferevent_filter_result in_filter(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t lim,
+						enum bufferevent_flush_mode mode, void *ctx)
+{
+	struct gconn *c = ctx;
+	int progressed = 0;
+	for (;;) {
+		size_t avail = evbuffer_get_length(src);
+		if (!avail)
+			break;
+		switch (c->state) {
+		case G_DISCARD:
+			evbuffer_drain(src, avail);
+			progressed = 1;
+			break;
+		case G_PASS:
+			evbuffer_remove_buffer(src, dst, avail);
+			progressed = 1;
+			break;
+		case G_AUTH_WAIT:
+			return progressed ? BEV_OK : BEV_NEED_MORE;
+		case G_HEAD: {
+			int rc = head_step(c, src, dst);
+			if (rc != HEAD_DONE)
+				return progressed ? BEV_OK : BEV_NEED_MORE;
+			progressed = 1;
+			break;
+		}
+		case G_SKIP: {
+			size_t n = avail < c->remaining ? avail : (size_t)c->remaining;
+			evbuffer_drain(src, n);
+			c->remaining -= n;
+			if (!c->remaining)
+				c->state = G_HEAD;
+			progressed = 1;
+			break;
+		}
+		case G_BODY: {
+			size_t n = avail < c->remaining ? avail : (size_t)c->remaining;
+			evbuffer_remove_buffer(src, dst, n);
+			c->remaining -= n;
+			if (!c->remaining)
+				c->state = G_HEAD;
+			progressed = 1;
+			break;
+		}
+		case G_CHUNK_DATA: {
+			size_t n = avail < c->remaining ? avail : (size_t)c->remaining;
+			evbuffer_remove_buffer(src, dst, n);
+			c->remaining -= n;
+			if (!c->remaining)
+				c->state = G_CHUNK_CRLF;
+			progressed = 1;
+			break;
+		}
+		case G_CHUNK_SIZE:
+		case G_CHUNK_CRLF:
+		case G_TRAILER: {
+			char line[64];
+			size_t l;
+			int rc = move_line(src, dst, line, sizeof line, &l);
+			if (rc < 0) {
+				c->state = G_PASS;  /* evhttp rejects the malformed chunk itself */
+				progressed = 1;
+				break;
+			}
+			if (rc == 0)
+				return progressed ? BEV_OK : BEV_NEED_MORE;
+			progressed = 1;
+			if (c->state == G_CHUNK_CRLF) {
+				c->state = G_CHUNK_SIZE;
+			} else if (c->state == G_TRAILER) {
+				if (l == 0)
+					c->state = G_HEAD;
+			} else {
+				char *end;
+				unsigned long long size = strtoull(line, &end, 16);
+				if (end == line) {
+					c->state = G_PASS;
+				} else if (size == 0) {
+					c->state = G_TRAILER;
+				} else {
+					c->remaining = size;
+					c->state = G_CHUNK_DATA;
+				}
+			}
+			break;
+		}
+		}
+	}
+	return progressed ? BEV_OK : BEV_NEED_MORE;
+}
+
+/* ---- evhttp hooks ---- */
+
+static struct bufferevent *make_bev(struct event_base *base, void *arg)
+{
+	struct connguard *g = arg;
+	struct gconn *c = xcalloc(1, sizeof *c);
+	struct bufferevent *under = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	struct bufferevent *fbev = under ? bufferevent_filter_new(under, in_filter, out_filter, BEV_OPT_CLOSE_ON_FREE,
+								   gconn_free, c)
+					 : NULL;
+	if (!fbev) {
+		/* evhttp makes its own bufferevent then; this connection goes unguarded */
+		if (under)
+			bufferevent_free(under);
+		free(c);
+		log_error("connguard: cannot make a filtered bufferevent");
+		return NULL;
+	}
+	bufferevent_setwatermark(under, EV_READ, 0, UNDER_HIGH_WM);
+	c->out_cb = evbuffer_add_cb(bufferevent_get_output(fbev), on_output_added, c);
+	c->sent_cb = evbuffer_add_cb(bufferevent_get_output(under), on_socket_drained, c);
+	c->g = g;
+	c->fbev = fbev;
+	c->under = under;
+	c->state = G_HEAD;
+	c->next = g->all;
+	if (g->all)
+		g->all->prev = c;
+	g->all = c;
+	c->on_pending = 1;
+	c->pend_next = g->pending;
+	g->pending = c;
+	map_put(g, fbev, c);
+	event_active(g->accept_ev, EV_TIMEOUT, 0);
+	return fbev;
+}
+
+void connguard_init(const struct router *router, int large_flag, int role_mask, connguard_role_fn role,
+		    connguard_lookup_fn lookup)
+{
+	g_router = router;
+	g_large_flag = large_flag;
+	g_role_mask = role_mask;
+	g_role = role;
+	g_lookup = lookup;
+}
+
+struct connguard *connguard_new(struct event_base *base, struct evhttp *http, void *worker, int index)
+{
+	struct connguard *g = xcalloc(1, sizeof *g);
+	g->base = base;
+	g->http = http;
+	g->worker = worker;
+	g->index = index;
+	g->accept_ev = event_new(base, -1, 0, on_accepted, g);
+	g->kick_ev = event_new(base, -1, 0, on_kick, g);
+	map_grow(g);
+	evhttp_set_bevcb(http, make_bev, g);
+	return g;
+}
+
+void connguard_free(struct connguard *g)
+{
+	if (!g)
+		return;
+	/* evhttp_free freed every connection, and with them every gconn but
+	 * those a token lookup still holds (dead, freed by its callback). */
+	event_free(g->accept_ev);
+	event_free(g->kick_ev);
+	free(g->map_keys);
+	free(g->map_vals);
+	free(g);
+}
+
+int connguard_verdict(struct evhttp_request *ev, char *detail, size_t len, int *retry_after, int *close)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(ev);
+	const char *v = evhttp_find_header(in, CONNGUARD_HEADER);
+	*retry_after = 0;
+	*close = 0;
+	if (!v)
+		return 0;
+	int status = 0, retry = 0, cl = 1, off = 0;
+	if (sscanf(v, "%d %d %d %n", &status, &retry, &cl, &off) < 3 || status < 400 || status > 599)
+		status = 400, retry = 0, cl = 1, off = (int)strlen(v);
+	snprintf(detail, len, "%s", v + off);
+	*retry_after = retry;
+	*close = cl;
+	evhttp_remove_header(in, CONNGUARD_HEADER);
+	return status;
+}
+
+static void on_reply_written(struct evhttp_request *ev, void *arg)
+{
+	struct gconn *c = arg;
+	kick_later(c);
+}
+
+void connguard_request_done(struct connguard *g, struct evhttp_request *ev)
+{
+	struct evhttp_connection *evcon = ev ? evhttp_request_get_connection(ev) : NULL;
+	struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	struct gconn *c = g && bev ? map_get(g, bev) : NULL;
+	if (!c)
+		return;
+	budget_give(c->reserved);
+	c->reserved = 0;
+	c->idle = 1;
+	evhttp_connection_set_timeout(evcon, timeout_for(config_current()));
+	/* Bytes of a next request may already wait below the filter, which
+	 * evhttp re-enables only after the reply is written: look then. */
+	evhttp_request_set_on_complete_cb(ev, on_reply_written, c);
+}

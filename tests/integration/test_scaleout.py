@@ -60,8 +60,9 @@ standby_top = make_standby()
 standby = pg_cluster(standby_top)   # pg.sh start on the copied data directory: a hot standby
 assert psql(standby.conninfo, "SELECT pg_is_in_recovery()").strip() == "t"
 
-a = Daemon(db).start()
-b = Daemon(db, migrate=False).start()
+ALLOW = "[webhooks]\n# the receiver listens on 127.0.0.1\nallow = 127.0.0.0/8\n"
+a = Daemon(db, config_text=ALLOW).start()
+b = Daemon(db, migrate=False, config_text=ALLOW).start()
 admin = a.token("admin")
 writer = a.token("editor", unit="城管办")
 viewer = a.token("viewer")

@@ -500,6 +500,28 @@ static void on_finish(struct req *r)
 	}
 }
 
+/* The worker stops: waiters are answered 503 now (their owners' queries end
+ * with the pool, and answer themselves), the flights freed. */
+static void flights_stop(struct worker *w)
+{
+	struct flight **head = worker_get_slot(w, SLOT_DOCCACHE);
+	if (!head)
+		return;
+	while (*head) {
+		struct flight *f = *head;
+		*head = f->next;
+		for (int i = 0; i < f->nwaiters; i++) {
+			evhttp_add_header(evhttp_request_get_output_headers(f->waiters[i]->ev), "Retry-After", "1");
+			http_reply_problem(f->waiters[i], 503, "shutting-down", "Shutting down",
+					   "the server is stopping; retry", NULL);
+		}
+		free(f->waiters);
+		free(f);
+	}
+	worker_set_slot(w, SLOT_DOCCACHE, NULL);
+	free(head);
+}
+
 void doccache_view_done(struct req *r, PGresult *res)
 {
 	struct doccache_ticket *t = r->handler_data;
@@ -690,5 +712,6 @@ void doccache_init(void)
 {
 	http_on_write_reply(on_write_reply);
 	http_on_finish(on_finish);
+	worker_on(WORKER_HOOK_STOP, flights_stop);
 	metrics_add_source(render_metrics);
 }

@@ -101,16 +101,18 @@ static void check_role(struct req *r, enum role floor, handler_fn next)
 		char detail[128];
 		snprintf(detail, sizeof detail, "this needs the %s role; the token has %s",
 			 role_name(floor), role_name(r->tok.role));
-		http_reply_problem(r, 403, "forbidden", "Forbidden", detail, NULL);
+		http_reply_problem_args(r, 403, "forbidden", "Forbidden", detail, NULL, "role",
+					json_pack("{s:s,s:s}", "role", role_name(floor), "have", role_name(r->tok.role)));
 		return;
 	}
 	next(r);
 }
 
-static void unauthorized(struct req *r, const char *detail)
+/* rule: why (i18n.h: missing, scheme, malformed, unknown). */
+static void unauthorized(struct req *r, const char *rule, const char *detail)
 {
 	evhttp_add_header(evhttp_request_get_output_headers(r->ev), "WWW-Authenticate", "Bearer realm=\"plantrack\"");
-	http_reply_problem(r, 401, "unauthorized", "Unauthorized", detail, NULL);
+	http_reply_problem_args(r, 401, "unauthorized", "Unauthorized", detail, NULL, rule, NULL);
 }
 
 static void on_lookup(struct req *r, PGresult *res)
@@ -127,7 +129,7 @@ static void on_lookup(struct req *r, PGresult *res)
 		return;
 	}
 	if (PQntuples(res) != 1) {
-		unauthorized(r, "unknown or revoked token");
+		unauthorized(r, "unknown", "unknown or revoked token");
 		return;
 	}
 	snprintf(r->tok.id, sizeof r->tok.id, "%s", PQgetvalue(res, 0, 0));
@@ -215,11 +217,11 @@ void auth_authenticate(struct req *r, enum role floor, handler_fn next)
 {
 	const char *h = http_header(r, "Authorization");
 	if (!h) {
-		unauthorized(r, "send Authorization: Bearer TOKEN");
+		unauthorized(r, "missing", "send Authorization: Bearer TOKEN");
 		return;
 	}
 	if (strncasecmp(h, "Bearer ", 7) || !h[7]) {
-		unauthorized(r, "the Authorization header must be Bearer TOKEN");
+		unauthorized(r, "scheme", "the Authorization header must be Bearer TOKEN");
 		return;
 	}
 	const char *token = h + 7;
@@ -227,7 +229,7 @@ void auth_authenticate(struct req *r, enum role floor, handler_fn next)
 		token++;
 	size_t len = strlen(token);
 	if (len == 0 || len > 256) {
-		unauthorized(r, "malformed token");
+		unauthorized(r, "malformed", "malformed token");
 		return;
 	}
 	char hash[65];

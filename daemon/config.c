@@ -365,12 +365,29 @@ void config_apply_env(struct config *c)
 		set_string(&c->migrations_dir, v);
 }
 
+/* The packages before the embedding wrote paths.* as the installed copies
+ * (/usr/share/plantrack/migrations, .../web, .../openapi.json) into
+ * /etc/plantrack/plantrackd.conf, a conffile: an administrator who named a
+ * database keeps it across the upgrade, which removes those files. Such a
+ * path (ending so) that no longer exists means the embedded copies. */
+static void drop_stale_packaged_path(char **slot, const char *tail)
+{
+	size_t n = *slot ? strlen(*slot) : 0, m = strlen(tail);
+	struct stat st;
+	if (n < m || strcmp(*slot + n - m, tail) || stat(*slot, &st) == 0)
+		return;
+	free(*slot);
+	*slot = NULL;
+}
+
 /* Empty paths mean the copies compiled into the binary (embed.h): the
  * migrations, sql/api, the OpenAPI document and the web page are only read
  * from disk when paths.* or PLANTRACK_MIGRATIONS name them. */
 void config_resolve_paths(struct config *c)
 {
-	(void)c;
+	drop_stale_packaged_path(&c->migrations_dir, "/usr/share/plantrack/migrations");
+	drop_stale_packaged_path(&c->web_dir, "/usr/share/plantrack/web");
+	drop_stale_packaged_path(&c->openapi_path, "/usr/share/plantrack/openapi.json");
 }
 
 int config_parse_listen(const char *listen, char *host, size_t hostlen, int *port)

@@ -100,7 +100,8 @@ static int read_body(struct req *r, const struct config *c)
 	if (r->body_len > limit) {
 		char detail[128];
 		snprintf(detail, sizeof detail, "the body is %zu bytes; the limit is %zu", r->body_len, limit);
-		http_reply_problem(r, 413, "body-too-large", "Request body too large", detail, NULL);
+		http_reply_problem_args(r, 413, "body-too-large", "Request body too large", detail, NULL, "size",
+					json_pack("{s:I,s:I}", "size", (json_int_t)r->body_len, "limit", (json_int_t)limit));
 		return -1;
 	}
 	r->body = r->body_len ? (const char *)evbuffer_pullup(in, -1) : "";
@@ -114,8 +115,8 @@ static int read_body(struct req *r, const struct config *c)
 			return 0;
 		}
 		if (!content_type_is(ct, "application/json")) {
-			http_reply_problem(r, 415, "unsupported-media-type", "Unsupported media type",
-					   "send the body as application/json", NULL);
+			http_reply_problem_args(r, 415, "unsupported-media-type", "Unsupported media type",
+						"send the body as application/json", NULL, "json", NULL);
 			return -1;
 		}
 		json_error_t err;
@@ -123,18 +124,19 @@ static int read_body(struct req *r, const struct config *c)
 		if (!r->json) {
 			char detail[256];
 			snprintf(detail, sizeof detail, "line %d column %d: %s", err.line, err.column, err.text);
-			http_reply_problem(r, 400, "malformed-json", "Malformed JSON", detail, NULL);
+			http_reply_problem_args(r, 400, "malformed-json", "Malformed JSON", detail, NULL, "syntax",
+						json_pack("{s:i,s:i}", "line", err.line, "column", err.column));
 			return -1;
 		}
 		if (!json_is_object(r->json)) {
-			http_reply_problem(r, 400, "malformed-json", "Malformed JSON",
-					   "the body must be a JSON object", NULL);
+			http_reply_problem_args(r, 400, "malformed-json", "Malformed JSON",
+						"the body must be a JSON object", NULL, "object", NULL);
 			return -1;
 		}
 	} else if (flags & ROUTE_TEXT_BODY) {
 		if (!content_type_is(ct, "text/plain") && !content_type_is(ct, "text/csv")) {
-			http_reply_problem(r, 415, "unsupported-media-type", "Unsupported media type",
-					   "send the body as text/plain or text/csv (charset utf-8 or gb18030)", NULL);
+			http_reply_problem_args(r, 415, "unsupported-media-type", "Unsupported media type",
+						"send the body as text/plain or text/csv (charset utf-8 or gb18030)", NULL, "text", NULL);
 			return -1;
 		}
 	}
@@ -221,11 +223,12 @@ void dispatch_req(struct req *r)
 	case ROUTER_NOT_FOUND:
 		if ((r->method == RM_GET || r->method == RM_HEAD) && health_serve_web(r, r->path))
 			return;     /* a file of the web application */
-		http_reply_problem(r, 404, "not-found", "Not found", "no route for this path", NULL);
+		http_reply_problem_args(r, 404, "not-found", "Not found", "no route for this path", NULL, "route", NULL);
 		return;
 	case ROUTER_METHOD_NOT_ALLOWED:
 		evhttp_add_header(evhttp_request_get_output_headers(ev), "Allow", allow);
-		http_reply_problem(r, 405, "method-not-allowed", "Method not allowed", allow, NULL);
+		http_reply_problem_args(r, 405, "method-not-allowed", "Method not allowed", allow, NULL, "allow",
+					json_pack("{s:s}", "allow", allow));
 		return;
 	case ROUTER_FOUND:
 		break;

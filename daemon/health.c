@@ -42,14 +42,14 @@ static void handle_readyz(struct req *r)
 	json_t *version = st.schema >= 0 ? json_integer(st.schema) : json_null();
 	json_t *api = st.api_checksum[0] ? json_string(st.api_checksum) : json_null();
 	if (st.ready && metrics_pool_all_ready()) {
-		json_t *body = json_pack("{s:s,s:i}", "db", "ok", "schema", st.schema);
+		json_t *body = json_pack("{s:s,s:i,s:s}", "db", "ok", "schema", st.schema, "version", PLANTRACK_VERSION);
 		json_object_set_new(body, "schema_version", version);
 		json_object_set_new(body, "api_checksum", api);
 		http_reply_json(r, 200, body);
 		return;
 	}
 	evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Retry-After", "2");
-	json_t *body = json_pack("{s:s,s:s}", "db", "unavailable", "reason", st.reason);
+	json_t *body = json_pack("{s:s,s:s,s:s}", "db", "unavailable", "reason", st.reason, "version", PLANTRACK_VERSION);
 	json_object_set_new(body, "schema", st.schema >= 0 ? json_integer(st.schema) : json_null());
 	json_object_set_new(body, "schema_version", version);
 	json_object_set_new(body, "api_checksum", api);

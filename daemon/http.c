@@ -8,6 +8,7 @@
 #include "plantrack/config.h"
 #include "plantrack/db.h"
 #include "plantrack/hash.h"
+#include "plantrack/i18n.h"
 #include "plantrack/log.h"
 #include "plantrack/metrics.h"
 #include "plantrack/replica.h"
@@ -168,8 +169,35 @@ void http_reply_json(struct req *r, int status, json_t *body)
 	free(text);
 }
 
+/* A not-found title names its resource ("Task not found", "Change request
+ * not found"): the lowercased noun into params.resource (i18n's dictionary
+ * turns it into Chinese). 1 when it did. */
+static int not_found_resource(const char *title, json_t **params)
+{
+	const char *end = strstr(title, " not found");
+	size_t n = end ? (size_t)(end - title) : 0;
+	if (!n || n > 40 || end[10])
+		return 0;
+	char noun[48];
+	for (size_t i = 0; i < n; i++)
+		noun[i] = (char)tolower((unsigned char)title[i]);
+	noun[n] = 0;
+	if (!i18n_word("resource", noun))
+		return 0;
+	if (!*params)
+		*params = json_object();
+	json_object_set_new(*params, "resource", json_string(noun));
+	return 1;
+}
+
 void http_reply_problem(struct req *r, int status, const char *type, const char *title,
 			const char *detail, json_t *errors)
+{
+	http_reply_problem_args(r, status, type, title, detail, errors, NULL, NULL);
+}
+
+void http_reply_problem_args(struct req *r, int status, const char *type, const char *title,
+			     const char *detail, json_t *errors, const char *rule, json_t *params)
 {
 	char uri[128];
 	snprintf(uri, sizeof uri, "urn:plantrack:problem:%s", type);
@@ -181,6 +209,17 @@ void http_reply_problem(struct req *r, int status, const char *type, const char 
 	if (errors)
 		json_object_set_new(p, "errors", errors);
 	json_object_set_new(p, "request_id", json_string(r->request_id));
+	/* The language: English unless Accept-Language prefers Chinese (i18n.h). */
+	enum i18n_lang lang = i18n_negotiate(http_header(r, "Accept-Language"));
+	if (lang == I18N_ZH) {
+		if (!rule && !strcmp(type, "not-found") && title && not_found_resource(title, &params))
+			rule = "resource";
+		i18n_localize_problem(p, type, rule, params);
+	}
+	json_decref(params);
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+	evhttp_add_header(h, "Content-Language", i18n_content_language(lang));
+	evhttp_add_header(h, "Vary", "Accept-Language");
 	char *text = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(p);
 	http_reply_raw(r, status, "application/problem+json", text, text ? strlen(text) : 0);
@@ -208,7 +247,9 @@ void http_reply_db_error(struct req *r, PGresult *res)
 			 config_current()->deadline_ms > 0 ? config_current()->deadline_ms
 							  : config_current()->statement_timeout_ms + 1000);
 		evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Retry-After", "2");
-		http_reply_problem(r, 504, "database-timeout", "Database timeout", detail, NULL);
+		http_reply_problem_args(r, 504, "database-timeout", "Database timeout", detail, NULL, "deadline",
+					json_pack("{s:i}", "ms", config_current()->deadline_ms > 0 ? config_current()->deadline_ms
+										    : config_current()->statement_timeout_ms + 1000));
 		return;
 	}
 	if (!res) {
@@ -227,11 +268,25 @@ void http_reply_db_error(struct req *r, PGresult *res)
 		int status = atoi(state + 2);
 		if (status < 400 || status > 499)
 			status = 400;
-		json_t *errors = hint ? json_loads(hint, 0, NULL) : NULL;
-		if (errors && !json_is_array(errors)) {
-			json_decref(errors);
-			errors = NULL;
+		/* The hint is errors[] (an array) or {type?, rule?, params?, errors?}
+		 * (api.pt_fail): the structure the Chinese text is made from. */
+		json_t *h = hint && *hint ? json_loads(hint, 0, NULL) : NULL;
+		json_t *errors = NULL, *params = NULL;
+		const char *htype = NULL, *hrule = NULL;
+		char rulebuf[64] = "", typebuf[64] = "";
+		if (json_is_array(h)) {
+			errors = json_incref(h);
+		} else if (json_is_object(h)) {
+			errors = json_is_array(json_object_get(h, "errors")) ? json_incref(json_object_get(h, "errors")) : NULL;
+			params = json_is_object(json_object_get(h, "params")) ? json_incref(json_object_get(h, "params")) : NULL;
+			const char *t = json_string_value(json_object_get(h, "type"));
+			const char *ru = json_string_value(json_object_get(h, "rule"));
+			snprintf(typebuf, sizeof typebuf, "%s", t ? t : "");
+			snprintf(rulebuf, sizeof rulebuf, "%s", ru ? ru : "");
+			htype = typebuf[0] ? typebuf : NULL;
+			hrule = rulebuf[0] ? rulebuf : NULL;
 		}
+		json_decref(h);
 		const char *slug = problem_slug(status);
 		if (status == 409 && msg && strstr(msg, "transition"))
 			slug = "invalid-transition";
@@ -239,16 +294,16 @@ void http_reply_db_error(struct req *r, PGresult *res)
 			slug = "idempotency-conflict";
 		if (status == 422 && msg && strstr(msg, "Idempotency-Key"))
 			slug = "idempotency-key-reused";
-		http_reply_problem(r, status, slug, msg ? msg : "Error", detail, errors);
+		http_reply_problem_args(r, status, htype ? htype : slug, msg ? msg : "Error", detail, errors, hrule, params);
 		return;
 	}
 	if (!strcmp(state, "23505")) {
-		http_reply_problem(r, 409, "conflict", "Conflict", detail ? detail : msg, NULL);
+		http_reply_problem_args(r, 409, "conflict", "Conflict", detail ? detail : msg, NULL, "duplicate", NULL);
 		return;
 	}
 	if (!strncmp(state, "22", 2) || !strcmp(state, "23503") || !strcmp(state, "23514") ||
 	    !strcmp(state, "23502")) {
-		http_reply_problem(r, 422, "validation-failed", "Invalid value", msg, NULL);
+		http_reply_problem_args(r, 422, "validation-failed", "Invalid value", msg, NULL, "value", NULL);
 		return;
 	}
 	if (!strcmp(state, "57014") || !strcmp(state, "40001") || !strcmp(state, "40P01") ||
@@ -358,9 +413,10 @@ void http_reply_invalid(struct req *r, int rc, json_t *errors, const char *unkno
 	if (rc == 400) {
 		char detail[300];
 		snprintf(detail, sizeof detail, "unknown field \"%s\"", unknown);
-		json_t *e = json_pack("[{s:s,s:s}]", "field", unknown, "message", "unknown field");
+		json_t *e = json_pack("[{s:s,s:s,s:s}]", "field", unknown, "message", "unknown field", "rule", "unknown");
 		json_decref(errors);
-		http_reply_problem(r, 400, "unknown-field", "Unknown field", detail, e);
+		http_reply_problem_args(r, 400, "unknown-field", "Unknown field", detail, e, "field",
+					json_pack("{s:s}", "field", unknown));
 		return;
 	}
 	http_reply_problem(r, 422, "validation-failed", "Validation failed",
@@ -389,14 +445,15 @@ void http_add_page(struct req *r, json_t *args, json_t *errors)
 		char *end;
 		n = strtol(limit, &end, 10);
 		if (*limit == 0 || *end || n < 1 || n > 500) {
-			json_array_append_new(errors, json_pack("{s:s,s:s}", "field", "limit", "message", "must be an integer from 1 to 500"));
+			json_array_append_new(errors, json_pack("{s:s,s:s,s:s,s:{s:i,s:i}}", "field", "limit", "message", "must be an integer from 1 to 500",
+										   "rule", "range", "params", "min", 1, "max", 500));
 			n = 50;
 		}
 	}
 	json_object_set_new(args, "limit", json_integer(n));
 	if (cursor) {
 		if (strlen(cursor) > 200)
-			json_array_append_new(errors, json_pack("{s:s,s:s}", "field", "cursor", "message", "is not a cursor from this API"));
+			json_array_append_new(errors, json_pack("{s:s,s:s,s:s}", "field", "cursor", "message", "is not a cursor from this API", "rule", "cursor"));
 		else
 			json_object_set_new(args, "cursor", json_string(cursor));
 	}
@@ -443,7 +500,7 @@ const char *http_id_param(struct req *r, const char *what)
 	snprintf(title, sizeof title, "%s not found", what);
 	snprintf(detail, sizeof detail, "the id is not a %s id", what);
 	title[0] = (char)toupper((unsigned char)title[0]);
-	http_reply_problem(r, 404, "not-found", title, detail, NULL);
+	http_reply_problem_args(r, 404, "not-found", title, detail, NULL, "resource", json_pack("{s:s}", "resource", what));
 	return NULL;
 }
 
@@ -462,8 +519,8 @@ int http_if_match(struct req *r, json_t *args)
 	char *end;
 	long long v = strtoll(p, &end, 10);
 	if (end == p || (*h == '"' && *end != '"')) {
-		http_reply_problem(r, 412, "precondition-failed", "Precondition failed",
-				   "If-Match must be the resource's ETag, e.g. \"3\"", NULL);
+		http_reply_problem_args(r, 412, "precondition-failed", "Precondition failed",
+					"If-Match must be the resource's ETag, e.g. \"3\"", NULL, "etag", NULL);
 		return -1;
 	}
 	json_object_set_new(args, "if_match", json_integer(v));

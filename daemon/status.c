@@ -247,7 +247,9 @@ int cli_status(const struct config *c, const struct cli_opts *o)
 		snprintf(buf, sizeof buf, "n/a (not in /readyz; this binary is %s)", PLANTRACK_VERSION);
 		row("version", buf);
 	}
-	json_t *schema = json_object_get(doc, "schema");
+	json_t *schema = json_object_get(doc, "schema_version");
+	if (!json_is_integer(schema))
+		schema = json_object_get(doc, "schema");    /* daemons before schema_version */
 	if (json_is_integer(schema))
 		snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(schema));
 	else
@@ -267,6 +269,8 @@ int cli_status(const struct config *c, const struct cli_opts *o)
 				*p = ' ';
 		if (json_is_string(val))
 			row(label, json_string_value(val));
+		else if (json_is_null(val))
+			row(label, "n/a (unknown)");
 		else {
 			char *text = json_dumps(val, JSON_COMPACT | JSON_ENCODE_ANY);
 			row(label, text ? text : "?");

@@ -8,9 +8,19 @@
 
 #define MAX_DEPTH 16
 
-static void add_error(json_t *errors, const char *field, const char *message)
+/* rule: the error's code for translations (i18n.h); params (stolen, may be
+ * NULL) what its message names. */
+static void add_error(json_t *errors, const char *field, const char *message, const char *rule, json_t *params)
 {
-	json_array_append_new(errors, json_pack("{s:s,s:s}", "field", field, "message", message));
+	json_t *e = json_pack("{s:s,s:s,s:s}", "field", field, "message", message, "rule", rule);
+	if (params)
+		json_object_set_new(e, "params", params);
+	json_array_append_new(errors, e);
+}
+
+static json_t *expect(const char *type)
+{
+	return json_pack("{s:s}", "expected", type);
 }
 
 int validate_date(const char *s)
@@ -61,15 +71,15 @@ static void check_string(json_t *v, const struct vfield *f, const char *field, j
 {
 	char msg[96];
 	if (!json_is_string(v)) {
-		add_error(errors, field, "must be a string");
+		add_error(errors, field, "must be a string", "type", expect("string"));
 		return;
 	}
 	size_t max = f->max > 0 ? (size_t)f->max : 10000;
 	if (json_string_length(v) > max) {
 		snprintf(msg, sizeof msg, "must be at most %zu bytes", max);
-		add_error(errors, field, msg);
+		add_error(errors, field, msg, "max-bytes", json_pack("{s:I}", "max", (json_int_t)max));
 	} else if (f->required && json_string_length(v) == 0) {
-		add_error(errors, field, "must not be empty");
+		add_error(errors, field, "must not be empty", "empty", NULL);
 	}
 }
 
@@ -78,13 +88,14 @@ static void check_number(json_t *v, const struct vfield *f, const char *field, j
 	char msg[96];
 	int is_int = json_is_integer(v);
 	if (f->type == V_INT ? !is_int : !json_is_number(v)) {
-		add_error(errors, field, f->type == V_INT ? "must be an integer" : "must be a number");
+		add_error(errors, field, f->type == V_INT ? "must be an integer" : "must be a number", "type",
+			  expect(f->type == V_INT ? "integer" : "number"));
 		return;
 	}
 	double n = json_number_value(v);
 	if ((f->min != 0 || f->max != 0) && (n < f->min || n > f->max)) {
 		snprintf(msg, sizeof msg, "must be from %g to %g", f->min, f->max);
-		add_error(errors, field, msg);
+		add_error(errors, field, msg, "range", json_pack("{s:f,s:f}", "min", f->min, "max", f->max));
 	}
 }
 
@@ -99,13 +110,14 @@ static void check_enum(json_t *v, const struct vfield *f, const char *field, jso
 		strncat(msg, " ", sizeof msg - strlen(msg) - 1);
 		strncat(msg, *e, sizeof msg - strlen(msg) - 1);
 	}
-	add_error(errors, field, msg);
+	size_t skip = strlen("must be one of: ");
+	add_error(errors, field, msg, "enum", json_pack("{s:s}", "values", strlen(msg) > skip ? msg + skip : ""));
 }
 
 static void check_strings(json_t *v, const struct vfield *f, const char *field, json_t *errors)
 {
 	if (!json_is_array(v)) {
-		add_error(errors, field, "must be an array of strings");
+		add_error(errors, field, "must be an array of strings", "type", expect("strings"));
 		return;
 	}
 	size_t max = f->max > 0 ? (size_t)f->max : 200, i;
@@ -114,9 +126,9 @@ static void check_strings(json_t *v, const struct vfield *f, const char *field, 
 	json_array_foreach(v, i, item) {
 		snprintf(sub, sizeof sub, "%s[%zu]", field, i);
 		if (!json_is_string(item))
-			add_error(errors, sub, "must be a string");
+			add_error(errors, sub, "must be a string", "type", expect("string"));
 		else if (json_string_length(item) > max)
-			add_error(errors, sub, "is too long");
+			add_error(errors, sub, "is too long", "max-bytes", json_pack("{s:I}", "max", (json_int_t)max));
 	}
 }
 
@@ -125,7 +137,7 @@ static int check_value(json_t *v, const struct vfield *f, const char *field, jso
 {
 	if (json_is_null(v)) {
 		if (!f->nullable)
-			add_error(errors, field, "must not be null");
+			add_error(errors, field, "must not be null", "null", NULL);
 		return VALIDATE_OK;
 	}
 	switch (f->type) {
@@ -134,31 +146,31 @@ static int check_value(json_t *v, const struct vfield *f, const char *field, jso
 	case V_NUMBER: check_number(v, f, field, errors); break;
 	case V_BOOL:
 		if (!json_is_boolean(v))
-			add_error(errors, field, "must be true or false");
+			add_error(errors, field, "must be true or false", "type", expect("boolean"));
 		break;
 	case V_DATE:
 		if (!json_is_string(v) || !validate_date(json_string_value(v)))
-			add_error(errors, field, "must be a real date YYYY-MM-DD");
+			add_error(errors, field, "must be a real date YYYY-MM-DD", "date", NULL);
 		break;
 	case V_UUID:
 		if (!json_is_string(v) || !validate_uuid(json_string_value(v)))
-			add_error(errors, field, "must be a UUID");
+			add_error(errors, field, "must be a UUID", "uuid", NULL);
 		break;
 	case V_ENUM: check_enum(v, f, field, errors); break;
 	case V_STRINGS: check_strings(v, f, field, errors); break;
 	case V_OBJECT:
 		if (!json_is_object(v)) {
-			add_error(errors, field, "must be an object");
+			add_error(errors, field, "must be an object", "type", expect("object"));
 			break;
 		}
 		return check_object(v, f->items, field, errors, unknown, unknownlen, depth + 1);
 	case V_OBJECTS: {
 		if (!json_is_array(v)) {
-			add_error(errors, field, "must be an array of objects");
+			add_error(errors, field, "must be an array of objects", "type", expect("objects"));
 			break;
 		}
 		if (f->max > 0 && json_array_size(v) > (size_t)f->max) {
-			add_error(errors, field, "has too many items");
+			add_error(errors, field, "has too many items", "too-many", NULL);
 			break;
 		}
 		size_t i;
@@ -167,7 +179,7 @@ static int check_value(json_t *v, const struct vfield *f, const char *field, jso
 		json_array_foreach(v, i, item) {
 			snprintf(sub, sizeof sub, "%s[%zu]", field, i);
 			if (!json_is_object(item)) {
-				add_error(errors, sub, "must be an object");
+				add_error(errors, sub, "must be an object", "type", expect("object"));
 				continue;
 			}
 			if (check_object(item, f->items, sub, errors, unknown, unknownlen, depth + 1) == VALIDATE_UNKNOWN)
@@ -184,7 +196,7 @@ static int check_object(json_t *obj, const struct vfield *spec, const char *path
 {
 	char field[256];
 	if (depth > MAX_DEPTH) {
-		add_error(errors, path, "is nested too deeply");
+		add_error(errors, path, "is nested too deeply", "too-deep", NULL);
 		return VALIDATE_INVALID;
 	}
 	const char *key;
@@ -202,7 +214,7 @@ static int check_object(json_t *obj, const struct vfield *spec, const char *path
 	for (const struct vfield *f = spec; f->name; f++) {
 		if (f->required && !json_object_get(obj, f->name)) {
 			snprintf(field, sizeof field, "%s%s%s", path, *path ? "." : "", f->name);
-			add_error(errors, field, "is required");
+			add_error(errors, field, "is required", "required", NULL);
 		}
 	}
 	return VALIDATE_OK;

@@ -75,6 +75,13 @@ void http_reply_raw(struct req *r, int status, const char *content_type, const c
 /* type is a short slug ("not-found") expanded to a stable URI; errors is stolen (may be NULL). */
 void http_reply_problem(struct req *r, int status, const char *type, const char *title,
 			const char *detail, json_t *errors);
+/* The same with what the Chinese text of the problem needs (i18n.h): rule
+ * picks a variant of the type's detail (NULL: none), params (stolen, may be
+ * NULL) are its named parameters. Every problem answers in the language
+ * Accept-Language prefers (English or Chinese) with Content-Language and
+ * Vary: Accept-Language; the type never changes. */
+void http_reply_problem_args(struct req *r, int status, const char *type, const char *title,
+			     const char *detail, json_t *errors, const char *rule, json_t *params);
 /* Answers a "SELECT status, body [, etag]" row of a pt_* function, or maps its
  * error; a third column, when not null, becomes the ETag (the version). */
 void http_reply_result(struct req *r, PGresult *res);

@@ -22,7 +22,11 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
                 THEN s::uuid END
 $$;
 
--- Raise a client error: code 'PT404' etc.
+-- Raise a client error: code 'PT404' etc. hint is errors[] (an array) or an
+-- object {type?, rule?, params?, errors?}: type names the problem type
+-- (otherwise the daemon derives it from the status), rule and params are
+-- what the Chinese text is made from (daemon/i18n.c: a row per type and rule),
+-- e.g. jsonb_build_object('rule', 'version', 'params', jsonb_build_object('resource', 'task', 'version', 3)).
 CREATE FUNCTION api.pt_fail(code text, msg text, detail text DEFAULT NULL, hint jsonb DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
@@ -30,11 +34,37 @@ BEGIN
         DETAIL = coalesce(detail, ''), HINT = coalesce(hint::text, '');
 END $$;
 
--- One-field 422.
-CREATE FUNCTION api.pt_fail422(field text, message text) RETURNS void
+-- One-field 422 with the rule it broke (errors[].rule, daemon/i18n.c rules[])
+-- and what the message names (errors[].params).
+CREATE FUNCTION api.pt_fail422(field text, message text, rule text, params jsonb DEFAULT NULL) RETURNS void
 LANGUAGE sql AS $$
     SELECT api.pt_fail('PT422', 'Validation failed', field || ' ' || message,
-                          jsonb_build_array(jsonb_build_object('field', field, 'message', message)))
+                          jsonb_build_array(jsonb_strip_nulls(jsonb_build_object('field', field, 'message', message,
+                                                                                 'rule', rule, 'params', params))))
+$$;
+
+-- One-field 422; the rule read off the usual wordings (new code: name it, above).
+CREATE FUNCTION api.pt_fail422(field text, message text) RETURNS void
+LANGUAGE sql AS $$
+    SELECT api.pt_fail422(field, message,
+        CASE WHEN message = 'is required' THEN 'required'
+             WHEN message = 'must not be empty' THEN 'empty'
+             WHEN message ~ '^must be from -?[0-9.]+ to -?[0-9.]+$' THEN 'range'
+             WHEN message ~ 'YYYY-MM-DD' THEN 'date'
+             WHEN message ~ 'cursor' THEN 'cursor'
+             WHEN message ~ 'unit' AND message ~ '(no known|unknown)' THEN 'unknown-unit'
+             WHEN message ~ '^(must be an? |is not an? )(plan|task|target|unit|milestone)( id| of|$)' THEN 'reference'
+             WHEN message ~ '^is not an? ' THEN 'enum'
+             WHEN message ~ '^must be .*( or |, )' THEN 'enum'
+             WHEN message ~ 'hex digits' THEN 'format'
+             WHEN message ~ '^must be ' THEN 'value' END,
+        CASE WHEN message ~ '^must be from -?[0-9.]+ to -?[0-9.]+$'
+             THEN jsonb_build_object('min', (regexp_match(message, '^must be from (-?[0-9.]+)'))[1]::numeric,
+                                     'max', (regexp_match(message, ' to (-?[0-9.]+)$'))[1]::numeric)
+             WHEN message ~ '^(must be an? |is not an? )(plan|task|target|unit|milestone)( id| of|$)'
+             THEN jsonb_build_object('resource', (regexp_match(message, '^(?:must be an? |is not an? )(\w+)'))[1])
+             WHEN message ~ '^must be .*( or |, )' AND message !~ '^must be from '
+             THEN jsonb_build_object('values', substr(message, 9)) END)
 $$;
 
 CREATE FUNCTION api.pt_today(cfg jsonb) RETURNS date
@@ -138,7 +168,9 @@ BEGIN
         PERFORM api.pt_fail('PT403', 'Forbidden',
             CASE WHEN actor->>'role' = 'editor'
                  THEN 'the task''s lead unit is not your unit or a unit below it'
-                 ELSE 'your role may not change this task' END);
+                 ELSE 'your role may not change this task' END,
+            CASE WHEN actor->>'role' = 'editor' THEN '{"rule": "scope"}'::jsonb
+                 ELSE '{"rule": "role", "params": {"role": "editor"}}'::jsonb END);
     END IF;
 END $$;
 

@@ -117,7 +117,7 @@ BEGIN
     ELSIF bad.what = 'progress' THEN
         PERFORM api.pt_fail422(path || '[' || bad.i || '].progress', 'must be from 0 to 100');
     ELSIF bad.what = 'verified' THEN
-        PERFORM api.pt_fail('PT403', 'Forbidden', 'only a supervisor may create verified tasks');
+        PERFORM api.pt_fail('PT403', 'Forbidden', 'only a supervisor may create verified tasks', '{"rule": "verified"}');
     END IF;
     -- units, created on first use (not by an editor: it may only name existing
     -- ones, and its lead units must be in its scope)

@@ -30,7 +30,8 @@ LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
     IF jsonb_typeof(if_match) = 'number' AND (if_match #>> '{}')::numeric <> t.version THEN
         PERFORM api.pt_fail('PT412', 'Precondition failed',
-            format('the task is at version %s, not %s', t.version, if_match #>> '{}'));
+            format('the task is at version %s, not %s', t.version, if_match #>> '{}'),
+            jsonb_build_object('rule', 'version', 'params', jsonb_build_object('resource', 'task', 'version', t.version)));
     END IF;
 END $$;
 
@@ -283,17 +284,20 @@ BEGIN
     END IF;
     IF s_to <> s_from THEN
         IF s_to = 'verified' AND (role IS NULL OR role NOT IN ('supervisor', 'admin')) THEN
-            PERFORM api.pt_fail('PT403', 'Forbidden', 'only a supervisor may verify (销号) a task');
+            PERFORM api.pt_fail('PT403', 'Forbidden', 'only a supervisor may verify (销号) a task',
+                '{"rule": "role", "params": {"role": "supervisor"}}');
         END IF;
         IF NOT api.pt_transition_ok(s_from, s_to) THEN
-            PERFORM api.pt_fail('PT409', 'invalid status transition', s_from || ' -> ' || s_to || ' is not allowed');
+            PERFORM api.pt_fail('PT409', 'invalid status transition', s_from || ' -> ' || s_to || ' is not allowed',
+                jsonb_build_object('rule', 'states', 'params', jsonb_build_object('from', s_from, 'to', s_to)));
         END IF;
     END IF;
     p_from := CASE WHEN own OR t.child_count = 0 THEN t.progress
                    ELSE api.pt_eff_progress(t.id, false, t.progress) END;
     IF jsonb_typeof(r->'progress') = 'number' THEN
         IF s_from IN ('verified', 'cancelled') AND s_to = s_from THEN
-            PERFORM api.pt_fail('PT409', 'task is closed', 'a ' || s_from || ' task''s progress cannot change');
+            PERFORM api.pt_fail('PT409', 'task is closed', 'a ' || s_from || ' task''s progress cannot change',
+                jsonb_build_object('rule', 'closed', 'params', jsonb_build_object('status', s_from)));
         END IF;
         IF (r->>'progress')::numeric NOT BETWEEN 0 AND 100 THEN
             PERFORM api.pt_fail422('progress', 'must be from 0 to 100');

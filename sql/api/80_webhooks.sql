@@ -108,7 +108,8 @@ BEGIN
     SELECT * INTO w FROM public.webhooks WHERE id = w.id FOR UPDATE;
     IF jsonb_typeof(a->'if_match') = 'number' AND (a->>'if_match')::int <> w.version THEN
         RAISE EXCEPTION USING ERRCODE = 'PT412', MESSAGE = 'Precondition failed',
-            DETAIL = format('the webhook is at version %s', w.version);
+            DETAIL = format('the webhook is at version %s', w.version),
+            HINT = jsonb_build_object('rule', 'version', 'params', jsonb_build_object('resource', 'webhook', 'version', w.version))::text;
     END IF;
     UPDATE public.webhooks SET
         url = CASE WHEN p ? 'url' THEN p->>'url' ELSE url END,

@@ -35,14 +35,17 @@ def test_ready_daemon_on_one_screen():
     assert p.returncode == 0, (p.returncode, p.stdout, p.stderr)
     assert p.stdout.splitlines()[0] == "plantrackd at 127.0.0.1:%d: ready" % _daemon.port, p.stdout
     r = rows(p.stdout)
-    schema = http("GET", _daemon.url + "/readyz").json()["schema"]
-    assert r["schema version"] == str(schema), r
+    ready = http("GET", _daemon.url + "/readyz").json()
+    assert r["schema version"] == str(ready["schema_version"]), r
+    assert re.fullmatch(r"[0-9a-f]{64}", ready["api_checksum"]) and r["api checksum"] == ready["api_checksum"], r
+    version = subprocess.run([BIN, "--version"], capture_output=True, text=True).stdout.split()[-1]
+    assert ready["version"] == version and r["version"] == version, (version, ready, r)
     assert r["database"] == "reachable", r
     # two workers with a pool of 4 each
     assert re.match(r"\d+ busy of 8 connections \(8 ready\), \d+ queries waiting$", r["pool"]), r
     assert re.match(r"\d+\.\d \(over 1\.\d s", r["requests/s"]), r
-    for key in ("version", "api checksum", "webhook backlog", "last reminder run"):
-        assert key in r or key == "api checksum", (key, r)
+    for key in ("version", "schema version", "api checksum", "webhook backlog", "last reminder run"):
+        assert key in r, (key, r)
     # what the daemon does not expose yet says so
     assert r["webhook backlog"] == "n/a" and r["last reminder run"] == "n/a", r
     assert len(p.stdout.splitlines()) <= 24, "more than one screen:\n" + p.stdout

@@ -1,7 +1,8 @@
 """systemd files: the unit verifies clean, its sandbox scores 2.0 or lower in
 `systemd-analyze security --offline=true`, it carries what the contract needs
 (Type=notify, watchdog, reload, migrate before start), the sysusers/tmpfiles
-snippets apply to a scratch root, and the example config names only known keys.
+snippets apply to a scratch root, the example config names only known keys
+and the manual page (docs/plantrackd.8) describes every one of them.
 Needs no PostgreSQL; exits 77 when systemd-analyze is missing."""
 import os
 import re
@@ -188,6 +189,37 @@ def test_example_config_names_known_keys():
             seen.add((section, key))
     missing = {(s, k) for s, ks in KNOWN.items() for k in ks} - seen
     assert not missing, "settings not shown in the example: %s" % sorted(missing)
+
+
+def example_keys():
+    """[(section, key)] of the example configuration."""
+    section, out = None, []
+    with open(os.path.join(SYSTEMD, "plantrackd.conf.example"), encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if not line or line[0] in "#;":
+                continue
+            if line.startswith("["):
+                section = line[1:line.index("]")]
+            else:
+                out.append((section, line.split("=", 1)[0].strip()))
+    return out
+
+
+def test_manual_page_describes_every_setting():
+    with open(os.path.join(ROOT, "docs", "plantrackd.8"), encoding="utf-8") as f:
+        man = f.read()
+    # .SS [section] ... up to the next .SS or .SH
+    blocks = {m.group(1): m.group(2) for m in
+              re.finditer(r"^\.SS \[(\w+)\]\n(.*?)(?=^\.S[SH] )", man, re.M | re.S)}
+    missing = []
+    for section, key in example_keys():
+        block = blocks.get(section, "")
+        # the key as a tagged paragraph's tag: .TP then .B/.BR naming it
+        if not re.search(r"^\.TP\n\.BR? (?:[^\n]*[\s\"])?%s\b" % re.escape(key), block, re.M):
+            missing.append("%s.%s" % (section, key))
+    assert not missing, "docs/plantrackd.8 does not describe: %s" % ", ".join(missing)
+    assert len(example_keys()) >= 25, example_keys()
 
 
 run(globals())

@@ -111,6 +111,7 @@ class Service:
         pre = sh(unit_command("ExecStartPre"), env=unit_env(), timeout=120)
         assert pre.returncode == 0, "ExecStartPre failed: %s%s" % (pre.stdout, pre.stderr)
         S.setdefault("migrate_runs", []).append(pre.stdout)
+        S["migrate_output"] = pre.stdout
         logf = open(self.log, "ab")
         self.proc = subprocess.Popen(unit_command("ExecStart"), env=unit_env(), stdout=logf, stderr=logf,
                                      stdin=subprocess.DEVNULL)
@@ -274,8 +275,14 @@ def test_upgrade_keeps_configuration_migrates_once_and_restarts():
         assert "Version: %s" % S["versions"][1] in f.read()
     with open(R + CONF, "rb") as f:
         assert hashlib.sha256(f.read()).hexdigest() == S["conf_sha"], "the upgrade changed " + CONF
+    # the packaged configuration changed since the pinned package ([paths]
+    # empty now, new settings): dpkg keeps the edited one and puts the new
+    # one beside it, as .dpkg-dist, and nothing else
     leftovers = glob.glob(R + CONF + ".dpkg-*")
-    assert not leftovers, leftovers
+    assert leftovers in ([], [R + CONF + ".dpkg-dist"]), leftovers
+    if leftovers:
+        with open(leftovers[0], encoding="utf-8") as f:
+            assert re.search(r"^migrations =\s*$", f.read(), re.M), "the new packaged configuration names migrations"
     # debhelper's postinst restarts (not stop + start) the service on upgrade
     with open(R + "/var/lib/dpkg/info/plantrack.postinst") as f:
         postinst = f.read()
@@ -288,11 +295,26 @@ def test_upgrade_keeps_configuration_migrates_once_and_restarts():
     assert len(S["migrate_runs"]) == runs + 1, "migrate ran %d times" % (len(S["migrate_runs"]) - runs)
     after = psql(S["conninfo"], "SELECT version FROM schema_migrations ORDER BY 1").split()
     assert after[:len(migrations_before)] == migrations_before and len(set(after)) == len(after), after
-    new_migrations = sorted(os.path.basename(p).split("_")[0]
-                            for p in glob.glob(R + "/usr/share/plantrack/migrations/*.sql"))
-    if new_migrations:  # (none to list once the binary embeds its SQL)
-        assert [int(v) for v in after] == [int(v) for v in new_migrations], (after, new_migrations)
-    print("schema versions %s -> %s" % (migrations_before[-1], after[-1]))
+    # the old package read its migrations from /usr/share/plantrack (its
+    # configuration, kept as a conffile, still names them; they are gone now);
+    # the new binary migrated with its own and checksummed every row
+    assert not os.path.exists(R + "/usr/share/plantrack/migrations"), "the new package ships migration files"
+    rows = psql(S["conninfo"], "SELECT version || ' ' || coalesce(checksum, '-') FROM schema_migrations"
+                " ORDER BY version").split("\n")
+    rows = [r.split() for r in rows if r.strip()]
+    assert rows and all(re.fullmatch(r"[0-9a-f]{64}", c) for _, c in rows), rows
+    m = re.search(r"^schema is at version (\d+) \(.*\), api ([0-9a-f]{12})", S["migrate_output"], re.M)
+    assert m, "migrate did not say where the schema is:\n" + S["migrate_output"]
+    binary_schema, binary_api = int(m.group(1)), m.group(2)
+    assert int(after[-1]) == binary_schema, (after, S["migrate_output"])
+    ready = http("GET", S["url"] + "/readyz").json()
+    assert ready["schema_version"] == binary_schema, (ready, binary_schema)
+    assert re.fullmatch(r"[0-9a-f]{64}", ready["api_checksum"] or "") and ready["api_checksum"].startswith(binary_api), \
+        (ready, binary_api)
+    version = sh([R + "/usr/sbin/plantrackd", "--version"]).stdout.split()[-1]
+    assert S["versions"][1].startswith(version) and ready["version"] == version, (ready, version, S["versions"])
+    S["schema"] = binary_schema
+    print("schema versions %s -> %s (api %s), every row checksummed" % (migrations_before[-1], after[-1], binary_api))
 
 
 def test_data_and_api_answers_survive():
@@ -312,12 +334,31 @@ def test_data_and_api_answers_survive():
         assert p.returncode == 0, (p.returncode, p.stdout, p.stderr)
 
 
-# Not tested yet: a downgrade. Once `plantrackd migrate` refuses a database
-# whose schema is newer than the binary knows (branch arch-sql), add a test
-# here: record a schema_migrations version above the new package's, run the
-# unit's ExecStartPre= and expect it to fail with that refusal (the service
-# then does not start). The pinned old package predates the refusal, so
-# installing it over the new one would not show it.
+def test_migrate_refuses_a_newer_schema():
+    """A database a newer release migrated: the unit's ExecStartPre= refuses to
+    downgrade it and changes nothing, so the service does not start. (The
+    pinned old package predates the refusal, so installing it over the new one
+    would not show it: a newer schema is recorded by hand instead.)"""
+    SERVICE.stop()
+    newer = S["schema"] + 1
+    psql(S["conninfo"], "INSERT INTO schema_migrations(version, name, checksum) VALUES "
+         "(%d, '%04d_from_the_future.sql', repeat('0', 64))" % (newer, newer))
+    dump = ("SELECT (SELECT string_agg(version || ' ' || name || ' ' || checksum, ', ' ORDER BY version)"
+            " FROM schema_migrations), (SELECT checksum FROM api_state),"
+            " (SELECT count(*) FROM pg_proc WHERE pronamespace = 'api'::regnamespace),"
+            " (SELECT count(*) FROM updates)")
+    before = psql(S["conninfo"], dump)
+    try:
+        pre = sh(unit_command("ExecStartPre"), env=unit_env(), timeout=120)
+        assert pre.returncode == 1, (pre.returncode, pre.stdout, pre.stderr)
+        assert ("the database schema is at version %d (%04d_from_the_future.sql), newer than this binary knows (%d): "
+                "refusing to downgrade" % (newer, newer, S["schema"])) in pre.stderr, pre.stderr
+        assert psql(S["conninfo"], dump) == before, "the refused migrate changed the database"
+    finally:
+        psql(S["conninfo"], "DELETE FROM schema_migrations WHERE version = %d" % newer)
+    how, _ = SERVICE.start()
+    assert how == "started"
+    assert http("GET", S["url"] + "/readyz").json()["schema_version"] == S["schema"]
 
 
 def test_purge_removes_what_it_created_and_nothing_else():

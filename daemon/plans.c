@@ -4,6 +4,7 @@
  */
 #include "plantrack/plans.h"
 #include "plantrack/db.h"
+#include "plantrack/doccache.h"
 #include "plantrack/http.h"
 #include "plantrack/router.h"
 #include "plantrack/tasks.h"
@@ -50,9 +51,9 @@ static void handle_get(struct req *r)
 static void handle_summary(struct req *r)
 {
 	const char *id = http_id_param(r, "plan");
-	if (!id)
+	if (!id || doccache_view_begin(r, id))
 		return;
-	http_call(r, SQL_PLAN_SUMMARY, json_pack("{s:o,s:s}", "cfg", http_cfg(r), "id", id), NULL);
+	http_call(r, SQL_PLAN_SUMMARY, json_pack("{s:o,s:s}", "cfg", http_cfg(r), "id", id), doccache_view_done);
 }
 
 int plans_register(struct router *r)

@@ -35,11 +35,16 @@ static const struct sql_call_def calls[SQL_CALL_COUNT] = {
 	WRITE_CALL(SQL_TASKS_IMPORT, "pt_tasks_import"),
 	JSON_CALL(SQL_TASKS_LIST, "pt_tasks_list"),
 	/* The hot read: one prepared statement over the task_docs view (which the
-	 * planner inlines) instead of a call to pt_task_get. */
+	 * planner inlines) instead of a call to pt_task_get. Columns 4 to 6 are
+	 * for the document cache: whether the task has children (its progress
+	 * rolls up), the seconds to the database's next midnight, the plan. */
 	[SQL_TASK_GET] = { "task_docs", 2, SQL_ETAG_CUSTOM,
 			   "SELECT 200, (d.doc || jsonb_build_object('light', pt_light(d.status, d.progress, d.start, "
-			   "d.due_date, $2::jsonb)))::text, d.version FROM task_docs d "
-			   "WHERE d.id = $1::uuid AND d.deleted_at IS NULL" },
+			   "d.due_date, $2::jsonb)))::text, d.version, "
+			   "(SELECT x.child_count > 0 FROM tasks x WHERE x.id = d.id), "
+			   "extract(epoch FROM date_trunc('day', now()) + interval '1 day' - now())::float8, "
+			   "d.doc->>'plan_id' "
+			   "FROM task_docs d WHERE d.id = $1::uuid AND d.deleted_at IS NULL" },
 	WRITE_CALL_ETAG(SQL_TASK_CREATE, "pt_task_create"),
 	WRITE_CALL_ETAG(SQL_TASK_PATCH, "pt_task_patch"),
 	WRITE_CALL(SQL_TASK_DELETE, "pt_task_delete"),
@@ -59,6 +64,15 @@ static const struct sql_call_def calls[SQL_CALL_COUNT] = {
 				   "SELECT id, webhook_id, url, secret, event_type, payload, attempts "
 				   "FROM pt_deliveries_claim($1::jsonb)" },
 	[SQL_DELIVERY_DONE] = { "pt_delivery_done", 1, SQL_ETAG_NONE, "SELECT pt_delivery_done($1::jsonb)" },
+	/* The standby's freshness probe (replica.c); not pt_* functions. */
+	[SQL_WAL_LSN] = { "pg_current_wal_lsn", 0, SQL_ETAG_NONE, "SELECT pg_current_wal_lsn()::text" },
+	[SQL_REPLAY_LSN] = { "pg_last_wal_replay_lsn", 0, SQL_ETAG_NONE,
+			     "SELECT coalesce(pg_last_wal_replay_lsn(), pg_current_wal_lsn())::text" },
+	/* The document cache's view of the change feed (doccache.c). */
+	[SQL_DOCCACHE_EVENTS] = { "events", 1, SQL_ETAG_NONE,
+				  "SELECT seq, type, task_id::text, plan_id::text FROM events WHERE seq > $1::bigint "
+				  "ORDER BY seq LIMIT 1000" },
+	[SQL_EVENTS_TOP] = { "events", 0, SQL_ETAG_NONE, "SELECT coalesce(max(seq), 0) FROM events" },
 };
 
 static int stmt_ids[SQL_CALL_COUNT];

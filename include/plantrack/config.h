@@ -37,6 +37,8 @@ struct config {
 	int pool;                /* connections per worker */
 	int queue;               /* queued queries per worker before 503 */
 	int statement_timeout_ms;
+	char *replica;           /* libpq conninfo of a hot standby for reads, "" = none */
+	int replica_max_lag_ms;  /* reads go to the primary while the standby is further behind */
 	int deadline_ms;         /* per database call, 0 = statement_timeout_ms + 1000 */
 	/* [log] */
 	int log_level;
@@ -44,6 +46,8 @@ struct config {
 	int lag_points;
 	int due_soon_days;
 	int due_soon_progress;
+	/* [cache] */
+	int cache_documents;     /* task documents cached per daemon, 0 = off */
 	/* [auth] */
 	int token_cache_ttl;     /* seconds */
 	/* [webhooks] */

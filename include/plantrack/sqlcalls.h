@@ -43,6 +43,10 @@ enum sql_call {
 	SQL_WEBHOOK_DELIVERIES,
 	SQL_DELIVERIES_CLAIM,
 	SQL_DELIVERY_DONE,
+	SQL_WAL_LSN,          /* replica.c: the primary's WAL position */
+	SQL_REPLAY_LSN,       /* replica.c: what the standby has replayed */
+	SQL_DOCCACHE_EVENTS,  /* doccache.c: (seq, type, task, plan) of events after $1 */
+	SQL_EVENTS_TOP,       /* doccache.c: the highest published seq */
 	SQL_CALL_COUNT
 };
 

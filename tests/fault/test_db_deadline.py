@@ -19,7 +19,8 @@ FROZEN = 10
 def test_frozen_postgresql_hits_the_daemon_deadline():
     with pg_cluster() as pg:
         db = Database(pg.conninfo)
-        d = Daemon(db, config_text="[database]\nstatement_timeout_ms = 2000\n")
+        # no document cache: the reads below must reach the frozen database
+        d = Daemon(db, config_text="[database]\nstatement_timeout_ms = 2000\n[cache]\ndocuments = 0\n")
         d.start()
         tok = d.token("supervisor")
         plan_id, task_id = plan_with_task(d, tok)

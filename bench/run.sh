@@ -1,21 +1,33 @@
 #!/usr/bin/env bash
 # bench/run.sh - the daemon against PostgreSQL itself, side by side in one run.
 #
-# wrk drives GET /v1/tasks/{id} and POST /v1/tasks/{id}/updates on the daemon;
-# pgbench drives -S (select only) and -N (simple update) with prepared
-# statements on the same PostgreSQL cluster; both at the same connection
-# count. Prints requests/s, p99 latency and the ratio daemon/pgbench.
+# One PostgreSQL (fsync on), one plan of --tasks tasks (17 lead units), and at
+# --connections each, one after the other:
+#   wrk      GET /v1/tasks/{id}              vs  pgbench -S -M prepared
+#   wrk      POST /v1/tasks/{id}/updates     vs  pgbench -N -M prepared
+#   wrk      GET /v1/tasks?plan=…&limit=50   vs  pgbench -S
+#   wrk      GET /v1/plans/{id}/summary      vs  pgbench -S   (counts, overdue, unit ranking)
+#   wrk      a mixed load (bench/mixed.lua)
+# then the daemon's peak RSS over those loads, and the RSS of a fresh daemon
+# holding --idle idle keep-alive connections (bench/idle.py). Every workload
+# runs --runs times; the table shows the median of each figure, the ratio
+# daemon/pgbench of the medians, the target and whether it is met, and the
+# load average before and after. Targets (issue 13) are printed, not asserted.
 #
-# usage: bash bench/run.sh [--connections 64] [--duration 10] [--tasks 1000]
+# usage: bash bench/run.sh [--connections 64] [--duration 10] [--tasks 2000]
+#                          [--runs 3] [--idle 10000] [--workers 2]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-conns=64 duration=10 ntasks=1000 threads=2
+conns=64 duration=10 ntasks=2000 threads=2 runs=3 idle=10000 workers=2
 while [ $# -gt 0 ]; do
   case "$1" in
     --connections) conns=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --tasks) ntasks=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    --idle) idle=$2; shift 2 ;;
+    --workers) workers=$2; shift 2 ;;
     *) echo "bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -31,12 +43,22 @@ chmod 755 "$work"
 port=$((56000 + RANDOM % 1000))
 http_port=$((18000 + RANDOM % 1000))
 daemon_pid=""
+stop_daemon() {
+  if [ -n "$daemon_pid" ]; then
+    kill "$daemon_pid" 2>/dev/null || true
+    wait "$daemon_pid" 2>/dev/null || true
+    daemon_pid=""
+  fi
+}
 cleanup() {
-  [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null || true
+  stop_daemon
   bash "$root/scripts/pg.sh" destroy "$work/pg" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
+
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+load_before=$(loadavg)
 
 echo "== starting PostgreSQL"
 base=$(bash "$root/scripts/pg.sh" start "$work/pg" "$port" | tail -1)
@@ -46,6 +68,27 @@ psql "$base" -qc "CREATE DATABASE plantrack" -c "CREATE DATABASE pgbench"
 "$bin" migrate --db "$conninfo" >/dev/null
 token=$("$bin" token create --name bench --role admin --db "$conninfo" | tail -1)
 
+# The daemon: info log (as deployed) to a file, the pool of 8 per worker.
+# max_connections twice --idle: above 3/4 of it the keep-alive timeout drops to 2 s.
+cat > "$work/plantrackd.conf" <<CONF
+[server]
+max_connections = $((idle * 2 + 1000))
+max_connections_per_address = 0
+keepalive_timeout = 300
+read_timeout = 300
+[database]
+pool = 8
+CONF
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+start_daemon() {
+  "$bin" serve --config "$work/plantrackd.conf" --db "$conninfo" --listen "127.0.0.1:$http_port" \
+      --workers "$1" 2>>"$work/daemon.log" &
+  daemon_pid=$!
+  for _ in $(seq 100); do curl -fs "127.0.0.1:$http_port/readyz" >/dev/null && return 0; sleep 0.1; done
+  echo "bench: the daemon did not become ready" >&2; tail "$work/daemon.log" >&2; exit 1
+}
+rss_kb() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
+
 echo "== creating a plan with $ntasks tasks"
 python3 - "$ntasks" > "$work/plan.json" <<'PY'
 import json, sys
@@ -54,51 +97,141 @@ tasks = [{"title": f"任务{i}", "lead_unit": f"单位{i % 17}", "due_date": "20
           "targets": [{"label": "项目", "value": 10, "unit": "项"}]} for i in range(n)]
 print(json.dumps({"title": "bench", "year": 2026, "tasks": tasks}))
 PY
-"$bin" serve --db "$conninfo" --listen "127.0.0.1:$http_port" --pool 8 2>"$work/daemon.log" &
-daemon_pid=$!
-for _ in $(seq 50); do curl -fs "127.0.0.1:$http_port/readyz" >/dev/null && break; sleep 0.2; done
-curl -fs -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-  --data-binary @"$work/plan.json" "127.0.0.1:$http_port/v1/plans" >/dev/null
+start_daemon "$workers"
+plan=$(curl -fs -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  --data-binary @"$work/plan.json" "127.0.0.1:$http_port/v1/plans" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 psql "$conninfo" -Atc "SELECT id FROM tasks" > "$work/ids.txt"
-export BENCH_TOKEN=$token BENCH_IDS=$work/ids.txt
+export BENCH_TOKEN=$token BENCH_IDS=$work/ids.txt BENCH_PLAN=$plan
 
 echo "== pgbench -i"
 pgbench -q -i -s 10 "$pgconn" >/dev/null 2>&1
 
-# wrk: "Requests/sec" and the 99% latency line, in ms.
+# wrk: "Requests/sec", the 99% latency line in ms, non-2xx count.
 wrk_run() {
-  local script=$1
-  wrk -t"$threads" -c"$conns" -d"${duration}s" --latency -s "$here/$script" \
+  wrk -t"$threads" -c"$conns" -d"${duration}s" --latency -s "$here/$1" \
       "http://127.0.0.1:$http_port" > "$work/wrk.out"
-  local rps p99
+  local rps p99 errors
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.out")
   p99=$(awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; print v}' "$work/wrk.out")
-  local errors
   errors=$(awk '/Non-2xx/ {print $NF}' "$work/wrk.out")
   echo "$rps ${p99:-0} ${errors:-0}"
 }
 
 # pgbench: tps and the 99th percentile from the per-transaction log, in ms.
 pgbench_run() {
-  local mode=$1
   rm -f "$work"/pgbench_log.*
-  (cd "$work" && pgbench -n "$mode" -M prepared -c "$conns" -j "$threads" -T "$duration" -l \
+  (cd "$work" && pgbench -n "$1" -M prepared -c "$conns" -j "$threads" -T "$duration" -l \
       "$pgconn" > "$work/pgbench.out" 2>&1)
   local tps p99
   tps=$(awk '/^tps/ {print $3; exit}' "$work/pgbench.out")
   p99=$(cat "$work"/pgbench_log.* | awk '{print $3}' | sort -n | awk '{a[NR]=$1} END {i=int(NR*0.99); if (i<1) i=1; printf "%.2f", a[i]/1000}')
-  echo "$tps $p99"
+  echo "$tps $p99 0"
 }
 
-echo "== running: $conns connections, ${duration}s each, $threads load threads"
-read -r get_rps get_p99 get_err < <(wrk_run get_task.lua)
-read -r sel_tps sel_p99 < <(pgbench_run -S)
-read -r rep_rps rep_p99 rep_err < <(wrk_run report.lua)
-read -r upd_tps upd_p99 < <(pgbench_run -N)
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-printf '\n%-36s %12s %10s %8s\n' "workload" "req/s" "p99 ms" "ratio"
-printf '%-36s %12.0f %10.2f %8s\n' "daemon GET /v1/tasks/{id}" "$get_rps" "$get_p99" "$(awk -v a="$get_rps" -v b="$sel_tps" 'BEGIN{printf "%.2f", a/b}')"
-printf '%-36s %12.0f %10.2f\n' "pgbench -S -M prepared" "$sel_tps" "$sel_p99"
-printf '%-36s %12.0f %10.2f %8s\n' "daemon POST /v1/tasks/{id}/updates" "$rep_rps" "$rep_p99" "$(awk -v a="$rep_rps" -v b="$upd_tps" 'BEGIN{printf "%.2f", a/b}')"
-printf '%-36s %12.0f %10.2f\n' "pgbench -N -M prepared" "$upd_tps" "$upd_p99"
-echo "(non-2xx responses: GET $get_err, POST $rep_err)"
+# measure NAME KIND ARG: runs it $runs times; sets NAME_rps, NAME_p99, NAME_err (medians; errors summed).
+measure() {
+  local name=$1 kind=$2 arg=$3 out rs=() ps=() es=0
+  for i in $(seq "$runs"); do
+    if [ "$kind" = wrk ]; then out=$(wrk_run "$arg"); else out=$(pgbench_run "$arg"); fi
+    read -r r p e <<<"$out"
+    rs+=("$r"); ps+=("$p"); es=$((es + ${e:-0}))
+    echo "   $name run $i: $r/s p99 $p ms (load $(loadavg))"
+  done
+  printf -v "${name}_rps" '%s' "$(printf '%s\n' "${rs[@]}" | median)"
+  printf -v "${name}_p99" '%s' "$(printf '%s\n' "${ps[@]}" | median)"
+  printf -v "${name}_err" '%s' "$es"
+}
+
+echo "== running: $conns connections, ${duration}s each, $runs runs, $threads load threads, $workers workers"
+measure get wrk get_task.lua
+measure sel pgbench -S
+measure rep wrk report.lua
+measure upd pgbench -N
+measure lst wrk list.lua
+measure sum wrk summary.lua
+measure mix wrk mixed.lua
+measure hz wrk healthz.lua
+load_peak=$(loadavg)
+rss_load=$(rss_kb "$daemon_pid" VmHWM)
+curl -fs -H "Authorization: Bearer $token" "127.0.0.1:$http_port/v1/tasks?plan=$plan&limit=50" > "$work/list.json"
+list_bytes=$(stat -c %s "$work/list.json")
+stop_daemon
+
+# The same bytes as a static file from nginx: what this machine can send in
+# answers of that size, whatever computes them.
+ngx="-"
+if command -v nginx >/dev/null 2>&1; then
+  mkdir -p "$work/static" "$work/nginx"
+  cp "$work/list.json" "$work/static/list.json"
+  chmod -R a+rX "$work/static"
+  cat > "$work/nginx/nginx.conf" <<NGX
+worker_processes $workers;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/body;
+  proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi;
+  uwsgi_temp_path $work/nginx/uwsgi;
+  scgi_temp_path $work/nginx/scgi;
+  server { listen 127.0.0.1:$http_port; root $work/static; default_type application/json; }
+}
+NGX
+  nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
+  ngx_pid=$!
+  for _ in $(seq 50); do curl -fs -o /dev/null "127.0.0.1:$http_port/list.json" && break; sleep 0.1; done
+  measure ngx wrk static.lua
+  kill "$ngx_pid" 2>/dev/null || true
+  wait "$ngx_pid" 2>/dev/null || true
+fi
+
+echo "== $idle idle keep-alive connections"
+start_daemon "$workers"
+rss_start=$(rss_kb "$daemon_pid" VmRSS)
+python3 "$here/idle.py" 127.0.0.1 "$http_port" "$idle" 6 > "$work/idle.out" 2>&1 &
+idle_pid=$!
+for _ in $(seq 600); do grep -q '^open' "$work/idle.out" 2>/dev/null && break; sleep 0.1; done
+sleep 2
+rss_idle=$(rss_kb "$daemon_pid" VmRSS)
+wait "$idle_pid" || true
+idle_open=$(awk '$1=="open" {print $2}' "$work/idle.out")
+idle_alive=$(awk '$1=="alive" {print $2}' "$work/idle.out")
+stop_daemon
+load_after=$(loadavg)
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
+verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN{ok = (op == ">=") ? (v >= t) : (v < t); print ok ? "met" : "NOT met"}'; }
+mb() { awk -v k="$1" 'BEGIN{printf "%.1f", k/1024}'; }
+
+r_get=$(ratio "$get_rps" "$sel_rps"); r_rep=$(ratio "$rep_rps" "$upd_rps")
+r_lst=$(ratio "$lst_rps" "$sel_rps"); r_sum=$(ratio "$sum_rps" "$sel_rps")
+
+echo
+echo "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/ {printf "%.1f GB", $2/1048576}' /proc/meminfo), $(uname -r), $(postgres -V 2>/dev/null || /usr/lib/postgresql/15/bin/postgres -V)"
+echo "load average: before $load_before, after the loads $load_peak, at the end $load_after"
+echo "medians of $runs runs, $conns connections, ${duration}s each; plan of $ntasks tasks"
+echo
+printf '| %-38s | %9s | %8s | %6s | %-16s | %-7s |\n' "workload" "req/s" "p99 ms" "ratio" "target" ""
+printf '|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..40})" "----------:" "---------:" "-------:" "------------------" "---------"
+row() { printf '| %-38s | %9.0f | %8.2f | %6s | %-16s | %-7s |\n' "$@"; }
+row "daemon GET /v1/tasks/{id}" "$get_rps" "$get_p99" "$r_get" ">= 0.70, p99 < 10" \
+    "$( [ "$(verdict "$r_get" '>=' 0.7)" = met ] && [ "$(verdict "$get_p99" '<' 10)" = met ] && echo met || echo 'NOT met')"
+row "pgbench -S -M prepared" "$sel_rps" "$sel_p99" "" "" ""
+row "daemon POST /v1/tasks/{id}/updates" "$rep_rps" "$rep_p99" "$r_rep" ">= 1.00" "$(verdict "$r_rep" '>=' 1.0)"
+row "pgbench -N -M prepared" "$upd_rps" "$upd_p99" "" "" ""
+row "daemon GET /v1/tasks?plan=...&limit=50" "$lst_rps" "$lst_p99" "$r_lst" ">= 0.25 of -S" "$(verdict "$r_lst" '>=' 0.25)"
+row "daemon GET /v1/plans/{id}/summary" "$sum_rps" "$sum_p99" "$r_sum" ">= 0.25 of -S" "$(verdict "$r_sum" '>=' 0.25)"
+row "daemon mixed (80/8/4/8)" "$mix_rps" "$mix_p99" "" "" ""
+row "daemon GET /healthz (reference)" "$hz_rps" "$hz_p99" "$(ratio "$hz_rps" "$sel_rps")" "" ""
+[ -n "${ngx_rps:-}" ] && row "nginx static $list_bytes B = list (reference)" "$ngx_rps" "$ngx_p99" "$(ratio "$ngx_rps" "$sel_rps")" "" ""
+printf '| %-38s | %9s | %8s | %6s | %-16s | %-7s |\n' "RSS peak under the loads above" "$(mb "$rss_load") MB" "" "" "< 64 MB" "$(verdict "$rss_load" '<' 65536)"
+printf '| %-38s | %9s | %8s | %6s | %-16s | %-7s |\n' "RSS with $idle_alive/$idle idle conns" "$(mb "$rss_idle") MB" "" "" "< 32 MB" \
+  "$( [ "${idle_alive:-0}" -ge "$idle" ] && verdict "$rss_idle" '<' 32768 || echo 'NOT met')"
+echo
+echo "(idle daemon before the connections: $(mb "$rss_start") MB; $(awk -v a="$rss_idle" -v b="$rss_start" -v n="$idle" 'BEGIN{printf "%.2f", (a-b)/n}') kB per connection)"
+echo "(non-2xx responses: GET $get_err, POST $rep_err, list $lst_err, summary $sum_err, mixed $mix_err)"

@@ -905,3 +905,8 @@ void db_pool_status(const struct db_pool *p, struct db_status *st)
 		st->ready = 0;
 	snprintf(st->reason, sizeof st->reason, "%s", st->ready ? "" : (p->reason[0] ? p->reason : "connecting"));
 }
+
+int db_pool_schema_version(const struct db_pool *p)
+{
+	return p->schema_version;
+}

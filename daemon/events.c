@@ -7,13 +7,18 @@
  * every parked waiter; the timer answers an empty page.
  *
  * The publisher: writes leave their events unnumbered (no NOTIFY on the write
- * path); after each committed write, and every PUBLISH_MS on a timer (events
- * from other daemons, the CLI, a crash), the worker calls pt_events_publish,
- * which numbers them in commit order and sends one NOTIFY per batch. At most
+ * path, and no second round trip per write): a committed write only arms a
+ * one-shot timer of KICK_MS, so every write of the next KICK_MS goes out in
+ * one pt_events_publish call; every PUBLISH_MS a timer publishes too (events
+ * from other daemons, the CLI, a crash). pt_events_publish numbers the
+ * committed events in commit order and sends one NOTIFY per batch. At most
  * one publish per worker is in flight; kicks meanwhile coalesce into one more.
+ * A write reaches the feed (and the other daemons' caches) within about
+ * KICK_MS plus one round trip under any load.
  */
 #include "plantrack/events.h"
 #include "plantrack/db.h"
+#include "plantrack/doccache.h"
 #include "plantrack/http.h"
 #include "plantrack/router.h"
 #include "plantrack/worker.h"
@@ -25,6 +30,7 @@
 
 #define MAX_WAIT_SECONDS 60
 #define PUBLISH_MS 500
+#define KICK_MS 20
 
 struct waiter {
 	struct waiter *prev, *next;
@@ -39,6 +45,7 @@ struct waiter {
 struct feed {
 	struct waiter head;  /* sentinel of a circular list */
 	struct event *publish_timer;
+	struct event *kick_timer;  /* one-shot: writes of the last KICK_MS */
 	int publishing;      /* a pt_events_publish call is in flight */
 	int publish_again;   /* a write committed meanwhile */
 };
@@ -210,6 +217,7 @@ static void on_notify(const char *payload, void *arg)
 	struct worker *w = arg;
 	struct feed *f = feed_of(w);
 	long long seq = payload ? atoll(payload) : -1;
+	doccache_on_feed(w, payload);
 	for (struct waiter *wt = f->head.next; wt != &f->head; wt = wt->next) {
 		if (seq >= 0 && seq <= wt->after)
 			continue;
@@ -224,6 +232,23 @@ static void on_notify(const char *payload, void *arg)
 
 static void publish(struct worker *w);
 
+/* After a committed write: publish within KICK_MS, together with every other
+ * write of that window. */
+static void kick(struct worker *w)
+{
+	struct feed *f = feed_of(w);
+	if (!f || worker_draining(w))
+		return;
+	if (f->publishing) {
+		f->publish_again = 1;
+		return;
+	}
+	if (!evtimer_pending(f->kick_timer, NULL)) {
+		struct timeval tv = { 0, KICK_MS * 1000 };
+		evtimer_add(f->kick_timer, &tv);
+	}
+}
+
 static void on_published(PGresult *res, void *arg)
 {
 	struct worker *w = arg;
@@ -233,7 +258,7 @@ static void on_published(PGresult *res, void *arg)
 	f->publishing = 0;
 	if (f->publish_again && res && PQresultStatus(res) == PGRES_TUPLES_OK) {
 		f->publish_again = 0;
-		publish(w);
+		kick(w);
 	}
 }
 
@@ -262,6 +287,7 @@ static void feed_start(struct worker *w)
 	worker_set_slot(w, SLOT_EVENTS, f);
 	db_pool_listen(worker_db(w), "plantrack_events", on_notify, w);
 	f->publish_timer = event_new(worker_base(w), -1, EV_PERSIST, on_publish_timer, w);
+	f->kick_timer = evtimer_new(worker_base(w), on_publish_timer, w);
 	struct timeval tv = { 0, PUBLISH_MS * 1000 };
 	event_add(f->publish_timer, &tv);
 }
@@ -299,6 +325,7 @@ static void feed_stop(struct worker *w)
 		wt = next;
 	}
 	event_free(f->publish_timer);
+	event_free(f->kick_timer);
 	free(f);
 	worker_set_slot(w, SLOT_EVENTS, NULL);
 }
@@ -306,7 +333,7 @@ static void feed_stop(struct worker *w)
 int events_register(struct router *r)
 {
 	worker_on(WORKER_HOOK_START, feed_start);
-	worker_on(WORKER_HOOK_WRITE, publish);
+	worker_on(WORKER_HOOK_WRITE, kick);
 	worker_on(WORKER_HOOK_DRAIN, feed_drain);
 	worker_on(WORKER_HOOK_STOP, feed_stop);
 	return router_add(r, RM_GET, "/v1/events", (void *)handle_events, ROLE_VIEWER | ROUTE_NEEDS_DB);

@@ -12,6 +12,7 @@
 #include "plantrack/log.h"
 #include "plantrack/metrics.h"
 #include "plantrack/period.h"
+#include "plantrack/replica.h"
 #include "plantrack/worker.h"
 
 #include <event2/buffer.h>
@@ -68,6 +69,15 @@ static const char *reason_phrase(int status)
 	}
 }
 
+static void (*finish_taps[4])(struct req *r);
+static int nfinish_taps;
+
+void http_on_finish(void (*fn)(struct req *r))
+{
+	if (nfinish_taps < 4)
+		finish_taps[nfinish_taps++] = fn;
+}
+
 static http_reply_tap reply_tap;
 
 void http_set_reply_tap(http_reply_tap tap)
@@ -95,6 +105,8 @@ static void finish_request(struct req *r)
 	if (r->status >= 200 && r->status < 300 && (r->method & (RM_POST | RM_PATCH | RM_DELETE)) &&
 	    r->m.route && (r->m.route->flags & ROUTE_NEEDS_DB))
 		worker_run_hooks(WORKER_HOOK_WRITE, w);
+	for (int i = 0; i < nfinish_taps; i++)
+		finish_taps[i](r);
 	evhttp_clear_headers(&r->query);
 	free(r->path);
 	json_decref(r->json);
@@ -104,9 +116,30 @@ static void finish_request(struct req *r)
 }
 
 
+static void (*write_taps[4])(struct req *r);
+static int nwrite_taps;
+
+void http_on_write_reply(void (*fn)(struct req *r))
+{
+	if (nwrite_taps < 4)
+		write_taps[nwrite_taps++] = fn;
+}
+
+/* A committed write through this daemon, before its reply leaves. */
+static int is_committed_write(const struct req *r, int status)
+{
+	return status >= 200 && status < 300 && (r->method & (RM_POST | RM_PATCH | RM_DELETE)) &&
+	       r->m.route && (r->m.route->flags & ROUTE_NEEDS_DB);
+}
+
 static void send_and_finish(struct req *r, int status, struct evbuffer *body)
 {
 	r->status = status;
+	if (is_committed_write(r, status)) {
+		replica_note_write(r->tok.id);
+		for (int i = 0; i < nwrite_taps; i++)
+			write_taps[i](r);
+	}
 	if (reply_tap)
 		reply_tap(r, status, body);
 	worker_reply_starts(r->w, r->ev);
@@ -351,7 +384,11 @@ void http_call_bin(struct req *r, enum sql_call call, int n, const char *const *
 		   int result_format, http_result_fn done)
 {
 	r->pending = done;
-	int rc = db_query_ex(worker_db(r->w), sql_stmt(call), n, params, lengths, result_format, on_call_done, r);
+	/* Binary parameters or results (attachments) go to the primary; the
+	 * rest through replica_query (the standby when one is set and fresh). */
+	int rc = lengths || result_format
+		? db_query_ex(worker_db(r->w), sql_stmt(call), n, params, lengths, result_format, on_call_done, r)
+		: replica_query(r->w, r->tok.id, call, n, params, on_call_done, r);
 	if (rc == DB_OK)
 		return;
 	evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Retry-After", rc == DB_QUEUE_FULL ? "1" : "2");
@@ -526,7 +563,7 @@ void http_add_page(struct req *r, json_t *args, json_t *errors)
 	}
 }
 
-void http_call_page(struct req *r, enum sql_call call, json_t *args, json_t *errors)
+void http_call_page_done(struct req *r, enum sql_call call, json_t *args, json_t *errors, http_result_fn done)
 {
 	if (!errors)
 		errors = json_array();
@@ -537,7 +574,12 @@ void http_call_page(struct req *r, enum sql_call call, json_t *args, json_t *err
 		return;
 	}
 	json_decref(errors);
-	http_call(r, call, args, NULL);
+	http_call(r, call, args, done);
+}
+
+void http_call_page(struct req *r, enum sql_call call, json_t *args, json_t *errors)
+{
+	http_call_page_done(r, call, args, errors, NULL);
 }
 
 int http_check_body(struct req *r, const struct vfield *spec)

@@ -5,6 +5,7 @@
 #include "plantrack/metrics.h"
 #include "plantrack/connguard.h"
 #include "plantrack/db.h"
+#include "plantrack/replica.h"
 #include "plantrack/router.h"
 #include "plantrack/xalloc.h"
 
@@ -180,8 +181,22 @@ static void render_pools(struct evbuffer *out)
 			    "# HELP plantrack_db_errors_total Database errors (failed queries and lost connections).\n"
 			    "# TYPE plantrack_db_errors_total counter\nplantrack_db_errors_total %llu\n"
 			    "# HELP plantrack_db_deadlines_total Database calls failed by database.deadline_ms.\n"
-			    "# TYPE plantrack_db_deadlines_total counter\nplantrack_db_deadlines_total %llu\n",
-			    size, ready, busy, waiting, db_errors_total(), db_deadlines_total());
+			    "# TYPE plantrack_db_deadlines_total counter\nplantrack_db_deadlines_total %llu\n"
+			    "# HELP plantrack_replica_reads_total Reads sent to the standby (database.replica).\n"
+			    "# TYPE plantrack_replica_reads_total counter\nplantrack_replica_reads_total %llu\n"
+			    "# HELP plantrack_replica_fallbacks_total Standby reads run again on the primary.\n"
+			    "# TYPE plantrack_replica_fallbacks_total counter\nplantrack_replica_fallbacks_total %llu\n",
+			    size, ready, busy, waiting, db_errors_total(), db_deadlines_total(), replica_reads_total(),
+			    replica_fallbacks_total());
+}
+
+static void (*sources[8])(struct evbuffer *out);
+static int nsources;
+
+void metrics_add_source(void (*render)(struct evbuffer *out))
+{
+	if (nsources < 8)
+		sources[nsources++] = render;
 }
 
 static void render_connections(struct evbuffer *out)
@@ -203,5 +218,7 @@ void metrics_render(struct evbuffer *out)
 	render_requests(out);
 	render_latency(out);
 	render_pools(out);
+	for (int i = 0; i < nsources; i++)
+		sources[i](out);
 	render_connections(out);
 }

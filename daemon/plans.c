@@ -5,6 +5,7 @@
 #include "plantrack/plans.h"
 #include "plantrack/bulletin.h"
 #include "plantrack/db.h"
+#include "plantrack/doccache.h"
 #include "plantrack/http.h"
 #include "plantrack/ledger_xlsx.h"
 #include "plantrack/log.h"
@@ -76,7 +77,11 @@ static void handle_summary(struct req *r)
 		json_decref(cfg);
 		return;
 	}
-	http_call(r, SQL_PLAN_SUMMARY, json_pack("{s:o,s:s}", "cfg", cfg, "id", id), NULL);
+	if (doccache_view_begin(r, id)) {
+		json_decref(cfg);
+		return;
+	}
+	http_call(r, SQL_PLAN_SUMMARY, json_pack("{s:o,s:s}", "cfg", cfg, "id", id), doccache_view_done);
 }
 
 /* 季度赛马: GET /v1/plans/{id}/ranking?period=2025Q2 */

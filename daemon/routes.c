@@ -4,6 +4,7 @@
 #include "plantrack/routes.h"
 #include "plantrack/auth.h"
 #include "plantrack/calendar.h"
+#include "plantrack/doccache.h"
 #include "plantrack/events.h"
 #include "plantrack/health.h"
 #include "plantrack/imports.h"
@@ -11,6 +12,7 @@
 #include "plantrack/router.h"
 #include "plantrack/sqlcalls.h"
 #include "plantrack/plans.h"
+#include "plantrack/replica.h"
 #include "plantrack/tasks.h"
 #include "plantrack/tokens.h"
 #include "plantrack/webhooks.h"
@@ -25,6 +27,8 @@ struct router *routes_build(void)
 	if (!r)
 		return NULL;
 	auth_init();
+	replica_init();
+	doccache_init();
 	int rc = sqlcalls_register();
 	rc |= health_register(r);
 	rc |= tasks_register(r);

@@ -13,6 +13,7 @@
 #include "plantrack/config.h"
 #include "plantrack/connguard.h"
 #include "plantrack/db.h"
+#include "plantrack/doccache.h"
 #include "plantrack/dispatch.h"
 #include "plantrack/http.h"
 #include "plantrack/log.h"
@@ -35,6 +36,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,6 +72,7 @@ static void worker_on_reload(struct worker *w)
 		w->cfg = next;
 	}
 	worker_apply_limits(w);
+	doccache_flush();
 }
 
 static void worker_on_tick(evutil_socket_t fd, short what, void *arg)
@@ -381,6 +385,11 @@ int server_run(struct router *router, int schema_version, config_loader reload)
 		listen_fd = socket_bind(c->listen);
 	if (listen_fd < 0)
 		return 1;
+	/* Accepted sockets inherit TCP_NODELAY from the listener (Linux). Without
+	 * it an answer longer than one segment waits for the client's delayed
+	 * ACK (Nagle): a 34 kB task list took 40 ms per request. */
+	int nodelay = 1;
+	setsockopt(listen_fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, sizeof nodelay);
 	int n = c->workers > 0 ? c->workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 1)
 		n = 1;

@@ -35,8 +35,18 @@ static const struct sql_call_def calls[SQL_CALL_COUNT] = {
 	WRITE_CALL(SQL_TASKS_IMPORT, "pt_tasks_import"),
 	JSON_CALL(SQL_TASKS_LIST, "pt_tasks_list"),
 	/* Lights and progress depend on the task's subtree and ancestors (and
-	 * as_of on the journal): one pt_task_get call. */
-	JSON_CALL_ETAG(SQL_TASK_GET, "pt_task_get"),
+	 * as_of on the journal): one pt_task_get call. Columns 4 to 6 are for the
+	 * document cache (doccache.c): whether the task has children (its
+	 * progress rolls up), the seconds to the next midnight in the office's
+	 * time zone (lights change then), the plan. */
+	[SQL_TASK_GET] = { "pt_task_get", 1, SQL_ETAG_CUSTOM,
+			   "SELECT g.status, g.body::text, g.body->>'version', "
+			   "(SELECT x.child_count > 0 FROM tasks x WHERE x.id = (g.body->>'id')::uuid), "
+			   "extract(epoch FROM (date_trunc('day', now() AT TIME ZONE z.tz) + interval '1 day') "
+			   "AT TIME ZONE z.tz - now())::float8, "
+			   "g.body->>'plan_id' "
+			   "FROM (SELECT coalesce($1::jsonb->'cfg'->>'tz', 'Asia/Shanghai') AS tz) z, "
+			   "pt_task_get($1::jsonb) g" },
 	WRITE_CALL_ETAG(SQL_TASK_CREATE, "pt_task_create"),
 	WRITE_CALL_ETAG(SQL_TASK_PATCH, "pt_task_patch"),
 	WRITE_CALL(SQL_TASK_DELETE, "pt_task_delete"),
@@ -50,6 +60,7 @@ static const struct sql_call_def calls[SQL_CALL_COUNT] = {
 	JSON_CALL_ETAG(SQL_WEBHOOK_GET, "pt_webhook_get"),
 	JSON_CALL_ETAG(SQL_WEBHOOK_PATCH, "pt_webhook_patch"),
 	JSON_CALL(SQL_WEBHOOK_DELETE, "pt_webhook_delete"),
+	JSON_CALL_ETAG(SQL_WEBHOOK_RESUME, "pt_webhook_resume"),
 	JSON_CALL(SQL_WEBHOOK_DELIVERIES, "pt_webhook_deliveries"),
 	[SQL_DELIVERIES_CLAIM] = { "pt_deliveries_claim", 1, SQL_ETAG_NONE,
 				   "SELECT id, webhook_id, url, secret, event_type, payload, attempts "
@@ -76,6 +87,15 @@ static const struct sql_call_def calls[SQL_CALL_COUNT] = {
 	[SQL_ATTACHMENT_GET] = { "attachments", 1, SQL_ETAG_NONE,
 				 "SELECT content_type, filename, data, sha256 FROM attachments WHERE id = $1::uuid" },
 	[SQL_REMINDERS_RUN] = { "pt_reminders_run", 1, SQL_ETAG_NONE, "SELECT pt_reminders_run($1::jsonb)" },
+	/* The standby's freshness probe (replica.c); not pt_* functions. */
+	[SQL_WAL_LSN] = { "pg_current_wal_lsn", 0, SQL_ETAG_NONE, "SELECT pg_current_wal_lsn()::text" },
+	[SQL_REPLAY_LSN] = { "pg_last_wal_replay_lsn", 0, SQL_ETAG_NONE,
+			     "SELECT coalesce(pg_last_wal_replay_lsn(), pg_current_wal_lsn())::text" },
+	/* The document cache's view of the change feed (doccache.c). */
+	[SQL_DOCCACHE_EVENTS] = { "events", 1, SQL_ETAG_NONE,
+				  "SELECT seq, type, task_id::text, plan_id::text FROM events WHERE seq > $1::bigint "
+				  "ORDER BY seq LIMIT 1000" },
+	[SQL_EVENTS_TOP] = { "events", 0, SQL_ETAG_NONE, "SELECT coalesce(max(seq), 0) FROM events" },
 };
 
 static int stmt_ids[SQL_CALL_COUNT];

@@ -4,9 +4,11 @@
  */
 #include "plantrack/tasks.h"
 #include "plantrack/db.h"
+#include "plantrack/doccache.h"
 #include "plantrack/http.h"
 #include "plantrack/router.h"
 #include "plantrack/validate.h"
+#include "plantrack/xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,12 +137,17 @@ static void add_filter(struct req *r, json_t *args, json_t *errors, const char *
 	json_decref(probe);
 }
 
+
 static void handle_list(struct req *r)
 {
 	if (http_check_query(r, q_list))
 		return;
 	json_t *cfg = http_cfg(r);
 	if (http_as_of(r, cfg)) {
+		json_decref(cfg);
+		return;
+	}
+	if (doccache_view_begin(r, http_query(r, "plan"))) {
 		json_decref(cfg);
 		return;
 	}
@@ -162,14 +169,37 @@ static void handle_list(struct req *r)
 		json_object_set_new(args, "unsigned", json_boolean(!strcmp(unsigned_, "true")));
 	if (http_query(r, "role") && !http_query(r, "unit"))
 		json_array_append_new(errors, json_pack("{s:s,s:s}", "field", "role", "message", "needs unit"));
-	http_call_page(r, SQL_TASKS_LIST, args, errors);
+	http_call_page_done(r, SQL_TASKS_LIST, args, errors, doccache_view_done);
 }
+
+/* The fill of the document cache started before the query (doccache.h). */
+struct get_req {
+	struct doccache_ticket ticket;
+	char id[40];
+};
 
 static void on_get(struct req *r, PGresult *res)
 {
 	if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 0) {
 		http_reply_problem(r, 404, "not-found", "Task not found", "no task with this id", NULL);
 		return;
+	}
+	struct get_req *g = r->handler_data;
+	if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQnfields(res) >= 5 && !PQgetisnull(res, 0, 2)) {
+		const char *etag = PQgetvalue(res, 0, 2);
+		if (g)
+			doccache_put(&g->ticket, g->id, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1), etag,
+				     !PQgetisnull(res, 0, 3) && PQgetvalue(res, 0, 3)[0] == 't',
+				     PQnfields(res) >= 6 && !PQgetisnull(res, 0, 5) ? PQgetvalue(res, 0, 5) : NULL,
+				     PQgetisnull(res, 0, 4) ? 0 : atof(PQgetvalue(res, 0, 4)));
+		char quoted[40];
+		snprintf(quoted, sizeof quoted, "\"%s\"", etag);
+		const char *inm = http_header(r, "If-None-Match");
+		if (inm && (!strcmp(inm, quoted) || !strcmp(inm, "*"))) {
+			evhttp_add_header(evhttp_request_get_output_headers(r->ev), "ETag", quoted);
+			http_reply_raw(r, 304, NULL, NULL, 0);
+			return;
+		}
 	}
 	http_reply_result(r, res);
 }
@@ -183,6 +213,17 @@ static void handle_get(struct req *r)
 	if (http_as_of(r, cfg)) {
 		json_decref(cfg);
 		return;
+	}
+	/* as_of (a read of the past) bypasses the cache */
+	if (!http_query(r, "as_of")) {
+		if (doccache_reply(r, id)) {
+			json_decref(cfg);
+			return;
+		}
+		struct get_req *g = xcalloc(1, sizeof *g);
+		doccache_begin(&g->ticket);
+		snprintf(g->id, sizeof g->id, "%s", id);
+		r->handler_data = g;
 	}
 	http_call(r, SQL_TASK_GET, json_pack("{s:o,s:s}", "cfg", cfg, "id", id), on_get);
 }

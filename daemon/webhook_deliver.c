@@ -105,6 +105,9 @@ struct delivery {
 	char *host, *target;
 	int port;
 	int starting;              /* inside delivery_start (a lookup may answer at once) */
+	int waiting;               /* claimed, waiting for a free slot of its webhook */
+	char *secret, *body;       /* kept while waiting */
+	size_t body_len;
 	int resolved_now;          /* ... and did: addr holds the result */
 	struct sockaddr_storage addr;
 	char resolve_error[160];
@@ -166,6 +169,8 @@ static void delivery_free(struct delivery *d)
 	free(d->host);
 	free(d->target);
 	free(d->url);
+	free(d->secret);
+	free(d->body);
 	free(d);
 }
 
@@ -187,6 +192,8 @@ static void delivery_unlink(struct delivery *d)
 }
 
 static void claim(struct deliverer *dl);
+static void delivery_start(struct deliverer *dl, struct delivery *d, const char *secret, const char *body,
+			   size_t len);
 
 /* Records the outcome of one attempt and forgets the delivery. The
  * connection is freed by evhttp (free on completion) or by the caller. */
@@ -204,7 +211,8 @@ static void delivery_finish(struct delivery *d, int status, const char *error)
 	}
 	log_event(ok ? LOG_LVL_INFO : LOG_LVL_WARNING, ok ? "webhook delivered" : "webhook attempt failed", f);
 
-	json_t *args = json_pack("{s:s,s:b}", "id", d->id, "ok", ok);
+	json_t *args = json_pack("{s:s,s:b,s:i}", "id", d->id, "ok", ok, "pause_after",
+				 config_current()->webhook_pause_after);
 	json_object_set_new(args, "status", status ? json_integer(status) : json_null());
 	json_object_set_new(args, "error", ok ? json_null() : json_string(error ? error : "failed"));
 	if (!ok)
@@ -218,9 +226,23 @@ static void delivery_finish(struct delivery *d, int status, const char *error)
 		log_warn("webhook %s: outcome not recorded (database unavailable); it will be retried", d->id);
 	free(text);
 
+	char webhook[40];
+	snprintf(webhook, sizeof webhook, "%s", d->webhook_id);
 	delivery_unlink(d);
 	delivery_free(d);
-	if (dl->more && !dl->stopping)
+	/* A slot of this webhook is free: its next waiting delivery goes, or
+	 * (none waiting) the next claim may bring it more. */
+	int resumed = 0;
+	for (struct delivery *w = dl->head; w && !dl->stopping; w = w->next) {
+		if (w->waiting && !strcmp(w->webhook_id, webhook)) {
+			w->waiting = 0;
+			w->t0_ns = pt_now_ns();
+			resumed = 1;
+			delivery_start(dl, w, w->secret, w->body, w->body_len);
+			break;
+		}
+	}
+	if ((dl->more || !resumed) && !dl->stopping)
 		claim(dl);
 }
 
@@ -534,6 +556,37 @@ fail:
 	delivery_finish(d, 0, error);
 }
 
+/* Deliveries of webhook_id in flight here (started), and waiting for a slot. */
+static int webhook_inflight(struct deliverer *dl, const char *webhook_id)
+{
+	int n = 0;
+	for (struct delivery *d = dl->head; d; d = d->next)
+		n += !d->waiting && !strcmp(d->webhook_id, webhook_id);
+	return n;
+}
+
+static int webhook_waiting(struct deliverer *dl, const char *webhook_id)
+{
+	int n = 0;
+	for (struct delivery *d = dl->head; d; d = d->next)
+		n += d->waiting && !strcmp(d->webhook_id, webhook_id);
+	return n;
+}
+
+/* Gives a claimed delivery back, due again in a second (its lease ends). */
+static void defer_delivery(struct deliverer *dl, const char *id)
+{
+	json_t *args = json_pack("{s:s,s:b,s:n,s:s,s:f,s:b}", "id", id, "ok", 0, "status", "error",
+				 "deferred: the receiver has webhooks.per_receiver deliveries in flight", "retry_seconds", 1.0,
+				 "deferred", 1);
+	char *text = json_dumps(args, JSON_COMPACT);
+	json_decref(args);
+	const char *params[1] = { text };
+	if (db_query(worker_db(dl->w), sql_stmt(SQL_DELIVERY_DONE), 1, params, on_done_recorded, dl) == DB_OK)
+		dl->db_pending++;
+	free(text);
+}
+
 static void on_claimed(PGresult *res, void *arg)
 {
 	struct deliverer *dl = arg;
@@ -547,9 +600,20 @@ static void on_claimed(PGresult *res, void *arg)
 		dl_maybe_free(dl);
 		return;
 	}
-	int n = PQntuples(res);
+	int n = PQntuples(res), started = 0;
+	int per = config_current()->webhook_per_receiver;
 	dl->more = 0;
 	for (int i = 0; i < n; i++) {
+		const char *wid = PQgetvalue(res, i, 1);
+		int active = webhook_inflight(dl, wid), queued = webhook_waiting(dl, wid);
+		if (active >= per && queued >= per) {
+			/* One claim can bring more for a webhook than it may have in
+			 * flight: one more round waits here, the rest come back in a
+			 * second (well within their lease). */
+			defer_delivery(dl, PQgetvalue(res, i, 0));
+			continue;
+		}
+		started++;
 		struct delivery *d = xcalloc(1, sizeof *d);
 		d->dl = dl;
 		snprintf(d->id, sizeof d->id, "%s", PQgetvalue(res, i, 0));
@@ -563,11 +627,19 @@ static void on_claimed(PGresult *res, void *arg)
 			dl->head->prev = d;
 		dl->head = d;
 		dl->inflight++;
+		if (active >= per) {
+			d->waiting = 1;
+			d->secret = xstrdup(PQgetvalue(res, i, 3));
+			d->body_len = (size_t)PQgetlength(res, i, 5);
+			d->body = xmalloc(d->body_len + 1);
+			memcpy(d->body, PQgetvalue(res, i, 5), d->body_len + 1);
+			continue;
+		}
 		delivery_start(dl, d, PQgetvalue(res, i, 3), PQgetvalue(res, i, 5), (size_t)PQgetlength(res, i, 5));
 	}
 	/* A full batch: there may be more due; take them as slots free up. */
-	dl->more = n > 0 && dl->inflight >= WH_MAX_INFLIGHT;
-	if (n > 0 && dl->inflight < WH_MAX_INFLIGHT && !dl->claiming)
+	dl->more = started > 0 && dl->inflight >= WH_MAX_INFLIGHT;
+	if (started > 0 && dl->inflight < WH_MAX_INFLIGHT && !dl->claiming)
 		claim(dl);
 }
 
@@ -575,10 +647,21 @@ static void claim(struct deliverer *dl)
 {
 	if (dl->claiming || dl->stopping || dl->inflight >= WH_MAX_INFLIGHT)
 		return;
+	/* Webhooks at their in-flight share are left out of the claim. */
+	const struct config *c = config_current();
+	int per = c->webhook_per_receiver;
+	json_t *skip = json_array();
+	for (struct delivery *d = dl->head; d; d = d->next) {
+		int seen = 0;
+		for (struct delivery *e = dl->head; e != d && !seen; e = e->next)
+			seen = !strcmp(e->webhook_id, d->webhook_id);
+		if (!seen && webhook_inflight(dl, d->webhook_id) >= per)
+			json_array_append_new(skip, json_string(d->webhook_id));
+	}
+	json_t *a = json_pack("{s:i,s:i,s:o}", "limit", WH_MAX_INFLIGHT - dl->inflight, "lease_seconds", WH_LEASE_S,
+			      "skip_webhooks", skip);
 	/* During [reminders] quiet_hours (in [clock] timezone) reminders wait:
 	 * pt_deliveries_claim leaves their deliveries pending. */
-	const struct config *c = config_current();
-	json_t *a = json_pack("{s:i,s:i}", "limit", WH_MAX_INFLIGHT - dl->inflight, "lease_seconds", WH_LEASE_S);
 	if (c->quiet_hours && *c->quiet_hours) {
 		json_object_set_new(a, "quiet_hours", json_string(c->quiet_hours));
 		json_object_set_new(a, "tz", json_string(c->timezone && *c->timezone ? c->timezone : "UTC"));

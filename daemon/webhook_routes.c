@@ -22,7 +22,7 @@ static const char *const event_types[] = { "plan.created", "task.created", "task
 					   "task.reported", "plan.approved", "task.signed", "task.returned",
 					   "task.verified", "change.requested", "change.approved", "change.rejected",
 					   "attachment.added", "unit.created", "unit.updated", "task.due_soon",
-					   "task.overdue", "task.report_missing", "task.unsigned", NULL };
+					   "task.overdue", "task.report_missing", "task.unsigned", "webhook.paused", NULL };
 static const char *const delivery_statuses[] = { "pending", "delivered", "failed", NULL };
 
 static const struct vfield create_fields[] = {
@@ -184,6 +184,15 @@ static void handle_patch(struct req *r)
 	http_call(r, SQL_WEBHOOK_PATCH, args, NULL);
 }
 
+/* POST /v1/webhooks/{id}/resume: a webhook paused after failing
+ * webhooks.pause_after times in a row delivers again. */
+static void handle_resume(struct req *r)
+{
+	const char *id = http_id_param(r, "webhook");
+	if (id)
+		http_call(r, SQL_WEBHOOK_RESUME, json_pack("{s:o,s:s}", "actor", http_actor(r), "id", id), NULL);
+}
+
 static void handle_delete(struct req *r)
 {
 	const char *id = http_id_param(r, "webhook");
@@ -222,6 +231,7 @@ int webhooks_register(struct router *r)
 	rc |= router_add(r, RM_GET, "/v1/webhooks/{id}", (void *)handle_get, admin);
 	rc |= router_add(r, RM_PATCH, "/v1/webhooks/{id}", (void *)handle_patch, admin | ROUTE_JSON_BODY);
 	rc |= router_add(r, RM_DELETE, "/v1/webhooks/{id}", (void *)handle_delete, admin);
+	rc |= router_add(r, RM_POST, "/v1/webhooks/{id}/resume", (void *)handle_resume, admin);
 	rc |= router_add(r, RM_GET, "/v1/webhooks/{id}/deliveries", (void *)handle_deliveries, admin);
 	return rc;
 }

@@ -14,6 +14,7 @@ PACKAGES=(
   libevent-dev libjansson-dev libpq-dev uuid-dev libssl-dev libxlsxwriter-dev
   postgresql-15 postgresql-contrib
   python3 wrk clang libclang-rt-14-dev
+  haproxy nginx
   libreoffice-calc-nogui
   systemd
   dpkg-dev debhelper fakeroot lintian

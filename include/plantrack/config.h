@@ -37,6 +37,8 @@ struct config {
 	int pool;                /* connections per worker */
 	int queue;               /* queued queries per worker before 503 */
 	int statement_timeout_ms;
+	char *replica;           /* libpq conninfo of a hot standby for reads, "" = none */
+	int replica_max_lag_ms;  /* reads go to the primary while the standby is further behind */
 	int deadline_ms;         /* per database call, 0 = statement_timeout_ms + 1000 */
 	/* [log] */
 	int log_level;
@@ -54,6 +56,8 @@ struct config {
 	int ranking_progress;
 	int ranking_red;
 	int ranking_list_size;   /* red list / black list length */
+	/* [cache] */
+	int cache_documents;     /* task documents cached per daemon, 0 = off */
 	/* [auth] */
 	int token_cache_ttl;     /* seconds */
 	/* [webhooks] */
@@ -70,6 +74,8 @@ struct config {
 	int overdue_level3;      /* ... level 3 */
 	int reminders_interval;  /* seconds between scheduler runs; 0 = off */
 	char *quiet_hours;       /* "HH:MM-HH:MM" local time: reminder webhooks wait; "" = none */
+	int webhook_per_receiver; /* deliveries in flight to one webhook at once */
+	int webhook_pause_after;  /* failed attempts in a row that pause a webhook, 0 = never */
 	/* [paths] */
 	char *migrations_dir;
 	char *web_dir;

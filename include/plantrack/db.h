@@ -55,6 +55,8 @@ int db_query(struct db_pool *p, int stmt, int nparams, const char *const *values
 int db_query_ex(struct db_pool *p, int stmt, int nparams, const char *const *values, const int *lengths,
 		int result_format, db_cb cb, void *arg);
 void db_pool_status(const struct db_pool *p, struct db_status *st);
+/* The schema version the pool was created to require. */
+int db_pool_schema_version(const struct db_pool *p);
 void db_pool_set_size(struct db_pool *p, int size);
 /* New limits for a reload: queries queued before 503 (now) and the
  * statement_timeout of connections opened from now on. Worker thread. */

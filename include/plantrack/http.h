@@ -111,6 +111,8 @@ void http_add_page(struct req *r, json_t *args, json_t *errors);
 /* Adds the page parameters to args (stolen) and runs call, or answers 422
  * with errors (stolen, may be NULL: problems the caller found already). */
 void http_call_page(struct req *r, enum sql_call call, json_t *args, json_t *errors);
+/* The same with a continuation (NULL: http_reply_result). */
+void http_call_page_done(struct req *r, enum sql_call call, json_t *args, json_t *errors, http_result_fn done);
 /* Checks the JSON body against spec; 0 ok, -1 answered (400 unknown field, 422). */
 int http_check_body(struct req *r, const struct vfield *spec);
 /* The {id} path parameter when it is a UUID; otherwise answers 404
@@ -142,6 +144,12 @@ int http_period(struct req *r, json_t *args);
  * (body may be NULL; borrowed). NULL removes it. Main thread, before serving. */
 typedef void (*http_reply_tap)(const struct req *r, int status, struct evbuffer *body);
 void http_set_reply_tap(http_reply_tap tap);
+/* Called for every committed write (2xx to POST/PATCH/DELETE on a database
+ * route) before its reply is sent (up to 4; before the workers start). */
+void http_on_write_reply(void (*fn)(struct req *r));
+/* Called for every request just before its struct req is freed, after its
+ * reply (up to 4; before the workers start). */
+void http_on_finish(void (*fn)(struct req *r));
 
 
 #endif

@@ -26,5 +26,7 @@ void metrics_set_workers(int n);
 /* 1 when every worker last published at least one ready connection. */
 int metrics_pool_all_ready(void);
 void metrics_render(struct evbuffer *out);
+/* Another module's lines for /metrics (up to 8; before the workers start). */
+void metrics_add_source(void (*render)(struct evbuffer *out));
 
 #endif

@@ -39,6 +39,7 @@ enum sql_call {
 	SQL_WEBHOOK_GET,
 	SQL_WEBHOOK_PATCH,
 	SQL_WEBHOOK_DELETE,
+	SQL_WEBHOOK_RESUME,
 	SQL_WEBHOOK_DELIVERIES,
 	SQL_DELIVERIES_CLAIM,
 	SQL_DELIVERY_DONE,
@@ -62,6 +63,10 @@ enum sql_call {
 	SQL_ATTACHMENT_ADD,   /* ($1 jsonb, $2 bytea sent binary) */
 	SQL_ATTACHMENT_GET,   /* the stored bytes: content_type, filename, data, sha256 (binary results) */
 	SQL_REMINDERS_RUN,
+	SQL_WAL_LSN,          /* replica.c: the primary's WAL position */
+	SQL_REPLAY_LSN,       /* replica.c: what the standby has replayed */
+	SQL_DOCCACHE_EVENTS,  /* doccache.c: (seq, type, task, plan) of events after $1 */
+	SQL_EVENTS_TOP,       /* doccache.c: the highest published seq */
 	SQL_CALL_COUNT
 };
 

@@ -27,7 +27,7 @@ struct evconnlistener;
 struct connguard;
 
 /* Per-worker storage slots for modules (events waiters, token cache, deliverer). */
-enum worker_slot { SLOT_EVENTS = 0, SLOT_AUTH = 1, SLOT_WEBHOOKS = 2, SLOT_REMINDERS = 3, SLOT_COUNT = 4 };
+enum worker_slot { SLOT_EVENTS = 0, SLOT_AUTH = 1, SLOT_WEBHOOKS = 2, SLOT_REMINDERS = 3, SLOT_REPLICA = 4, SLOT_DOCCACHE = 5, SLOT_COUNT = 8 };
 
 struct worker {
 	int index;

@@ -7,6 +7,7 @@ CREATE FUNCTION api.pt_wh_json(w public.webhooks) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object(
         'id', w.id, 'url', w.url, 'event_types', to_jsonb(w.event_types), 'active', w.active,
+        'paused', w.paused_at IS NOT NULL, 'consecutive_failures', w.consecutive_failures,
         'version', w.version, 'created_at', api.pt_ts(w.created_at), 'updated_at', api.pt_ts(w.updated_at),
         'deliveries', (SELECT jsonb_build_object(
                 'pending', count(*) FILTER (WHERE d.status = 'pending'),
@@ -139,6 +140,20 @@ BEGIN
     RETURN QUERY SELECT 204, NULL::jsonb;
 END $$;
 
+-- {actor, id} -> 200 webhook: a paused webhook delivers again, its pending
+-- deliveries due at once (the failure count starts over).
+CREATE FUNCTION api.pt_webhook_resume(a jsonb) RETURNS TABLE(status int, body jsonb)
+LANGUAGE plpgsql AS $$
+DECLARE
+    w public.webhooks := api.pt_wh_find(a->>'id');
+BEGIN
+    UPDATE public.webhooks SET paused_at = NULL, consecutive_failures = 0, updated_at = now(), version = version + 1
+     WHERE id = w.id RETURNING * INTO w;
+    UPDATE public.webhook_deliveries SET next_attempt_at = now()
+     WHERE webhook_id = w.id AND webhook_deliveries.status = 'pending' AND next_attempt_at > now();
+    RETURN QUERY SELECT 200, api.pt_wh_json(w);
+END $$;
+
 -- {id, limit, cursor?, status?} -> 200 {"items":[delivery…],"next_cursor"}, newest first; the cursor is an event seq.
 CREATE FUNCTION api.pt_webhook_deliveries(a jsonb) RETURNS TABLE(status int, body jsonb)
 LANGUAGE plpgsql STABLE AS $$
@@ -167,7 +182,7 @@ BEGIN
         'next_cursor', CASE WHEN n = lim THEN last_seq::text END);
 END $$;
 
--- Internal (the deliverer): {limit, lease_seconds, quiet_hours?, tz?} -> due pending rows of live
+-- Internal (the deliverer): {limit, lease_seconds, skip_webhooks?, quiet_hours?, tz?} -> due pending rows of live
 -- active webhooks, locked with SKIP LOCKED and leased (next_attempt_at pushed
 -- forward, attempts counted) so no other daemon takes them meanwhile.
 CREATE FUNCTION api.pt_deliveries_claim(a jsonb)
@@ -182,6 +197,8 @@ DECLARE
     t time;
     f time;
     u time;
+    -- webhooks whose receiver has as many deliveries in flight as the daemon allows
+    skip uuid[] := ARRAY(SELECT jsonb_array_elements_text(coalesce(a->'skip_webhooks', '[]'))::uuid);
 BEGIN
     IF quiet ~ '^[0-2][0-9]:[0-5][0-9]-[0-2][0-9]:[0-5][0-9]$' THEN
         BEGIN
@@ -197,7 +214,7 @@ BEGIN
     WITH due AS (
         SELECT d.id FROM public.webhook_deliveries d JOIN public.webhooks w ON w.id = d.webhook_id
          WHERE d.status = 'pending' AND d.next_attempt_at <= now()
-           AND w.active AND w.deleted_at IS NULL
+           AND w.active AND w.deleted_at IS NULL AND w.paused_at IS NULL AND NOT (d.webhook_id = ANY (skip))
            AND NOT (hold AND d.event_type IN ('task.due_soon', 'task.overdue', 'task.report_missing', 'task.unsigned'))
          ORDER BY d.next_attempt_at
          LIMIT lim
@@ -217,6 +234,7 @@ END $$;
 CREATE FUNCTION api.pt_delivery_done(a jsonb) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
+    wh public.webhooks;
     d public.webhook_deliveries;
     next_at timestamptz;
 BEGIN
@@ -228,7 +246,21 @@ BEGIN
         UPDATE public.webhook_deliveries SET status = 'delivered', delivered_at = now(),
                last_status = (a->>'status')::int, last_error = NULL
          WHERE webhook_deliveries.id = d.id;
+        UPDATE public.webhooks SET consecutive_failures = 0
+         WHERE id = d.webhook_id AND consecutive_failures <> 0;
         RETURN 'delivered';
+    END IF;
+    -- a real failed attempt (not one given back unattempted) counts towards pausing
+    IF NOT coalesce((a->>'deferred')::boolean, false) THEN
+        UPDATE public.webhooks SET consecutive_failures = consecutive_failures + 1
+         WHERE id = d.webhook_id RETURNING * INTO wh;
+        IF coalesce((a->>'pause_after')::int, 0) > 0 AND wh.paused_at IS NULL
+           AND wh.consecutive_failures >= (a->>'pause_after')::int THEN
+            UPDATE public.webhooks SET paused_at = now() WHERE id = wh.id;
+            PERFORM api.pt_emit('webhook.paused', NULL, NULL, jsonb_build_object(
+                'webhook_id', wh.id, 'url', wh.url, 'consecutive_failures', wh.consecutive_failures,
+                'last_error', left(a->>'error', 500)));
+        END IF;
     END IF;
     next_at := CASE
         WHEN a->>'retry_seconds' IS NOT NULL THEN now() + make_interval(secs => (a->>'retry_seconds')::float8)

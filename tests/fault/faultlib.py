@@ -31,6 +31,18 @@ from harness import Daemon, Database, http, pg_cluster, psql, run, skip, skip_wi
 
 PG_BINDIR = os.environ.get("PG_BINDIR", "/usr/lib/postgresql/15/bin")
 
+# scripts/test.sh sets this in sanitizer builds: "asan" or "tsan" ("" otherwise).
+# There the daemon is several times slower and its RSS says nothing (shadow
+# memory, quarantine), so time limits are scaled and RSS limits not checked
+# (LeakSanitizer reports leaks at exit instead, which fails the daemon's stop).
+SANITIZER = os.environ.get("PLANTRACK_SANITIZER", "")
+TIME_FACTOR = {"asan": 3.0, "tsan": 8.0}.get(SANITIZER, 1.0)
+
+
+def limit(seconds):
+    """A time limit measured on a Release build, scaled for sanitizer builds."""
+    return seconds * TIME_FACTOR
+
 
 def rss_kb(pid):
     """VmRSS of pid in KiB (0 when the process is gone)."""

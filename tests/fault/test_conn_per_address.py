@@ -10,7 +10,7 @@ the hog goes, 127.0.0.1 is served again."""
 import socket
 
 from faultlib import *  # noqa: F401,F403
-from faultlib import Daemon, Database, http, raise_nofile, raw_exchange, run, skip_without_pg, status_of
+from faultlib import Daemon, Database, http, limit, raise_nofile, raw_exchange, run, skip_without_pg, status_of
 
 skip_without_pg()
 raise_nofile(8192)
@@ -39,11 +39,11 @@ def test_one_address_cannot_take_every_connection():
         t0 = time.time()
         # from source address 127.0.0.2 (connecting *to* 127.0.0.2 would still come from 127.0.0.1)
         raw = raw_exchange(d.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-                           source="127.0.0.2", timeout=3)
+                           source="127.0.0.2", timeout=limit(3))
         took = time.time() - t0
         print("hog opened %d connections; the other address got %d after %.3f s"
               % (len(socks), status_of(raw), took))
-        assert status_of(raw) == 200 and took < 2.0, \
+        assert status_of(raw) == 200 and took < limit(2.0), \
             "127.0.0.2 not served while 127.0.0.1 holds %d connections: %r" % (len(socks), raw[:100])
     finally:
         for s in socks:

@@ -12,7 +12,12 @@ ROOT = os.environ["PLANTRACK_SOURCE_DIR"]
 SAMPLE = os.path.join(ROOT, "..", "shared", "samples", "chengdong-2025-plan.txt")
 EXAMPLE = os.path.join(ROOT, "docs", "examples", "example-plan.txt")
 db = Database()
-daemon = Daemon(db)
+# The 10,000-row tests below check that a big CSV is one transaction and that
+# the export is what Excel reads, not how fast either is: speed is measured in
+# bench/ and by tests/fault/test_import_large.py (issue 15, defect 8, still
+# open). On a loaded 2-core machine the 10,000-row import and export take 3-7 s,
+# so this daemon gets a 30 s statement timeout instead of the 5 s default.
+daemon = Daemon(db, config_text="[database]\nstatement_timeout_ms = 30000\n")
 daemon.start()
 admin = daemon.token("admin")
 editor = daemon.token("editor", unit="城管办")

@@ -557,6 +557,9 @@ def test_webhooks():
     _, patched = call("PATCH", "/v1/webhooks/{id}", {"id": wh["id"]}, body={"active": False, "event_types": None},
                       token=admin, headers={"If-Match": r.headers["ETag"]}, expect=200)
     assert patched["event_types"] == []
+    assert patched["paused"] is False and patched["consecutive_failures"] == 0
+    _, resumed = call("POST", "/v1/webhooks/{id}/resume", {"id": wh["id"]}, token=admin, expect=200)
+    assert resumed["paused"] is False
     _, page = call("GET", "/v1/webhooks", token=admin, expect=200)
     assert wh["id"] in {w["id"] for w in page["items"]}
     _, deliveries = call("GET", "/v1/webhooks/{id}/deliveries", {"id": wh["id"]}, {"status": "pending"},

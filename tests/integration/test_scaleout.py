@@ -180,7 +180,8 @@ def test_write_through_one_read_through_other():
         r = api(src.url, "POST", "/v1/tasks/%s/updates" % tid, {"progress": 10 + i, "note": "扩展"}, token=writer)
         assert r.status == 201, r
         version = r.json()["task"]["version"]
-        assert version == before["version"] + 1
+        # +1, or +2 when the report also signs an assigned task (签收 in passing)
+        assert version in (before["version"] + 1, before["version"] + 2), (before["version"], version)
         t0 = time.time()
         while True:
             got = api(dst.url, "GET", "/v1/tasks/%s" % tid, token=viewer).json()

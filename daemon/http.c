@@ -125,10 +125,11 @@ void http_on_write_reply(void (*fn)(struct req *r))
 		write_taps[nwrite_taps++] = fn;
 }
 
-/* A committed write through this daemon, before its reply leaves. */
+/* A committed write through this daemon, before its reply leaves (PUT too:
+ * PUT /v1/calendar/{year} changes every light that counts working days). */
 static int is_committed_write(const struct req *r, int status)
 {
-	return status >= 200 && status < 300 && (r->method & (RM_POST | RM_PATCH | RM_DELETE)) &&
+	return status >= 200 && status < 300 && (r->method & (RM_POST | RM_PUT | RM_PATCH | RM_DELETE)) &&
 	       r->m.route && (r->m.route->flags & ROUTE_NEEDS_DB);
 }
 

@@ -169,6 +169,36 @@ def test_delete_and_create_drop_the_cache():
     assert api("GET", "/v1/tasks/%s" % state["parent"]).json()["progress"] == 80
 
 
+def test_lights_writes_and_as_of():
+    """Issue 10: a leaf's light depends on its ancestors' due dates and on the
+    working-day calendar, so a task PATCH and PUT /v1/calendar drop the whole
+    cache (a cached child is read again); a read with as_of bypasses it."""
+    kid, parent = state["kids"][0], state["parent"]
+    for method, path, body in (("PATCH", "/v1/tasks/%s" % parent, {"title": "父（改）"}),
+                               ("PUT", "/v1/calendar/2026", {"year": 2026, "holidays": [], "workdays": []})):
+        api("GET", "/v1/tasks/%s" % kid)
+        settle()
+        hits = metric("plantrack_doccache_hits_total")
+        assert api("GET", "/v1/tasks/%s" % kid).status == 200
+        assert metric("plantrack_doccache_hits_total") == hits + 1, "the child was not cached"
+        flushes = metric("plantrack_doccache_flushes_total")
+        r = api(method, path, body)
+        assert r.status in (200, 201), r
+        assert metric("plantrack_doccache_flushes_total") > flushes, "%s did not drop the cache" % method
+        settle()
+        misses = metric("plantrack_doccache_misses_total")
+        assert api("GET", "/v1/tasks/%s" % kid).status == 200
+        assert metric("plantrack_doccache_misses_total") == misses + 1, "%s left the child cached" % method
+    today = db.scalar("SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date")
+    api("GET", "/v1/tasks/%s" % kid)
+    hits = metric("plantrack_doccache_hits_total")
+    for _ in range(2):
+        assert api("GET", "/v1/tasks/%s?as_of=%s" % (kid, today)).status == 200
+        assert api("GET", "/v1/tasks?plan=%s&as_of=%s" % (state["plan"], today)).status == 200
+        assert api("GET", "/v1/plans/%s/summary?as_of=%s" % (state["plan"], today)).status == 200
+    assert metric("plantrack_doccache_hits_total") == hits, "a read with as_of came from the cache"
+
+
 def test_sighup_drops_the_cache():
     tid = state["leaf"]
     assert api("GET", "/v1/tasks/%s" % tid).json()["light"] == "green"

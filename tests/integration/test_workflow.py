@@ -169,6 +169,12 @@ def test_sign_and_return():
     refused(api("POST", "/v1/tasks/%s/sign" % state["x"], {}, token=state["editor_other"]), 403)
     r = api("POST", "/v1/tasks/%s/sign" % state["x"], {"note": "已签收"}, token=editor)
     assert r.status == 200 and r.json()["status"] == "planned" and r.json()["signed_by"] == "社会事务办填报", r.body
+    # the write names its event, so a client can wait for it on the feed
+    eid = r.headers.get("X-Event-Id")
+    assert eid and eid.isdigit(), r.headers
+    r = api("GET", "/v1/events?after=0&limit=1&wait=10&wait_for=%s" % eid, token=viewer)
+    assert r.status == 200 and r.json()["published"] is True, r.body
+    assert count("SELECT count(*) FROM events WHERE id = %s AND type = 'task.signed'" % eid) == 1
     refused(api("POST", "/v1/tasks/%s/sign" % state["x"], {}, token=editor), 409, "not-assigned")
     # 退回 needs a reason and goes back to the supervisor without a lead unit
     refused(api("POST", "/v1/tasks/%s/return" % state["y"], {"reason": ""}, token=state["editor_kid"]), 422)

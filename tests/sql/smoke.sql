@@ -394,9 +394,9 @@ SELECT pg_temp.ok(pt_task_light(t, '{"today":"2025-06-15","red_lag_points":50}')
 SELECT pg_temp.ok((pt_task_eval(t, '{"today":"2025-06-15"}')).due_source = 'plan'
               AND (pt_task_eval(t, '{"today":"2025-06-15"}')).eff_due = '2025-12-31', 'section runs to the plan end')
   FROM tasks t WHERE t.title = '聚力做好党建文章';
-SELECT pg_temp.ok(pt_target_score(ROW(NULL, NULL, 0, '下降', 5, '%', '>=', 39, '下降5%', 40)::targets) = 50, 'decrease by 5% from 40');
-SELECT pg_temp.ok(pt_target_score(ROW(NULL, NULL, 0, '控制在', 10, '%', '<=', 12, NULL, NULL)::targets)::numeric(5,2) = 83.33, 'keep below 10: 12 -> 83%');
-SELECT pg_temp.ok(pt_target_score(ROW(NULL, NULL, 0, '新增', 10, '处', '>=', 15, NULL, NULL)::targets) = 100, 'capped at 100');
+SELECT pg_temp.ok(pt_target_score(jsonb_populate_record(NULL::targets, '{"label":"下降","value":5,"unit":"%","comparator":">=","current":39,"text":"下降5%","baseline":40}')) = 50, 'decrease by 5% from 40');
+SELECT pg_temp.ok(pt_target_score(jsonb_populate_record(NULL::targets, '{"label":"控制在","value":10,"unit":"%","comparator":"<=","current":12}'))::numeric(5,2) = 83.33, 'keep below 10: 12 -> 83%');
+SELECT pg_temp.ok(pt_target_score(jsonb_populate_record(NULL::targets, '{"label":"新增","value":10,"unit":"处","comparator":">=","current":15}')) = 100, 'capped at 100');
 SELECT pg_temp.err(format('SELECT * FROM pt_plan_summary(%L)', jsonb_build_object('id', :'plan', 'cfg', '{"as_of":"2024-12-31"}'::jsonb)), 'PT422');
 SELECT pg_temp.call('pt_plan_ranking', jsonb_build_object('cfg', :'cfg'::jsonb, 'id', :'plan',
        'period', '{"label":"2025Q2","from":"2025-04-01","to":"2025-06-30"}'::jsonb)) AS r \gset

@@ -165,7 +165,7 @@ BEGIN
     ins AS (
         INSERT INTO public.tasks (plan_id, parent_id, code, seq, title, body, lead_unit_id, co_unit_ids, owner,
                                   leader, status, progress, own_progress_reported, start_date, due_date, cadence,
-                                  tags, closed_at, weight, progress_source, assigned_at, original_due_date)
+                                  tags, closed_at, weight, progress_source, assigned_at, original_due_date, note)
         SELECT plan, parent,
                coalesce(api.pt_text(x->'code'),
                         CASE WHEN parent_code IS NULL THEN (pos + n - 1)::text ELSE parent_code || '.' || (pos + n - 1) END),
@@ -187,7 +187,8 @@ BEGIN
                CASE WHEN st IN ('done', 'verified', 'cancelled') THEN now() END,
                (x->>'weight')::numeric, api.pt_text(x->'progress_source'),
                CASE WHEN api.pt_text(x->'lead_unit') IS NOT NULL THEN now() END,
-               CASE WHEN approved THEN nullif(x->>'due_date', '')::date END
+               CASE WHEN approved THEN nullif(x->>'due_date', '')::date END,
+               api.pt_text(x->'note')
           FROM src ORDER BY n
         RETURNING id, ord)
     SELECT array_agg(id ORDER BY ord) INTO new_ids FROM ins;

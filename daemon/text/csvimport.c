@@ -15,7 +15,7 @@
 #include <strings.h>
 
 enum field { F_SEQ, F_TITLE, F_BODY, F_LEAD, F_OWNER, F_DUE, F_VALUE, F_UNIT, F_CO, F_LEADER, F_WEIGHT, F_NOTE,
-	     F_COUNT, F_NONE = -1 };
+	     F_ID, F_COUNT, F_NONE = -1, F_READONLY = -2 };
 
 struct colname {
 	enum field f;
@@ -25,18 +25,29 @@ struct colname {
 
 static const struct colname colnames[F_COUNT] = {
 	{ F_SEQ, "seq", { "序号", "编号", NULL } },
-	{ F_TITLE, "title", { "项目名称", "名称", "项目", "任务名称", NULL } },
+	{ F_TITLE, "title", { "项目名称", "名称", "项目", "任务名称", "任务" } },
 	{ F_BODY, "body", { "建设内容", "主要内容", "工作内容", NULL } },
 	{ F_LEAD, "lead_unit", { "牵头单位", "责任单位", NULL } },
 	{ F_OWNER, "owner", { "责任人", NULL } },
-	{ F_DUE, "due_date", { "计划完成时间", "完成时间", "完成时限", NULL } },
+	{ F_DUE, "due_date", { "计划完成时间", "完成时间", "完成时限", "计划完成", NULL } },
 	{ F_VALUE, "target_value", { "目标值", NULL } },
 	{ F_UNIT, "target_unit", { "单位", "计量单位", NULL } },
 	{ F_CO, "co_units", { "配合单位", "协办单位", "配合部门", NULL } },
 	{ F_LEADER, "leader", { "分管领导", "分管负责人", "包保领导", NULL } },
 	{ F_WEIGHT, "weight", { "权重", "分值", NULL } },
 	{ F_NOTE, "note", { "备注", "说明", NULL } },
+	{ F_ID, "id", { NULL } },
 };
+
+/* The export's computed columns (GET /v1/plans/{id}/export.csv): read back
+ * without a warning and not imported, so an exported sheet can be edited and
+ * uploaded again (?mode=upsert matches its rows on the id column). */
+static const char *const readonly_english[] = { "code", "status", "progress", "progress_source", "expected_progress",
+						"light", "effective_due", "due_source", "late", "targets", NULL };
+
+/* The JSON key each column fills (csvimport_tasks_ex's columns). */
+static const char *const field_key[F_COUNT] = { "seq", "title", "body", "lead_unit", "owner", "due_date",
+						"targets", "targets", "co_units", "leader", "weight", "note", "id" };
 
 #define HEADER_SEARCH_ROWS 10 /* the header may follow a sheet title or two */
 #define MAX_WARNINGS 50
@@ -175,8 +186,36 @@ static const char *quote(struct view v, char *out, size_t outlen)
 	return out;
 }
 
-/* Header cell -> field; whitespace anywhere is ignored ("计划完成\n时间"). */
+static enum field header_name(struct view v);
+
+/* Header cell -> field. The export's bilingual headers ("计划完成 due_date")
+ * are matched on their English half first; otherwise whitespace anywhere is
+ * ignored ("计划完成\n时间"). */
 static enum field header_field(struct view v)
+{
+	size_t sp = v.n;
+	while (sp > 0 && v.p[sp - 1] != ' ')
+		sp--;
+	if (sp > 1 && sp < v.n) {
+		struct view en = { v.p + sp, v.n - sp };
+		for (int i = 0; readonly_english[i]; i++)
+			if (strlen(readonly_english[i]) == en.n && !strncasecmp(en.p, readonly_english[i], en.n))
+				return F_READONLY;
+		enum field f = header_name(en);
+		if (f != F_NONE)
+			return f;
+		struct view zh = trim(v.p, sp - 1);
+		f = header_name(zh);
+		if (f != F_NONE)
+			return f;
+	}
+	for (int i = 0; readonly_english[i]; i++)
+		if (strlen(readonly_english[i]) == v.n && !strncasecmp(v.p, readonly_english[i], v.n))
+			return F_READONLY;
+	return header_name(v);
+}
+
+static enum field header_name(struct view v)
 {
 	char name[128];
 	size_t k = 0;
@@ -196,7 +235,7 @@ static enum field header_field(struct view v)
 	for (int f = 0; f < F_COUNT; f++) {
 		if (!strcasecmp(name, colnames[f].english))
 			return (enum field)f;
-		for (int j = 0; colnames[f].chinese[j]; j++)
+		for (int j = 0; j < 5 && colnames[f].chinese[j]; j++)
 			if (!strcmp(name, colnames[f].chinese[j]))
 				return (enum field)f;
 	}
@@ -365,6 +404,21 @@ static void convert_extra(struct ctx *c, const struct view *v, size_t rowno, siz
 			json_object_set_new(task, "weight", num);
 		}
 	}
+	if (c->present[F_ID]) {
+		/* a task id (the export's last column): upsert matches the row on it */
+		int ok = v[F_ID].n == 36;
+		for (size_t i = 0; ok && i < 36; i++) {
+			char ch = v[F_ID].p[i];
+			ok = (i == 8 || i == 13 || i == 18 || i == 23) ? ch == '-'
+								   : ((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+								      (ch >= 'A' && ch <= 'F'));
+		}
+		if (v[F_ID].n && !ok)
+			add_error(c, rowno, line, c->colname[F_ID], "must be a task id (a UUID) or empty, not \"%s\"",
+				  quote(v[F_ID], q, sizeof q));
+		else if (v[F_ID].n)
+			json_object_set_new(task, "id", json_view(v[F_ID]));
+	}
 	if (c->present[F_NOTE]) {
 		if (utf8_chars(v[F_NOTE]) > CSVIMPORT_MAX_BODY)
 			add_error(c, rowno, line, c->colname[F_NOTE], "is too long (%zu characters, at most %d)",
@@ -435,22 +489,21 @@ static void convert_row(struct ctx *c, const csv_table *t, size_t r, size_t rown
 			memcpy(raw, v[F_DUE].p, v[F_DUE].n);
 			raw[v[F_DUE].n] = '\0';
 		}
-		/* One grammar (dates.c) for plans and sheets; a sheet takes whole dates only. */
-		if (v[F_DUE].n < sizeof raw && dates_parse_ex(raw, year_hint, 0, iso, &yearless) == 0) {
+		/* One grammar (dates.c) for plans and sheets: the sheet forms (6月30) first,
+		 * then the plan's words (三季度末, 上半年, 年底前, 6月上旬). */
+		if (v[F_DUE].n < sizeof raw && (dates_parse_ex(raw, year_hint, 0, iso, &yearless) == 0 ||
+						dates_parse_ex(raw, year_hint, DATES_PLAN_TEXT, iso, &yearless) == 0)) {
 			due = json_string(iso);
 			if (yearless && c->yearless)
 				c->yearless[c->nyearless++] = rowno;
-		} else if (v[F_DUE].n < sizeof raw && dates_parse_ex(raw, 2001, DATES_PLAN_TEXT, iso, NULL) == 0 &&
-			   dates_parse_ex(raw, 2001, 0, iso, NULL) != 0) {
-			add_error(c, rowno, line, c->colname[F_DUE],
-				  "\"%s\" is a plan's wording, not a date: write the day (2025-09-30 for 三季度末, "
-				  "2025-06-30 for 上半年, 2025-12-31 for 全年)", quote(v[F_DUE], q, sizeof q));
-		} else if (v[F_DUE].n < sizeof raw && dates_parse_ex(raw, 2001, 0, iso, NULL) == 0) {
+		} else if (v[F_DUE].n < sizeof raw && (dates_parse_ex(raw, 2001, 0, iso, NULL) == 0 ||
+						       dates_parse_ex(raw, 2001, DATES_PLAN_TEXT, iso, NULL) == 0)) {
 			add_error(c, rowno, line, c->colname[F_DUE],
 				  "\"%s\" has no year and the plan's year is not known: write 2025年6月30日", quote(v[F_DUE], q, sizeof q));
 		} else {
 			add_error(c, rowno, line, c->colname[F_DUE],
-				  "\"%s\" is not a valid date (write 2025-06-30, 2025/6/30, 2025年6月30日 or 2025年6月底)",
+				  "\"%s\" is not a valid date (write 2025-06-30, 2025/6/30, 2025年6月30日, 2025年6月底 "
+				  "or 三季度末)",
 				  quote(v[F_DUE], q, sizeof q));
 		}
 	}
@@ -537,6 +590,14 @@ static int finish(struct ctx *c, json_t *tasks_arr, json_t **tasks, json_t **err
 int csvimport_tasks(const char *body, size_t n, const char *charset, int year_hint, json_t **tasks,
 		    json_t **errors, json_t **warnings)
 {
+	return csvimport_tasks_ex(body, n, charset, year_hint, tasks, errors, warnings, NULL);
+}
+
+int csvimport_tasks_ex(const char *body, size_t n, const char *charset, int year_hint, json_t **tasks,
+		       json_t **errors, json_t **warnings, json_t **columns)
+{
+	if (columns)
+		*columns = NULL;
 	struct ctx c;
 	memset(&c, 0, sizeof c);
 	c.errors = json_array();
@@ -617,11 +678,16 @@ int csvimport_tasks(const char *body, size_t n, const char *charset, int year_hi
 	for (size_t col = 0; col < hcols; col++) {
 		struct view hv = cell(t, header, col);
 		enum field f = header_field(hv);
+		if (f == F_READONLY) {
+			colmap[col] = F_NONE; /* an export's computed column: not imported, no warning */
+			continue;
+		}
 		colmap[col] = f;
 		if (f != F_NONE) {
 			if (c.colname[f]) {
 				add_error(&c, 0, csv_line(t, header), csv_field(t, header, col),
-					  "column %s appears twice (columns %zu and %zu)", colnames[f].chinese[0],
+					  "column %s appears twice (columns %zu and %zu)",
+					  colnames[f].chinese[0] ? colnames[f].chinese[0] : colnames[f].english,
 					  firstcol[f] + 1, col + 1);
 				continue;
 			}
@@ -645,7 +711,7 @@ int csvimport_tasks(const char *body, size_t n, const char *charset, int year_hi
 	char names[F_COUNT][128];
 	for (int f = 0; f < F_COUNT; f++) {
 		if (!c.colname[f]) {
-			c.colname[f] = colnames[f].chinese[0];
+			c.colname[f] = colnames[f].chinese[0] ? colnames[f].chinese[0] : colnames[f].english;
 			continue;
 		}
 		struct view hv = trim(c.colname[f], strlen(c.colname[f]));
@@ -682,8 +748,8 @@ int csvimport_tasks(const char *body, size_t n, const char *charset, int year_hi
 					len += (size_t)snprintf(rows + len, sizeof rows - len, "%s%zu",
 								k == i ? "" : k + 1 == e ? " and " : ", ", seqs[k].row);
 				add_error(&c, seqs[i].row, seqs[i].line, c.colname[F_SEQ],
-					  "%ld is used by rows %s: each row needs its own (a re-import matches rows on it)",
-					  seqs[i].seq, rows);
+					  "rows %s: %s %ld is used more than once: each row needs its own "
+					  "(a re-import matches rows on it)", rows, c.colname[F_SEQ], seqs[i].seq);
 			}
 			i = e;
 		}
@@ -702,5 +768,13 @@ int csvimport_tasks(const char *body, size_t n, const char *charset, int year_hi
 	free(colmap);
 	free(seqs);
 	csv_table_free(t);
+	if (columns && !json_array_size(c.errors)) {
+		*columns = json_array();
+		for (int f = 0; f < F_COUNT; f++) {
+			if (!c.present[f] || f == F_UNIT || f == F_SEQ || f == F_ID)
+				continue;
+			json_array_append_new(*columns, json_string(field_key[f]));
+		}
+	}
 	return finish(&c, out, tasks, errors, warnings);
 }

@@ -25,8 +25,8 @@
  * "gb18030", "gbk", "gb2312"), NULL = detect (see textenc.h). year_hint: the
  * PLAN's year, for dates written without one (6月底 → year_hint-06-30; a
  * warning names the rows completed so); 0 = unknown, such dates are errors.
- * Dates follow the shared grammar of dates.h without the plan-only words:
- * 三季度末, 上半年, 全年 are row errors in a sheet.
+ * Dates follow the one grammar of dates.h, plan words included: 三季度末,
+ * 上半年, 年底前, 6月上旬 are read as in plan text (the plan's year).
  *
  * The header is the first record that names a title column; records above it
  * (a sheet title such as "2025年民生实事项目清单,,,") are skipped with a
@@ -35,9 +35,12 @@
  *   序号/seq  项目名称/title (required)  建设内容/body  牵头单位/lead_unit
  *   责任人/owner  计划完成时间/due_date  目标值/target_value  单位/target_unit
  *   配合单位/co_units  分管领导/leader  权重/weight  备注/note
- * (also accepted: 编号, 名称, 项目, 任务名称, 主要内容, 工作内容, 责任单位,
- * 完成时间, 完成时限, 计量单位, 协办单位, 配合部门, 分管负责人, 包保领导, 分值,
- * 说明). Unknown columns are ignored with a warning.
+ * (also accepted: 编号, 名称, 项目, 任务名称, 任务, 主要内容, 工作内容, 责任单位,
+ * 完成时间, 完成时限, 计划完成, 计量单位, 协办单位, 配合部门, 分管负责人, 包保领导,
+ * 分值, 说明; id). The export's bilingual headers ("计划完成 due_date") match
+ * on their English half, and its computed columns (code, status, progress,
+ * light, effective_due, due_source, late, targets, ...) are skipped without
+ * a warning. Other unknown columns are ignored with a warning.
  * Field values are trimmed; empty means null. Records whose fields are all
  * blank are skipped (Excel writes ",,,," for formatted empty rows).
  *
@@ -67,5 +70,15 @@
  */
 int csvimport_tasks(const char *body, size_t n, const char *charset, int year_hint, json_t **tasks,
 		    json_t **errors, json_t **warnings);
+
+/*
+ * As csvimport_tasks; on success *columns (columns may be NULL) is a JSON
+ * array of the task keys the sheet's columns fill ("title", "body",
+ * "lead_unit", "owner", "due_date", "targets", "co_units", "leader",
+ * "weight", "note"): an upsert replaces only those fields. An "id" column
+ * (a task id, as in the export) sets "id" on its rows. The caller owns it.
+ */
+int csvimport_tasks_ex(const char *body, size_t n, const char *charset, int year_hint, json_t **tasks,
+		       json_t **errors, json_t **warnings, json_t **columns);
 
 #endif

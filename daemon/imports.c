@@ -1,13 +1,17 @@
 /*
- * imports.c - plan document import, CSV task import and CSV export
- * (see imports.h). Parsing is pure (planimport, csvimport); the write is one
- * pt_* call, so an import is one transaction.
+ * imports.c - plan document import, CSV task import (append/upsert, import
+ * jobs: importjobs.h) and CSV export (see imports.h). Parsing is pure
+ * (planimport, csvimport); the write is one pt_* call, so an import is one
+ * transaction; GET /v1/jobs/{id} reads an import job.
  */
 #include "plantrack/imports.h"
 #include "plantrack/csv.h"
 #include "plantrack/csvimport.h"
+#include "plantrack/config.h"
 #include "plantrack/db.h"
+#include "plantrack/hash.h"
 #include "plantrack/http.h"
+#include "plantrack/importjobs.h"
 #include "plantrack/planimport.h"
 #include "plantrack/router.h"
 #include "plantrack/textenc.h"
@@ -108,32 +112,63 @@ static void handle_plan_import(struct req *r)
 	http_call_write(r, SQL_PLAN_CREATE, args, on_created_add_warnings);
 }
 
-static void handle_tasks_import(struct req *r)
+/* ?mode=append|upsert; NULL when invalid (answered). */
+static const char *query_mode(struct req *r)
 {
+	const char *m = http_query(r, "mode");
+	if (!m)
+		return "append";
+	if (!strcmp(m, "append") || !strcmp(m, "upsert"))
+		return m;
+	http_reply_problem_args(r, 422, "validation-failed", "Validation failed", "mode must be append or upsert",
+				json_pack("[{s:s,s:s,s:s}]", "field", "mode", "message", "must be append or upsert", "rule",
+					  "enum"),
+				NULL, NULL);
+	return NULL;
+}
+
+/* The job row exists (202): hand the import to the job thread, answer 202 + Location. */
+static void on_job_created(struct req *r, PGresult *res)
+{
+	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || atoi(PQgetvalue(res, 0, 0)) != 202) {
+		http_reply_result(r, res);
+		return;
+	}
+	json_t *job = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
+	const char *id = json_string_value(json_object_get(job, "id"));
+	const struct config *c = config_current();
+	char *args = r->handler_data;
+	r->handler_data = NULL;
+	if (!id || importjobs_submit(c->db, c->import_job_timeout_ms, id, args)) {
+		if (!id)
+			free(args);
+		json_decref(job);
+		http_reply_problem(r, 500, "internal", "Internal error", "the import job could not be started", NULL);
+		return;
+	}
+	char loc[96];
+	snprintf(loc, sizeof loc, "/v1/jobs/%s", id);
+	evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Location", loc);
+	http_reply_json(r, 202, job);
+}
+
+/* The plan is known (its year): read the sheet, then import or queue a job. */
+static void on_import_plan(struct req *r, PGresult *res)
+{
+	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || atoi(PQgetvalue(res, 0, 0)) != 200) {
+		http_reply_result(r, res);
+		return;
+	}
+	json_t *plan_doc = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
+	int year = query_year(r); /* checked before: an explicit ?year= wins */
+	if (year <= 0)
+		year = (int)json_integer_value(json_object_get(plan_doc, "year"));
+	json_decref(plan_doc);
 	const char *plan = http_param(r, "id"), *parent = http_query(r, "parent");
-	if (!validate_uuid(plan)) {
-		http_reply_problem(r, 404, "not-found", "Plan not found", "the id is not a plan id", NULL);
-		return;
-	}
-	if (parent && !validate_uuid(parent)) {
-		http_reply_problem(r, 422, "validation-failed", "Validation failed", "parent must be a task id",
-				   json_pack("[{s:s,s:s}]", "field", "parent", "message", "must be a task id"));
-		return;
-	}
-	if (!charset_ok(r))
-		return;
-	int year = query_year(r);
-	if (year < 0)
-		return;
-	if (!year) {
-		time_t now = time(NULL);
-		struct tm tm;
-		gmtime_r(&now, &tm);
-		year = tm.tm_year + 1900;
-	}
-	json_t *tasks = NULL, *errors = NULL, *warnings = NULL;
-	if (csvimport_tasks(r->body, r->body_len, r->charset[0] ? r->charset : NULL, year,
-			    &tasks, &errors, &warnings)) {
+	const char *mode = http_query(r, "mode") ? http_query(r, "mode") : "append";
+	json_t *tasks = NULL, *errors = NULL, *warnings = NULL, *columns = NULL;
+	if (csvimport_tasks_ex(r->body, r->body_len, r->charset[0] ? r->charset : NULL, year, &tasks, &errors,
+			       &warnings, &columns)) {
 		json_t *list = json_array();
 		size_t i;
 		json_t *e;
@@ -146,8 +181,14 @@ static void handle_tasks_import(struct req *r)
 			json_object_set_new(item, "field", json_string(field));
 			json_array_append_new(list, item);
 		}
-		char detail[96];
-		snprintf(detail, sizeof detail, "%zu problem(s) in the file; nothing was imported", json_array_size(errors));
+		char detail[200];
+		const char *first = json_string_value(json_object_get(json_array_get(errors, 0), "message"));
+		snprintf(detail, sizeof detail, "%zu problem(s) in the file; nothing was imported%s%.120s",
+			 json_array_size(errors), first ? ": " : "", first ? first : "");
+		/* cut at a character boundary */
+		size_t dl = strlen(detail);
+		while (dl && !textenc_is_utf8(detail, dl))
+			detail[--dl] = '\0';
 		json_decref(errors);
 		json_decref(tasks);
 		json_decref(warnings);
@@ -155,12 +196,63 @@ static void handle_tasks_import(struct req *r)
 		return;
 	}
 	json_decref(errors);
-	json_t *args = json_pack("{s:o,s:o,s:s,s:o}", "actor", http_actor(r), "cfg", http_cfg(r), "plan_id", plan,
-				 "tasks", tasks);
+	const struct config *c = config_current();
+	char sha[65];
+	pt_sha256_hex(r->body, r->body_len, sha);
+	size_t rows = json_array_size(tasks);
+	json_t *cfg = http_cfg(r);
+	json_object_set_new(cfg, "import_row_events", json_integer(c->import_row_events));
+	json_object_set_new(cfg, "import_answer_items", json_integer(c->import_answer_items));
+	json_t *args = json_pack("{s:o,s:o,s:s,s:s,s:s,s:o,s:o}", "actor", http_actor(r), "cfg", cfg, "plan_id", plan,
+				 "mode", mode, "sha256", sha, "columns", columns ? columns : json_array(), "tasks", tasks);
 	json_object_set_new(args, "parent_id", parent ? json_string(parent) : json_null());
+	if (c->import_job_rows > 0 && rows >= (size_t)c->import_job_rows) {
+		json_object_set_new(args, "warnings", warnings ? warnings : json_array());
+		r->handler_data = json_dumps(args, JSON_COMPACT);
+		json_decref(args);
+		json_t *jargs = json_pack("{s:o,s:s,s:s,s:i,s:i}", "actor", http_actor(r), "plan_id", plan, "mode", mode,
+					  "rows", (int)rows, "timeout_ms", c->import_job_timeout_ms);
+		json_object_set_new(jargs, "parent_id", parent ? json_string(parent) : json_null());
+		http_call(r, SQL_IMPORT_JOB_CREATE, jargs, on_job_created);
+		return;
+	}
 	r->handler_data = warnings ? json_dumps(warnings, JSON_COMPACT) : xstrdup("[]");
 	json_decref(warnings);
-	http_call_write(r, SQL_TASKS_IMPORT, args, on_created_add_warnings);
+	http_call_write(r, SQL_CSV_IMPORT, args, on_created_add_warnings);
+}
+
+static void handle_tasks_import(struct req *r)
+{
+	const char *plan = http_param(r, "id"), *parent = http_query(r, "parent");
+	if (!validate_uuid(plan)) {
+		http_reply_problem(r, 404, "not-found", "Plan not found", "the id is not a plan id", NULL);
+		return;
+	}
+	static const char *const allowed[] = { "parent", "year", "mode", NULL };
+	if (http_check_query(r, allowed))
+		return;
+	if (parent && !validate_uuid(parent)) {
+		http_reply_problem(r, 422, "validation-failed", "Validation failed", "parent must be a task id",
+				   json_pack("[{s:s,s:s}]", "field", "parent", "message", "must be a task id"));
+		return;
+	}
+	if (!charset_ok(r))
+		return;
+	if (query_year(r) < 0 || !query_mode(r))
+		return;
+	/* the plan's year first: dates without one take it (not the server's year) */
+	http_call(r, SQL_IMPORT_PLAN, json_pack("{s:s}", "plan_id", plan), on_import_plan);
+}
+
+/* GET /v1/jobs/{id}: an import job's status, progress, result or errors. */
+static void handle_job_get(struct req *r)
+{
+	const char *id = http_param(r, "id");
+	if (!validate_uuid(id)) {
+		http_reply_problem(r, 404, "not-found", "Job not found", "the id is not a job id", NULL);
+		return;
+	}
+	http_call(r, SQL_IMPORT_JOB_GET, json_pack("{s:o,s:s}", "actor", http_actor(r), "id", id), NULL);
 }
 
 /* "民生实事项目 >= 103 项; …" */
@@ -331,5 +423,6 @@ int imports_register(struct router *r)
 	rc |= router_add(r, RM_POST, "/v1/plans/import", (void *)handle_plan_import, wr);
 	rc |= router_add(r, RM_POST, "/v1/plans/{id}/tasks/import", (void *)handle_tasks_import, wr);
 	rc |= router_add(r, RM_GET, "/v1/plans/{id}/export.csv", (void *)handle_export, ROLE_VIEWER | ROUTE_NEEDS_DB);
+	rc |= router_add(r, RM_GET, "/v1/jobs/{id}", (void *)handle_job_get, ROLE_VIEWER | ROUTE_NEEDS_DB);
 	return rc;
 }

@@ -33,6 +33,10 @@ static const struct sql_call_def calls[SQL_CALL_COUNT] = {
 	JSON_CALL(SQL_PLAN_SUMMARY, "pt_plan_summary"),
 	JSON_CALL(SQL_PLAN_EXPORT, "pt_plan_export"),
 	WRITE_CALL(SQL_TASKS_IMPORT, "pt_tasks_import"),
+	JSON_CALL(SQL_IMPORT_PLAN, "pt_import_plan"),
+	WRITE_CALL(SQL_CSV_IMPORT, "pt_csv_import"),
+	JSON_CALL(SQL_IMPORT_JOB_CREATE, "pt_import_job_create"),
+	JSON_CALL(SQL_IMPORT_JOB_GET, "pt_import_job_get"),
 	JSON_CALL(SQL_TASKS_LIST, "pt_tasks_list"),
 	/* Lights and progress depend on the task's subtree and ancestors (and
 	 * as_of on the journal): one pt_task_get call. Columns 4 to 6 are for the

@@ -39,6 +39,10 @@ struct config {
 	int statement_timeout_ms;
 	char *replica;           /* libpq conninfo of a hot standby for reads, "" = none */
 	int replica_max_lag_ms;  /* reads go to the primary while the standby is further behind */
+	int import_job_rows;        /* [imports] job_rows: CSV rows from which an import is a job, 0 = never */
+	int import_job_timeout_ms;  /* [imports] job_timeout_ms: statement_timeout of an import job */
+	int import_row_events;      /* [imports] row_events: per-task events up to this many tasks */
+	int import_answer_items;    /* [imports] answer_items: items in an import's answer up to this many */
 	int deadline_ms;         /* per database call, 0 = statement_timeout_ms + 1000 */
 	/* [log] */
 	int log_level;

@@ -25,6 +25,10 @@ enum sql_call {
 	SQL_PLAN_SUMMARY,
 	SQL_PLAN_EXPORT,
 	SQL_TASKS_IMPORT,
+	SQL_IMPORT_PLAN,
+	SQL_CSV_IMPORT,
+	SQL_IMPORT_JOB_CREATE,
+	SQL_IMPORT_JOB_GET,
 	SQL_TASKS_LIST,
 	SQL_TASK_GET,         /* pt_task_get: the task evaluated on cfg's day (or as of cfg.as_of) */
 	SQL_TASK_CREATE,

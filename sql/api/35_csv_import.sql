@@ -290,6 +290,7 @@ BEGIN
             SELECT 1 FROM public.tasks WHERE id = api.pt_uuid(a->>'parent_id') AND plan_id = p.id AND deleted_at IS NULL) THEN
         PERFORM api.pt_fail422('parent', 'is not a task of this plan');
     END IF;
+    PERFORM api.pt_import_jobs_orphaned(coalesce((a->>'timeout_ms')::int, 600000));
     INSERT INTO public.import_jobs (plan_id, parent_id, mode, rows, created_by)
     VALUES (p.id, api.pt_uuid(a->>'parent_id'), coalesce(nullif(a->>'mode', ''), 'append'),
             coalesce((a->>'rows')::int, 0), a->'actor'->>'name')
@@ -318,13 +319,16 @@ BEGIN
     END IF;
 END $$;
 
--- Jobs a stopped daemon left queued or running fail (the import rolled back).
-CREATE FUNCTION api.pt_import_jobs_orphaned() RETURNS int
+-- Jobs a stopped daemon left queued or running fail (the import rolled back):
+-- those older than the job timeout (timeout_ms) and a minute, which no
+-- daemon can still be running. Called when a job is created.
+CREATE FUNCTION api.pt_import_jobs_orphaned(timeout_ms int) RETURNS int
 LANGUAGE sql AS $$
     WITH f AS (
         UPDATE public.import_jobs SET status = 'failed', finished_at = now(),
                errors = '{"type": "urn:plantrack:problem:import-interrupted", "title": "The import was interrupted", "status": 503, "detail": "the daemon stopped before the job finished; nothing was imported: upload the file again"}'
-         WHERE status IN ('queued', 'running') AND created_at < now() - interval '1 minute' RETURNING 1)
+         WHERE status IN ('queued', 'running')
+           AND created_at < now() - interval '1 minute' - make_interval(secs => timeout_ms / 1000.0) RETURNING 1)
     SELECT count(*)::int FROM f
 $$;
 

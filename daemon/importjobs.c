@@ -1,0 +1,168 @@
+/*
+ * importjobs.c - the import job runner (see importjobs.h): one thread, one
+ * blocking libpq connection per job, the job's own statement_timeout, the
+ * failure recorded as the problem a synchronous import would have answered.
+ */
+#include "plantrack/importjobs.h"
+#include "plantrack/db.h"
+#include "plantrack/log.h"
+#include "plantrack/xalloc.h"
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct job {
+	struct job *next;
+	char *conninfo, *args;
+	char id[40];
+	int timeout_ms;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static struct job *head, *tail;
+static int started, pending;
+
+/* The problem (RFC 9457 members) a failed import result stands for. */
+static json_t *problem_of(PGconn *pg, PGresult *res)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+	int status = 500;
+	const char *type = "internal";
+	if (state && state[0] == 'P' && state[1] == 'T') {
+		status = atoi(state + 2);
+		type = status == 404 ? "not-found" : status == 409 ? "conflict" : "validation-failed";
+	} else if (state && !strcmp(state, "57014")) {
+		status = 503;
+		type = "import-timeout";
+		msg = "The import job took longer than imports.job_timeout_ms";
+	} else if (state && (!strncmp(state, "22", 2) || !strncmp(state, "23", 2))) {
+		status = 422;
+		type = "validation-failed";
+	}
+	char uri[96];
+	json_t *h = hint && *hint ? json_loads(hint, 0, NULL) : NULL;
+	if (json_is_object(h) && json_is_string(json_object_get(h, "type")))
+		type = json_string_value(json_object_get(h, "type"));
+	snprintf(uri, sizeof uri, "urn:plantrack:problem:%s", type);
+	json_t *p = json_pack("{s:s,s:s,s:i,s:s}", "type", uri, "title", msg ? msg : "Import failed", "status", status,
+			      "detail", detail && *detail ? detail : msg ? msg : PQerrorMessage(pg));
+	if (json_is_array(h))
+		json_object_set(p, "errors", h);
+	else if (json_is_object(h) && json_is_array(json_object_get(h, "errors")))
+		json_object_set(p, "errors", json_object_get(h, "errors"));
+	json_decref(h);
+	return p;
+}
+
+static void run_job(struct job *j)
+{
+	struct db_conn_params cp;
+	db_conn_params_init(&cp, j->conninfo);
+	PGconn *pg = PQconnectdbParams(cp.keys, cp.vals, 1);
+	db_conn_params_free(&cp);
+	if (PQstatus(pg) != CONNECTION_OK) {
+		log_error("import job %s: cannot connect: %s", j->id, PQerrorMessage(pg));
+		PQfinish(pg);
+		return; /* the row stays queued; pt_import_jobs_orphaned fails it later */
+	}
+	char set[96];
+	snprintf(set, sizeof set, "SET statement_timeout = %d", j->timeout_ms);
+	PQclear(PQexec(pg, set));
+	const char *id[1] = { j->id };
+	PQclear(PQexecParams(pg, "SELECT pt_import_job_start($1::uuid)", 1, NULL, id, NULL, NULL, 0));
+	const char *params[2] = { j->args, j->id };
+	PGresult *res = PQexecParams(pg,
+				     "SELECT status, body->>'created', body->>'updated' "
+				     "FROM pt_csv_import($1::jsonb || jsonb_build_object('job_id', $2::text))",
+				     2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+		log_info("import job %s: done (%s created, %s updated)", j->id, PQgetvalue(res, 0, 1),
+			 PQgetvalue(res, 0, 2));
+	} else {
+		json_t *p = problem_of(pg, res);
+		char *text = json_dumps(p, JSON_COMPACT);
+		log_warn("import job %s: failed: %s", j->id, text ? text : "");
+		const char *fp[2] = { j->id, text };
+		PQclear(PQexecParams(pg, "SELECT pt_import_job_fail($1::uuid, $2::jsonb)", 2, NULL, fp, NULL, NULL, 0));
+		free(text);
+		json_decref(p);
+	}
+	PQclear(res);
+	/* number the job's events now (the workers publish after their own writes) */
+	PQclear(PQexec(pg, "SELECT pt_events_publish()"));
+	PQfinish(pg);
+}
+
+static void *runner(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&lock);
+		while (!head)
+			pthread_cond_wait(&wake, &lock);
+		struct job *j = head;
+		head = j->next;
+		if (!head)
+			tail = NULL;
+		pthread_mutex_unlock(&lock);
+		run_job(j);
+		pthread_mutex_lock(&lock);
+		pending--;
+		pthread_mutex_unlock(&lock);
+		free(j->conninfo);
+		free(j->args);
+		free(j);
+	}
+	return NULL;
+}
+
+int importjobs_submit(const char *conninfo, int timeout_ms, const char *job_id, char *args_text)
+{
+	struct job *j = xcalloc(1, sizeof *j);
+	j->conninfo = xstrdup(conninfo ? conninfo : "");
+	j->args = args_text;
+	j->timeout_ms = timeout_ms;
+	snprintf(j->id, sizeof j->id, "%s", job_id);
+	pthread_mutex_lock(&lock);
+	if (!started) {
+		pthread_t t;
+		pthread_attr_t at;
+		pthread_attr_init(&at);
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		if (pthread_create(&t, &at, runner, NULL)) {
+			pthread_attr_destroy(&at);
+			pthread_mutex_unlock(&lock);
+			free(j->conninfo);
+			free(j->args);
+			free(j);
+			return -1;
+		}
+		pthread_attr_destroy(&at);
+		started = 1;
+	}
+	if (tail)
+		tail->next = j;
+	else
+		head = j;
+	tail = j;
+	pending++;
+	pthread_cond_signal(&wake);
+	pthread_mutex_unlock(&lock);
+	return 0;
+}
+
+int importjobs_pending(void)
+{
+	pthread_mutex_lock(&lock);
+	int n = pending;
+	pthread_mutex_unlock(&lock);
+	return n;
+}

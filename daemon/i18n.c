@@ -78,6 +78,9 @@ static const struct i18n_problem problems[] = {
 	/* imports */
 	{ "unparsable-plan", NULL, "无法读取工作计划", "无法从文本中读出工作计划的结构" },
 	{ "invalid-csv", NULL, "CSV 文件有错误", "CSV 文件中有错误，没有导入任何数据" },
+	{ "import-ambiguous-seq", NULL, "序号对应多个任务", "该序号在同一上级下对应多个任务，请加上 id 列或重新编号；没有导入任何数据" },
+	{ "import-timeout", NULL, "导入任务超时", "导入任务超过了 imports.job_timeout_ms，没有导入任何数据" },
+	{ "import-interrupted", NULL, "导入任务中断", "服务在导入任务完成前停止，没有导入任何数据，请重新上传文件" },
 
 	/* the workflow (issue 11: sign, return, approve, change requests) */
 	{ "change-control", NULL, "计划已批准", "计划已批准，修改需要提交变更申请" },

@@ -214,7 +214,7 @@ BEGIN
                 'created', 0, 'updated', 0, 'unchanged', 0,
                 'first_import', rep.result || jsonb_build_object('at', api.pt_ts(rep.created_at), 'by', rep.created_by));
             IF job IS NOT NULL THEN
-                UPDATE public.import_jobs SET status = 'done', progress = 100, result = res, finished_at = now()
+                UPDATE public.import_jobs SET status = 'done', progress = 100, result = res, finished_at = clock_timestamp()
                  WHERE id = job;
             END IF;
             RETURN QUERY SELECT 200, res;
@@ -246,7 +246,7 @@ BEGIN
         VALUES (k, p.id, par.id, mode, a->>'sha256', job, res - 'replay', a->'actor'->>'name');
     END IF;
     IF job IS NOT NULL THEN
-        UPDATE public.import_jobs SET status = 'done', progress = 100, finished_at = now(),
+        UPDATE public.import_jobs SET status = 'done', progress = 100, finished_at = clock_timestamp(),
                result = res || jsonb_build_object('warnings', coalesce(a->'warnings', '[]'))
          WHERE id = job;
     END IF;
@@ -301,7 +301,7 @@ END $$;
 -- The job thread: running (its own transaction, so GET shows it at once).
 CREATE FUNCTION api.pt_import_job_start(job uuid) RETURNS void
 LANGUAGE sql AS $$
-    UPDATE public.import_jobs SET status = 'running', progress = 10, started_at = now()
+    UPDATE public.import_jobs SET status = 'running', progress = 10, started_at = clock_timestamp()
      WHERE id = job AND status = 'queued'
 $$;
 
@@ -311,7 +311,7 @@ CREATE FUNCTION api.pt_import_job_fail(job uuid, problem jsonb) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE j public.import_jobs;
 BEGIN
-    UPDATE public.import_jobs SET status = 'failed', finished_at = now(), errors = problem
+    UPDATE public.import_jobs SET status = 'failed', finished_at = clock_timestamp(), errors = problem
      WHERE id = job AND status IN ('queued', 'running') RETURNING * INTO j;
     IF j.id IS NOT NULL THEN
         PERFORM api.pt_emit('import.finished', j.plan_id, j.parent_id,
@@ -325,7 +325,7 @@ END $$;
 CREATE FUNCTION api.pt_import_jobs_orphaned(timeout_ms int) RETURNS int
 LANGUAGE sql AS $$
     WITH f AS (
-        UPDATE public.import_jobs SET status = 'failed', finished_at = now(),
+        UPDATE public.import_jobs SET status = 'failed', finished_at = clock_timestamp(),
                errors = '{"type": "urn:plantrack:problem:import-interrupted", "title": "The import was interrupted", "status": 503, "detail": "the daemon stopped before the job finished; nothing was imported: upload the file again"}'
          WHERE status IN ('queued', 'running')
            AND created_at < now() - interval '1 minute' - make_interval(secs => timeout_ms / 1000.0) RETURNING 1)

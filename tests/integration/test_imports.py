@@ -219,4 +219,184 @@ def test_export_csv_for_excel():
                 token=admin).status == 422
 
 
+
+# Issue 12 item 3: the plan's year, one date grammar, the extra columns,
+# upsert, replays and the export round trip. Issue 15 defect 8: jobs.
+
+def new_plan(year=2024, title="导入测试"):
+    import time
+    r = http("POST", daemon.url + "/v1/plans", token=admin,
+             body={"title": "%s %s" % (title, time.time()), "year": year})
+    assert r.status == 201, r.body
+    return r.json()["id"]
+
+
+def import_csv(plan, text, query="", token=None):
+    return post_text("/v1/plans/%s/tasks/import%s" % (plan, query), text.encode("utf-8"), "text/csv", token=token)
+
+
+def journal_count(plan):
+    return int(db.psql("SELECT count(*) FROM journal WHERE plan_id = '%s'" % plan).strip())
+
+
+def test_csv_yearless_dates_take_the_plans_year():
+    plan = new_plan(2024)
+    r = import_csv(plan, "项目名称,计划完成时间\n甲,6月底前\n乙,2025-03-31\n丙,三季度末\n丁,年底前\n戊,上半年\n")
+    assert r.status == 201, r.body
+    due = {t["title"]: t["due_date"] for t in r.json()["items"]}
+    assert due == {"甲": "2024-06-30", "乙": "2025-03-31", "丙": "2024-09-30", "丁": "2024-12-31",
+                   "戊": "2024-06-30"}, due
+    assert any("row(s) 1, 3, 4, 5" in w and "2024" in w for w in r.json()["warnings"]), r.json()["warnings"]
+
+
+def test_csv_extra_columns_are_stored():
+    plan = new_plan(2025)
+    text = ("序号,项目名称,牵头单位,配合单位,分管领导,权重,备注\n"
+            "1,修路,城管办,\"住建办、派出所/城管办\",李明,2.5,先行先试\n"
+            "2,建园,建设办,,,,\n")
+    r = import_csv(plan, text)
+    assert r.status == 201, r.body
+    assert not any("not a known column" in w for w in r.json()["warnings"]), r.json()["warnings"]
+    row = db.psql("SELECT cardinality(co_unit_ids), leader, weight, note FROM tasks "
+                  "WHERE plan_id = '%s' AND title = '修路'" % plan).strip()
+    assert row == "3|李明|2.5|先行先试", row
+    # 权重 must be > 0: a row error naming row and column, nothing written
+    before = journal_count(plan)
+    r = import_csv(plan, "序号,项目名称,权重\n1,甲,1\n2,乙,0\n")
+    assert r.status == 422, r.body
+    errs = r.json()["errors"]
+    assert [(e["row"], e["column"]) for e in errs] == [(2, "权重")], errs
+    assert errs[0]["field"] == "rows[2].权重"
+    assert journal_count(plan) == before
+
+
+def test_csv_bad_mode_is_422():
+    plan = new_plan()
+    before = journal_count(plan)
+    r = import_csv(plan, "项目名称\n甲\n", "?mode=replace")
+    assert r.status == 422 and r.json()["errors"][0]["field"] == "mode", r.body
+    assert journal_count(plan) == before
+
+
+def test_csv_upsert_updates_in_place_and_replays():
+    plan = new_plan(2025)
+    parent = http("POST", daemon.url + "/v1/tasks", body={"plan_id": plan, "title": "民生实事"}, token=admin).json()["id"]
+    first = "序号,项目名称,计划完成时间,备注\n1,甲,2025-06-30,\n2,乙,2025-09-30,\n3,丙,,说明\n"
+    r = import_csv(plan, first, "?parent=%s&mode=upsert" % parent)
+    assert r.status == 201 and r.json()["created"] == 3, r.body
+    versions = dict(l.split("|") for l in db.psql(
+        "SELECT seq, version FROM tasks WHERE parent_id = '%s'" % parent).split())
+    events = int(db.psql("SELECT count(*) FROM events").strip())
+    before = journal_count(plan)
+    second = "序号,项目名称,计划完成时间,备注\n1,甲,2025-06-30,\n2,乙改,2025-10-31,\n3,丙,,说明\n4,丁,,\n"
+    r = import_csv(plan, second, "?parent=%s&mode=upsert" % parent)
+    assert r.status == 201, r.body
+    doc = r.json()
+    assert (doc["created"], doc["updated"], doc["unchanged"], doc["replay"]) == (1, 1, 2, False), doc
+    rows = {l.split("|")[0]: l.split("|")[1:] for l in db.psql(
+        "SELECT seq, title, due_date, version FROM tasks WHERE parent_id = '%s' ORDER BY seq" % parent).split()}
+    assert rows["2"] == ["乙改", "2025-10-31", str(int(versions["2"]) + 1)], rows
+    assert rows["1"][2] == versions["1"] and rows["3"][2] == versions["3"], (rows, versions)
+    # journal: one update (row 2) and the creation of row 4 (task), nothing for rows 1 and 3
+    changes = db.psql("SELECT t.seq || ':' || j.action FROM journal j JOIN tasks t ON t.id = j.task_id "
+                      "WHERE j.plan_id = '%s' AND j.entity = 'task' ORDER BY j.id OFFSET %d" % (plan, 0)).split()
+    assert journal_count(plan) - before == 2, changes
+    new_events = db.psql("SELECT type FROM events ORDER BY id OFFSET %d" % events).split()
+    assert sorted(new_events) == ["import.finished", "task.created", "task.updated"], new_events
+    # the same file again: a replay, nothing written
+    before, events = journal_count(plan), int(db.psql("SELECT count(*) FROM events").strip())
+    again = import_csv(plan, second, "?parent=%s&mode=upsert" % parent)
+    assert again.status == 200 and again.json()["replay"] is True, again.body
+    assert again.json()["first_import"]["updated"] == 1
+    assert journal_count(plan) == before and int(db.psql("SELECT count(*) FROM events").strip()) == events
+    # 序号 twice in an upsert: 422 naming the rows, nothing written
+    r = import_csv(plan, "序号,项目名称\n5,戊\n6,己\n5,庚\n", "?parent=%s&mode=upsert" % parent)
+    assert r.status == 422, r.body
+    assert "rows 1 and 3: 序号 5" in r.json()["detail"], r.body
+    assert journal_count(plan) == before
+    assert task_ids_under(parent) == "4"
+
+
+def test_export_edit_upsert_round_trip():
+    import csv
+    import io
+    plan = new_plan(2025)
+    rows = "序号,项目名称,牵头单位,计划完成时间\n" + "".join(
+        "%d,项目%d,城管办,2025-0%d-30\n" % (i, i, i + 3) for i in range(1, 6))
+    r = import_csv(plan, rows)
+    assert r.status == 201, r.body
+    export = http("GET", daemon.url + "/v1/plans/%s/export.csv" % plan, token=admin)
+    assert export.status == 200
+    table = list(csv.reader(io.StringIO(export.body.decode("utf-8-sig"))))
+    head = table[0]
+    ti, di, ii = head.index("任务 title"), head.index("计划完成 due_date"), head.index("id")
+    by_title = {row[ti]: row for row in table[1:]}
+    by_title["项目2"][ti] = "项目2（已调整）"
+    by_title["项目4"][di] = "2025-12-31"
+    edited = io.StringIO()
+    csv.writer(edited, lineterminator="\r\n").writerows([head] + list(by_title.values()))
+    snap = {l.split("|")[0]: l.split("|")[1] for l in db.psql(
+        "SELECT id, version FROM tasks WHERE plan_id = '%s'" % plan).split()}
+    before = journal_count(plan)
+    r = post_text("/v1/plans/%s/tasks/import?mode=upsert" % plan, ("\ufeff" + edited.getvalue()).encode("utf-8"),
+                  "text/csv")
+    assert r.status == 200, r.body
+    doc = r.json()
+    assert (doc["created"], doc["updated"], doc["unchanged"]) == (0, 2, 3), doc
+    after = {l.split("|")[0]: l.split("|")[1:] for l in db.psql(
+        "SELECT id, version, title, due_date FROM tasks WHERE plan_id = '%s'" % plan).split()}
+    changed = {i for i in after if after[i][0] != snap[i]}
+    assert changed == {by_title["项目2"][ii], by_title["项目4"][ii]}, (changed, after)
+    assert after[by_title["项目2"][ii]][1] == "项目2（已调整）"
+    assert after[by_title["项目4"][ii]][2] == "2025-12-31"
+    assert journal_count(plan) - before == 2
+    hist = http("GET", daemon.url + "/v1/tasks/%s/history" % by_title["项目1"][ii], token=admin)
+    assert hist.status == 200 and len(hist.json()["items"]) == 1, hist.body
+
+
+def test_big_import_is_a_job():
+    import time
+    d = Daemon(db, config_text="[imports]\njob_rows = 5\n")
+    d.start()
+    try:
+        tok = d.token("supervisor")
+        plan = new_plan(2025)
+        text = "序号,项目名称,计划完成时间\n" + "".join("%d,任务%d,6月底前\n" % (i, i) for i in range(1, 8))
+        r = http("POST", d.url + "/v1/plans/%s/tasks/import" % plan, token=tok, body=text.encode(),
+                 headers={"Content-Type": "text/csv"})
+        assert r.status == 202, r.body
+        loc = r.headers["Location"]
+        assert loc == "/v1/jobs/%s" % r.json()["id"] and r.json()["rows"] == 7
+        t0 = time.time()
+        while time.time() - t0 < 20:
+            job = http("GET", d.url + loc, token=tok).json()
+            if job["status"] in ("done", "failed"):
+                break
+            time.sleep(0.2)
+        assert job["status"] == "done" and job["progress"] == 100, job
+        assert job["result"]["created"] == 7 and any("2025" in w for w in job["result"]["warnings"]), job
+        assert db.psql("SELECT count(*) FROM tasks WHERE plan_id = '%s'" % plan).strip() == "7"
+        assert db.psql("SELECT count(*) FROM events WHERE type = 'import.finished' AND payload->>'job_id' = '%s'"
+                       % job["id"]).strip() == "1"
+        # a job that fails writes nothing: an id that is no task of the plan
+        before = journal_count(plan)
+        bad = "项目名称,id\n" + "".join("任务%d,%s\n" % (i, "0b7d2f6c-8a51-4c3e-9f4e-3f1a2b3c4d5e")
+                                         for i in range(1, 7))
+        r = http("POST", d.url + "/v1/plans/%s/tasks/import?mode=upsert" % plan, token=tok, body=bad.encode(),
+                 headers={"Content-Type": "text/csv"})
+        assert r.status == 202, r.body
+        t0 = time.time()
+        while time.time() - t0 < 20:
+            job = http("GET", d.url + r.headers["Location"], token=tok).json()
+            if job["status"] in ("done", "failed"):
+                break
+            time.sleep(0.2)
+        assert job["status"] == "failed" and job["errors"]["status"] == 422, job
+        assert "rows[1].id" in str(job["errors"]), job
+        assert journal_count(plan) == before
+        assert http("GET", d.url + "/v1/jobs/%s" % plan, token=tok).status == 404
+    finally:
+        d.stop()
+
+
 run(globals())

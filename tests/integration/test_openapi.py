@@ -31,7 +31,8 @@ with open(DOC_PATH, "rb") as f:
 DOC = json.loads(DOC_BYTES.decode("utf-8"))
 
 db = Database()
-daemon = Daemon(db, config_text="[webhooks]\n# the receivers of these tests listen on 127.0.0.1\nallow = 127.0.0.0/8\n")
+daemon = Daemon(db, config_text="[webhooks]\n# the receivers of these tests listen on 127.0.0.1\nallow = 127.0.0.0/8\n"
+                           "[imports]\n# 20 rows or more: a job (GET /v1/jobs/{id})\njob_rows = 20\n")
 daemon.start()
 admin = daemon.token("admin")
 supervisor = daemon.token("supervisor")
@@ -533,6 +534,22 @@ def test_csv_tasks_import_and_export():
     assert r.headers["Content-Type"].startswith("application/vnd.openxmlformats") and r.body.startswith(b"PK")
     r, _ = call("POST", "/v1/plans/{id}/tasks/import", {"id": state["imported"]}, body=b"{}",
                 ctype="application/json", token=supervisor, expect=415, check_body=False)
+    # the same file again: a replay (200), nothing written
+    _, res = call("POST", "/v1/plans/{id}/tasks/import", {"id": state["imported"]}, {"year": 2025},
+                  body=CSV.encode("utf-8"), ctype="text/csv; charset=utf-8", token=supervisor, expect=200)
+    assert res["replay"] is True and res["created"] == 0, res
+    # 20 rows: a job
+    big = "序号,项目名称\r\n" + "".join("%d,任务%d\r\n" % (i, i) for i in range(100, 125))
+    r, job = call("POST", "/v1/plans/{id}/tasks/import", {"id": state["imported"]}, body=big.encode("utf-8"),
+                  ctype="text/csv; charset=utf-8", token=supervisor, expect=202)
+    assert r.headers["Location"] == "/v1/jobs/" + job["id"], r.headers
+    for _ in range(100):
+        _, job = call("GET", "/v1/jobs/{id}", {"id": job["id"]}, token=viewer, expect=200)
+        if job["status"] in ("done", "failed"):
+            break
+        time.sleep(0.2)
+    assert job["status"] == "done" and job["result"]["created"] == 25, job
+    call("GET", "/v1/jobs/{id}", {"id": state["imported"]}, token=viewer, expect=404)
 
 
 # ---------------------------------------------------------------- tokens and webhooks

@@ -168,6 +168,7 @@ KNOWN = {
     "clock": {"timezone", "today"},
     "ranking": {"on_time_weight", "progress_weight", "red_weight", "list_size"},
     "cache": {"documents"},
+    "imports": {"job_rows", "job_timeout_ms", "row_events", "answer_items"},
     "auth": {"token_cache_ttl"},
     "webhooks": {"allow", "per_receiver", "pause_after"},
     "paths": {"migrations", "web", "openapi"},

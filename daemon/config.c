@@ -85,7 +85,7 @@ static const struct config_key keys[] = {
 		"weight of the share not red"),
 	KEY_NUM("ranking", "list_size", CONFIG_INT, ranking_list_size, 3, 0, 100, CONFIG_LIVE,
 		"units on the red list and on the black list"),
-	KEY_NUM("imports", "job_rows", CONFIG_INT, import_job_rows, 20000, 0, 10000000, CONFIG_LIVE,
+	KEY_NUM("imports", "job_rows", CONFIG_INT, import_job_rows, 5000, 0, 10000000, CONFIG_LIVE,
 		"a CSV import of at least this many rows runs as a job (202 Accepted, GET /v1/jobs/{id}); 0 = never"),
 	KEY_NUM("imports", "job_timeout_ms", CONFIG_INT, import_job_timeout_ms, 600000, 1000, 86400000, CONFIG_LIVE,
 		"statement_timeout of an import job, sent on the job's own connection before the import"),

@@ -192,6 +192,11 @@ DECLARE
     res jsonb;
 BEGIN
     PERFORM api.pt_actor_begin(a);
+    -- the journal sorts a snapshot (about 1 kB) per row: above 10,000 rows 64MB
+    -- spills to disk (measured: 100,000 snapshots 16 s external merge, 9 s in memory)
+    IF jsonb_array_length(list) > 10000 THEN
+        PERFORM set_config('work_mem', '256MB', true);
+    END IF;
     SELECT * INTO p FROM public.plans WHERE id = api.pt_uuid(a->>'plan_id') AND deleted_at IS NULL;
     IF p.id IS NULL THEN
         PERFORM api.pt_fail('PT404', 'Plan not found', 'no plan with id ' || coalesce(a->>'plan_id', 'null'));

@@ -1,7 +1,7 @@
 /*
  * fuzz_csv.c - libFuzzer target for the CSV import path: charset detection
  * (textenc_to_utf8), csv_parse with every accessor, the writer round trip,
- * dates_parse on each field, and csvimport_tasks on the raw bytes. Any crash,
+ * dates_parse on each field, and csvimport_tasks_ex on the raw bytes. Any crash,
  * leak, sanitizer report or broken invariant (abort) is a finding.
  */
 #include "plantrack/csv.h"
@@ -83,9 +83,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* Mostly detection; sometimes a label, as a Content-Type would give. */
 	static const char *const labels[] = { NULL, NULL, "gbk", "utf-8" };
-	json_t *tasks = NULL, *errors = NULL, *warnings = NULL;
-	int rc = csvimport_tasks(in, size, labels[size % 4], 2025, &tasks, &errors, &warnings);
+	json_t *tasks = NULL, *errors = NULL, *warnings = NULL, *columns = NULL;
+	int rc = csvimport_tasks_ex(in, size, labels[size % 4], 2025, &tasks, &errors, &warnings, &columns);
 	ASSERT(rc == 0 ? tasks && !errors : !tasks && json_array_size(errors) > 0);
+	/* the sheet's columns: only on success, title always among them */
+	ASSERT(rc == 0 ? json_is_array(columns) && json_array_size(columns) >= 1 : !columns);
+	json_decref(columns);
 	ASSERT(json_is_array(warnings));
 	if (tasks) {
 		/* Everything handed on is valid JSON text. */

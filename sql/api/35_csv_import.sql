@@ -46,15 +46,18 @@ BEGIN
     CREATE TEMP TABLE IF NOT EXISTS pt_csv_rows (n int, x jsonb, id uuid, version int, lead uuid, st text)
         ON COMMIT DROP;
     TRUNCATE pt_csv_rows;
+    -- joins, not a lookup per row: a 100,000-row sheet under one parent
+    -- would otherwise scan the parent's children once per row
     INSERT INTO pt_csv_rows (n, x, id)
-    SELECT e.n, e.x, coalesce(
-               (SELECT t.id FROM public.tasks t WHERE t.id = api.pt_uuid(e.x->>'id') AND t.plan_id = p.id
-                   AND t.deleted_at IS NULL),
-               CASE WHEN e.x->>'id' IS NULL AND jsonb_typeof(e.x->'seq') = 'number' THEN
-                   (SELECT t.id FROM public.tasks t
-                     WHERE t.plan_id = p.id AND t.parent_id IS NOT DISTINCT FROM parent AND t.deleted_at IS NULL
-                       AND t.seq = (e.x->>'seq')::int ORDER BY t.ord LIMIT 1) END)
-      FROM jsonb_array_elements(list) WITH ORDINALITY AS e(x, n);
+    SELECT e.n, e.x, coalesce(byid.id, byseq.id)
+      FROM jsonb_array_elements(list) WITH ORDINALITY AS e(x, n)
+      LEFT JOIN public.tasks byid ON byid.id = api.pt_uuid(e.x->>'id') AND byid.plan_id = p.id
+                                 AND byid.deleted_at IS NULL
+      LEFT JOIN (SELECT DISTINCT ON (t.seq) t.seq, t.id FROM public.tasks t
+                  WHERE t.plan_id = p.id AND t.deleted_at IS NULL AND t.seq IS NOT NULL
+                    AND ((parent IS NULL AND t.parent_id IS NULL) OR t.parent_id = parent)
+                  ORDER BY t.seq, t.ord) byseq
+             ON e.x->>'id' IS NULL AND jsonb_typeof(e.x->'seq') = 'number' AND byseq.seq = (e.x->>'seq')::int;
     -- an id that is not a live task of this plan, or a 序号 two tasks share
     SELECT n INTO bad FROM pt_csv_rows WHERE x->>'id' IS NOT NULL AND id IS NULL ORDER BY n LIMIT 1;
     IF FOUND THEN
@@ -62,9 +65,11 @@ BEGIN
                                'is not a task of this plan', 'reference', '{"resource": "task"}');
     END IF;
     SELECT s.n, s.x->>'seq' AS seq INTO bad FROM pt_csv_rows s
+      JOIN (SELECT t.seq FROM public.tasks t
+             WHERE t.plan_id = p.id AND t.deleted_at IS NULL AND t.seq IS NOT NULL
+               AND ((parent IS NULL AND t.parent_id IS NULL) OR t.parent_id = parent)
+             GROUP BY t.seq HAVING count(*) > 1) d ON d.seq = (s.x->>'seq')::int
      WHERE s.x->>'id' IS NULL AND s.id IS NOT NULL
-       AND (SELECT count(*) FROM public.tasks t WHERE t.plan_id = p.id AND t.parent_id IS NOT DISTINCT FROM parent
-               AND t.deleted_at IS NULL AND t.seq = (s.x->>'seq')::int) > 1
      ORDER BY s.n LIMIT 1;
     IF FOUND THEN
         PERFORM api.pt_fail('PT422', 'Validation failed',

@@ -28,10 +28,11 @@ $$;
 -- Upsert: rows that match a live task (by id when the sheet has an id column,
 -- else by 序号 under the parent) are updated in place, field by field, only
 -- where a column of the sheet (a->'columns') differs; the journal triggers
--- record each real change. Returns the ids of the tasks changed and removes
--- the matched rows from the list (what is left is inserted).
+-- record each real change. Returns the ids of the tasks changed, the fields
+-- each changed (keys: {id: [field…]}) and removes the matched rows from the
+-- list (what is left is inserted).
 CREATE FUNCTION api.pt_csv_upsert(p public.plans, parent uuid, a jsonb, INOUT list jsonb, OUT changed uuid[],
-                                  OUT unchanged int)
+                                  OUT unchanged int, OUT keys jsonb)
 LANGUAGE plpgsql AS $$
 DECLARE
     cols text[] := coalesce(api.pt_texts(a->'columns'), ARRAY['title', 'body', 'lead_unit', 'owner', 'due_date']);
@@ -130,6 +131,18 @@ BEGIN
         PERFORM api.pt_fail('PT409', 'plan is approved: file a change request',
             'the plan is approved; titles and due dates of its tasks change only through an approved request');
     END IF;
+    SELECT coalesce(jsonb_object_agg(n.id, to_jsonb(array_remove(ARRAY[
+               CASE WHEN n.title IS DISTINCT FROM t.title THEN 'title' END,
+               CASE WHEN n.body IS DISTINCT FROM t.body THEN 'body' END,
+               CASE WHEN n.lead_unit_id IS DISTINCT FROM t.lead_unit_id THEN 'lead_unit' END,
+               CASE WHEN n.owner IS DISTINCT FROM t.owner THEN 'owner' END,
+               CASE WHEN n.due_date IS DISTINCT FROM t.due_date THEN 'due_date' END,
+               CASE WHEN n.co_unit_ids IS DISTINCT FROM t.co_unit_ids THEN 'co_units' END,
+               CASE WHEN n.leader IS DISTINCT FROM t.leader THEN 'leader' END,
+               CASE WHEN n.weight IS DISTINCT FROM t.weight THEN 'weight' END,
+               CASE WHEN n.note IS DISTINCT FROM t.note THEN 'note' END], NULL))), '{}')
+      INTO keys
+      FROM pt_csv_new n JOIN public.tasks t ON t.id = n.id;
     WITH upd AS (
         UPDATE public.tasks t SET title = n.title, body = n.body, lead_unit_id = n.lead_unit_id, owner = n.owner,
                due_date = n.due_date, co_unit_ids = n.co_unit_ids, leader = n.leader, weight = n.weight,
@@ -161,6 +174,7 @@ BEGIN
                        FROM jsonb_array_elements(s.x->'targets') WITH ORDINALITY AS q(e, k)) LOOP
         PERFORM api.pt_set_targets(r.id, r.tg);
         tchanged := tchanged || r.id;
+        keys := jsonb_set(keys, ARRAY[r.id::text], coalesce(keys->(r.id::text), '[]') || '["targets"]');
     END LOOP;
     IF cardinality(tchanged) > 0 THEN
         UPDATE public.tasks t SET version = t.version + 1, updated_at = now()
@@ -190,6 +204,7 @@ DECLARE
     ids uuid[] := '{}';
     changed uuid[] := '{}';
     unchanged int := 0;
+    keys jsonb := '{}';
     list jsonb := coalesce(a->'tasks', '[]');
     row_events int := coalesce((a->'cfg'->>'import_row_events')::int, 1000);
     answer_items int := coalesce((a->'cfg'->>'import_answer_items')::int, 1000);
@@ -233,7 +248,8 @@ BEGIN
     END IF;
     BEGIN
         IF mode = 'upsert' THEN
-            SELECT u.list, u.changed, u.unchanged INTO list, changed, unchanged FROM api.pt_csv_upsert(p, par.id, a, list) u;
+            SELECT u.list, u.changed, u.unchanged, u.keys INTO list, changed, unchanged, keys
+              FROM api.pt_csv_upsert(p, par.id, a, list) u;
         END IF;
         ids := api.pt_tasks_insert(p.id, par.id, par.code, list, api.pt_next_pos(p.id, par.id),
                                    a->'actor', 'tasks', ids, 0, a->'cfg');
@@ -243,7 +259,7 @@ BEGIN
     IF cardinality(ids) + cardinality(changed) <= row_events THEN
         PERFORM api.pt_emit_created(ids);
         PERFORM api.pt_emit('task.updated', t.plan_id, t.id,
-                            jsonb_build_object('changed', '["import"]'::jsonb, 'version', t.version,
+                            jsonb_build_object('changed', coalesce(keys->(t.id::text), '[]'), 'version', t.version,
                                                'by', a->'actor'->>'name'))
            FROM public.tasks t WHERE t.id = ANY (changed) ORDER BY t.ord;
     END IF;

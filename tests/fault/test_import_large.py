@@ -3,9 +3,17 @@ statement_timeout (it is one INSERT ... plus the 10,000-task-per-second
 rendering of the answer), and with a backlog of pending webhook deliveries
 even 5,000 rows failed.
 
-Expected (not yet met): 100,000 rows are imported in under 10 s, or, above
-a size, accepted as a job (202 + Location: /v1/jobs/{id}) that finishes all
-or nothing; 5,000 rows succeed with 20,000 pending webhook deliveries."""
+Expected: 100,000 rows are imported in under 10 s, or, above a size,
+accepted as a job (202 + Location: /v1/jobs/{id}) that finishes all or
+nothing; 5,000 rows succeed with 20,000 pending webhook deliveries.
+
+State (issue 15): imports of [imports] job_rows rows or more are jobs with
+their own statement timeout, and a big import emits one import.finished event
+instead of one per row, so the webhook backlog no longer matters (5,000 rows:
+1.6 s at load average 5). The 100,000-row job finishes, but in 22-25 s at load
+average 5 and 36 s at 7 on the shared 2-core machine, not 10 s: the writes
+themselves (rows, foreign-key checks, trigram indexes, journal snapshots) are
+the cost; see docs/operations.md, "Big CSV imports"."""
 from faultlib import *  # noqa: F401,F403
 from faultlib import Database, emit_events, http, limit, plan_with_task, run, skip_without_pg, webhook_daemon
 

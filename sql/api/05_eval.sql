@@ -49,14 +49,14 @@ END $$;
 -- rows as of a moment (the journal's snapshots)
 ---------------------------------------------------------------------------
 
--- Journal entries of a plan that make up its state at cut: per entity its last
--- entry before cut. When cut is before the plan was entered (a 2025 plan entered
--- in 2026, read as of 2025-06-30), the plan as it was set up: every change up to
--- its first progress report (lead units assigned, dates corrected after the
--- import count; reports never do), or up to now while nothing is reported.
--- tasks: only the entries of these tasks (NULL: the plan's), by journal.task_id.
-CREATE FUNCTION api.pt_state_entries(plan uuid, ent text, cut timestamptz, tasks uuid[] DEFAULT NULL)
-RETURNS TABLE(action text, snapshot jsonb)
+-- The moment whose journal state is the plan's state at cut: cut itself, or when
+-- cut is before the plan was entered (a 2025 plan entered in 2026, read as of
+-- 2025-06-30), the plan as it was set up: every change up to its first
+-- progress report (lead units assigned, dates corrected after the import
+-- count; reports never do), or up to now while nothing is reported. pt_eval
+-- asks once and hands the answer to pt_tasks_at, pt_targets_at and
+-- pt_milestones_at (finding the first report scans the plan's journal).
+CREATE FUNCTION api.pt_state_cut(plan uuid, cut timestamptz) RETURNS timestamptz
 LANGUAGE plpgsql STABLE AS $$
 DECLARE created timestamptz;
 BEGIN
@@ -68,6 +68,20 @@ BEGIN
          WHERE j.plan_id = plan
            AND j.action IN ('report', 'done', 'verify', 'reject', 'sign', 'return', 'co_report');
     END IF;
+    RETURN cut;
+END $$;
+
+-- Journal entries of a plan that make up its state at cut: per entity its last
+-- entry before cut. When cut is before the plan was entered (a 2025 plan entered
+-- in 2026, read as of 2025-06-30), the plan as it was set up: every change up to
+-- its first progress report (lead units assigned, dates corrected after the
+-- import count; reports never do), or up to now while nothing is reported.
+-- tasks: only the entries of these tasks (NULL: the plan's), by journal.task_id.
+CREATE FUNCTION api.pt_state_entries(plan uuid, ent text, cut timestamptz, tasks uuid[] DEFAULT NULL)
+RETURNS TABLE(action text, snapshot jsonb)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    cut := api.pt_state_cut(plan, cut);
     IF tasks IS NOT NULL THEN
         RETURN QUERY SELECT DISTINCT ON (j.entity_id) j.action, j.snapshot FROM public.journal j
           WHERE j.task_id = ANY (tasks) AND j.plan_id = plan AND j.entity = ent AND j.at < cut
@@ -380,6 +394,7 @@ DECLARE
 BEGIN
     SELECT * INTO p FROM public.plans WHERE id = plan;
     yr := coalesce(p.year, extract(year FROM p.created_at AT TIME ZONE tz)::int);
+    IF cut IS NOT NULL THEN cut := api.pt_state_cut(plan, cut); END IF;
     WITH RECURSIVE s AS MATERIALIZED (SELECT x AS r, x.id, x.parent_id, x.ord, x.due_date
                                         FROM api.pt_tasks_at(plan, cut, root) x),
     tr AS (

@@ -191,10 +191,10 @@ BEGIN
     g AS (SELECT g.task_id, jsonb_agg(jsonb_build_object('id', g.id, 'label', g.label, 'value', g.value,
                    'unit', g.unit, 'comparator', g.comparator, 'current', g.current, 'baseline', g.baseline,
                    'text', g.text) ORDER BY g.ord, g.id) AS list
-            FROM ids, api.pt_targets_at(ids.plan, cut, ids.a) g GROUP BY g.task_id),
+            FROM ids, api.pt_targets_at(ids.plan, api.pt_state_cut(ids.plan, cut), ids.a) g GROUP BY g.task_id),
     m AS (SELECT m.task_id, jsonb_agg(jsonb_build_object('id', m.id, 'title', m.title,
                    'due_date', m.due_date, 'done_at', api.pt_ts(m.done_at)) ORDER BY m.ord, m.id) AS list
-            FROM ids, api.pt_milestones_at(ids.plan, cut, ids.a) m GROUP BY m.task_id)
+            FROM ids, api.pt_milestones_at(ids.plan, api.pt_state_cut(ids.plan, cut), ids.a) m GROUP BY m.task_id)
     SELECT jsonb_agg(api.pt_ev_doc(p.e, g.list, m.list) ORDER BY p.i) INTO items
       FROM p LEFT JOIN g ON g.task_id = (p.e).t.id LEFT JOIN m ON m.task_id = (p.e).t.id;
     RETURN QUERY SELECT 200, jsonb_build_object('items', coalesce(items, '[]'),

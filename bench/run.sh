@@ -183,8 +183,8 @@ reads=(
   "list_past|/v1/tasks?plan=$plan&limit=50&as_of=$past_day|list of 50 as_of $past_day"
   "sum|/v1/plans/$plan/summary|summary (cache)"
   "sum_past|/v1/plans/$plan/summary?as_of=$past_day|summary as_of $past_day"
-  "rank|/v1/plans/$plan/ranking?period=$cur_period|ranking $cur_period (live)"
-  "rank_past|/v1/plans/$plan/ranking?period=$past_period|ranking $past_period (journal)"
+  "rank|/v1/plans/$plan/ranking?period=$cur_period|ranking $cur_period (as of today)"
+  "rank_past|/v1/plans/$plan/ranking?period=$past_period|ranking $past_period (as of its end)"
 )
 reads_nocache=(
   "list_nc|/v1/tasks?plan=$plan&limit=50|list of 50 (no cache)"

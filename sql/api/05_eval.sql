@@ -395,20 +395,22 @@ BEGIN
     SELECT * INTO p FROM public.plans WHERE id = plan;
     yr := coalesce(p.year, extract(year FROM p.created_at AT TIME ZONE tz)::int);
     IF cut IS NOT NULL THEN cut := api.pt_state_cut(plan, cut); END IF;
+    -- (the tree is walked on ids; the rows join it at the end: carrying them
+    -- through the recursion copied each into the join's hash table)
     WITH RECURSIVE s AS MATERIALIZED (SELECT x AS r, x.id, x.parent_id, x.ord, x.due_date
                                         FROM api.pt_tasks_at(plan, cut, root) x),
     tr AS (
-        SELECT x.r AS t, 0 AS depth, ARRAY[x.ord] AS path, coalesce(x.due_date, make_date(yr, 12, 31)) AS eff_due,
+        SELECT x.id, 0 AS depth, ARRAY[x.ord] AS path, coalesce(x.due_date, make_date(yr, 12, 31)) AS eff_due,
                CASE WHEN x.due_date IS NOT NULL THEN 'own' ELSE 'plan' END AS due_source
           FROM s x WHERE x.parent_id IS NULL
         UNION ALL
-        SELECT c.r, tr.depth + 1, tr.path || c.ord, coalesce(c.due_date, tr.eff_due),
+        SELECT c.id, tr.depth + 1, tr.path || c.ord, coalesce(c.due_date, tr.eff_due),
                CASE WHEN c.due_date IS NOT NULL THEN 'own' WHEN tr.due_source = 'plan' THEN 'plan' ELSE 'parent' END
-          FROM s c JOIN tr ON c.parent_id = (tr.t).id WHERE tr.depth < 32),
+          FROM s c JOIN tr ON c.parent_id = tr.id WHERE tr.depth < 32),
     sel AS (
-        SELECT * FROM tr
+        SELECT x.r AS t, tr.id, tr.depth, tr.path, tr.eff_due, tr.due_source FROM tr JOIN s x ON x.id = tr.id
          WHERE root IS NULL OR tr.path @> ARRAY[(SELECT x.ord FROM s x WHERE x.id = root)]),
-    ids AS (SELECT CASE WHEN root IS NOT NULL THEN array_agg((sel.t).id) END AS a FROM sel),
+    ids AS (SELECT CASE WHEN root IS NOT NULL THEN array_agg(sel.id) END AS a FROM sel),
     tg AS (
         SELECT g.task_id, count(*)::int AS n, count(*) FILTER (WHERE g.current IS NOT NULL)::int AS reported,
                avg(api.pt_target_score(g)) AS score
@@ -423,7 +425,7 @@ BEGIN
                          NULL, NULL, NULL, NULL, NULL, NULL, NULL)::api.pt_ev),
            max(sel.depth), min(sel.depth)
       INTO evs, maxd, mind
-      FROM sel LEFT JOIN tg ON tg.task_id = (sel.t).id LEFT JOIN ms ON ms.task_id = (sel.t).id;
+      FROM sel LEFT JOIN tg ON tg.task_id = sel.id LEFT JOIN ms ON ms.task_id = sel.id;
     IF evs IS NULL THEN RETURN; END IF;
     IF coalesce((cfg->>'working_days')::boolean, false) THEN
         -- working-day 序时进度, once per distinct (start, due)

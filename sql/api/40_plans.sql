@@ -222,9 +222,15 @@ BEGIN
     cfg := cfg || jsonb_build_object('as_of', asof);
     -- the task row's fields taken out once: each (e.t).field reads the whole row
     -- again, and the aggregates below read them several times per leaf
-    WITH leaf AS MATERIALIZED (
-        SELECT (e.t).lead_unit_id AS unit_id, (e.t).status, e.eff_due, e.late, e.light, e.progress, e.expected
-          FROM api.pt_eval_items(p.id, cfg) e WHERE (e.t).lead_unit_id IS NOT NULL),
+    -- (pt_eval_items' rule, leaf items not cancelled, on these columns)
+    WITH e AS MATERIALIZED (
+        SELECT (x.t).id, (x.t).parent_id, (x.t).lead_unit_id AS unit_id, (x.t).status, x.eff_due, x.late, x.light,
+               x.progress, x.expected
+          FROM api.pt_eval(p.id, cfg) x),
+    leaf AS MATERIALIZED (
+        SELECT e.* FROM e
+         WHERE e.status <> 'cancelled' AND e.unit_id IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM e c WHERE c.parent_id = e.id)),
     u AS (
         SELECT un.name AS unit, count(*) AS tasks,
                count(*) FILTER (WHERE l.eff_due BETWEEN pfrom AND pto) AS due,

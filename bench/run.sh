@@ -8,18 +8,26 @@
 #   wrk      GET /v1/tasks?plan=…&limit=50   vs  pgbench -S
 #   wrk      GET /v1/plans/{id}/summary      vs  pgbench -S   (counts, overdue, unit ranking)
 #   wrk      a mixed load (bench/mixed.lua)
+# then the reads table (issue 10; target: every read >= 500 req/s): list of
+# 50, summary and ranking (running quarter, last quarter) with the live state
+# and as of a past day (as_of: no cache, the plan rebuilt from the journal),
+# list and summary also with the document cache off (SIGHUP with
+# [cache] documents = 0), next to the single-task read (bench/path.lua);
 # then the daemon's peak RSS over those loads, and the RSS of a fresh daemon
 # holding --idle idle keep-alive connections (bench/idle.py). Every workload
 # runs --runs times; the table shows the median of each figure, the ratio
 # daemon/pgbench of the medians, the target and whether it is met, and the
-# load average before and after. Targets (issue 13) are printed, not asserted.
+# load average before and after (daemon rates: 2xx answers per second).
+# Targets (issue 13) are printed, not asserted.
 #
 # usage: bash bench/run.sh [--connections 64] [--duration 10] [--tasks 2000]
-#                          [--runs 3] [--idle 10000] [--workers 2]
+#                          [--runs 3] [--idle 10000] [--workers 2] [--quick]
+# --quick: only the single-task read and the reads table (no pgbench, reports,
+# mixed load, nginx or idle connections).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-conns=64 duration=10 ntasks=2000 threads=2 runs=3 idle=10000 workers=2
+conns=64 duration=10 ntasks=2000 threads=2 runs=3 idle=10000 workers=2 quick=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --connections) conns=$2; shift 2 ;;
@@ -28,6 +36,7 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift 2 ;;
     --idle) idle=$2; shift 2 ;;
     --workers) workers=$2; shift 2 ;;
+    --quick) quick=1; shift ;;
     *) echo "bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -90,12 +99,13 @@ start_daemon() {
 rss_kb() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
 
 echo "== creating a plan with $ntasks tasks"
-python3 - "$ntasks" > "$work/plan.json" <<'PY'
+year=$(date +%Y)
+python3 - "$ntasks" "$year" > "$work/plan.json" <<'PY'
 import json, sys
-n = int(sys.argv[1])
-tasks = [{"title": f"任务{i}", "lead_unit": f"单位{i % 17}", "due_date": "2026-12-31",
+n, year = int(sys.argv[1]), int(sys.argv[2])
+tasks = [{"title": f"任务{i}", "lead_unit": f"单位{i % 17}", "due_date": f"{year}-12-31",
           "targets": [{"label": "项目", "value": 10, "unit": "项"}]} for i in range(n)]
-print(json.dumps({"title": "bench", "year": 2026, "tasks": tasks}))
+print(json.dumps({"title": "bench", "year": year, "tasks": tasks}))
 PY
 start_daemon "$workers"
 plan=$(curl -fs -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
@@ -104,7 +114,7 @@ psql "$conninfo" -Atc "SELECT id FROM tasks" > "$work/ids.txt"
 export BENCH_TOKEN=$token BENCH_IDS=$work/ids.txt BENCH_PLAN=$plan
 
 echo "== pgbench -i"
-pgbench -q -i -s 10 "$pgconn" >/dev/null 2>&1
+[ "$quick" = 1 ] || pgbench -q -i -s 10 "$pgconn" >/dev/null 2>&1
 
 # wrk: "Requests/sec", the 99% latency line in ms, non-2xx count.
 wrk_run() {
@@ -114,6 +124,10 @@ wrk_run() {
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.out")
   p99=$(awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; print v}' "$work/wrk.out")
   errors=$(awk '/Non-2xx/ {print $NF}' "$work/wrk.out")
+  # the rate of 2xx answers: a saturated daemon answers 503 (queue full) fast
+  rps=$(awk -v e="${errors:-0}" '/requests in/ {t=$4; sub(/,$/,"",t);
+      if (t ~ /ms$/) {sub(/ms$/,"",t); t/=1000} else if (t ~ /m$/) {sub(/m$/,"",t); t*=60} else sub(/s$/,"",t);
+      printf "%.2f", ($1 - e) / t}' "$work/wrk.out")
   echo "$rps ${p99:-0} ${errors:-0}"
 }
 
@@ -146,23 +160,85 @@ measure() {
 
 echo "== running: $conns connections, ${duration}s each, $runs runs, $threads load threads, $workers workers"
 measure get wrk get_task.lua
-measure sel pgbench -S
-measure rep wrk report.lua
-measure upd pgbench -N
-measure lst wrk list.lua
-measure sum wrk summary.lua
-measure mix wrk mixed.lua
-measure hz wrk healthz.lua
+if [ "$quick" = 0 ]; then
+  measure sel pgbench -S
+  measure rep wrk report.lua
+  measure upd pgbench -N
+  measure lst wrk list.lua
+  measure sum wrk summary.lua
+  measure mix wrk mixed.lua
+  measure hz wrk healthz.lua
+fi
+
+# The reads table: the running quarter and the one before it (the plan is of
+# this year; in the first quarter "last quarter" is this one's first month),
+# the past day is the last day of that period.
+month=$(date +%-m)
+qn=$(( (month - 1) / 3 + 1 ))
+cur_period="${year}Q$qn"
+if [ "$qn" -gt 1 ]; then
+  past_period="${year}Q$((qn - 1))"
+  past_day=$(date -d "$year-$(printf %02d $(( (qn - 1) * 3 - 2 )))-01 +3 months -1 day" +%F)
+else
+  past_period="${year}-01"
+  past_day="$year-01-01"
+fi
+reads=(
+  "list|/v1/tasks?plan=$plan&limit=50|list of 50 (cache)"
+  "list_past|/v1/tasks?plan=$plan&limit=50&as_of=$past_day|list of 50 as_of $past_day"
+  "sum|/v1/plans/$plan/summary|summary (cache)"
+  "sum_past|/v1/plans/$plan/summary?as_of=$past_day|summary as_of $past_day"
+  "rank|/v1/plans/$plan/ranking?period=$cur_period|ranking $cur_period (as of today)"
+  "rank_past|/v1/plans/$plan/ranking?period=$past_period|ranking $past_period (as of its end)"
+)
+reads_nocache=(
+  "list_nc|/v1/tasks?plan=$plan&limit=50|list of 50 (no cache)"
+  "sum_nc|/v1/plans/$plan/summary|summary (no cache)"
+)
+measure_reads() {
+  local spec name path
+  for spec in "$@"; do
+    IFS='|' read -r name path _ <<<"$spec"
+    curl -fs -o /dev/null -H "Authorization: Bearer $token" "127.0.0.1:$http_port$path" \
+      || echo "bench: GET $path failed" >&2
+    BENCH_PATH=$path measure "r_$name" wrk path.lua
+  done
+}
+measure_reads "${reads[@]}"
+# the document cache off (a live setting): the list and summary computed every time
+printf '[cache]\ndocuments = 0\n' >> "$work/plantrackd.conf"
+kill -HUP "$daemon_pid"
+sleep 1
+measure_reads "${reads_nocache[@]}"
+
 load_peak=$(loadavg)
 rss_load=$(rss_kb "$daemon_pid" VmHWM)
 curl -fs -H "Authorization: Bearer $token" "127.0.0.1:$http_port/v1/tasks?plan=$plan&limit=50" > "$work/list.json"
 list_bytes=$(stat -c %s "$work/list.json")
 stop_daemon
+sed -i '/^\[cache\]$/,$d' "$work/plantrackd.conf"
+
+reads_table() {
+  echo
+  echo "reads of the $ntasks-task plan (target: every one >= 500 req/s), next to the single-task read:"
+  echo
+  printf '| %-44s | %9s | %8s | %7s | %-7s |\n' "GET" "req/s" "p99 ms" "vs GET" ">= 500"
+  printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..46})" "----------:" "---------:" "--------:" "---------"
+  printf '| %-44s | %9.0f | %8.2f | %7s | %-7s |\n' "/v1/tasks/{id} (cache)" "$get_rps" "$get_p99" "1.00" \
+    "$(verdict "$get_rps" '>=' 500)"
+  local spec name _path label v p e
+  for spec in "${reads[@]}" "${reads_nocache[@]}"; do
+    IFS='|' read -r name _path label <<<"$spec"
+    v=r_${name}_rps; p=r_${name}_p99; e=r_${name}_err
+    printf '| %-44s | %9.0f | %8.2f | %7s | %-7s |\n' "$label" "${!v}" "${!p}" "$(ratio "${!v}" "$get_rps")" \
+      "$( [ "${!e}" = 0 ] && verdict "${!v}" '>=' 500 || echo "NOT met (${!e} non-2xx)")"
+  done
+}
 
 # The same bytes as a static file from nginx: what this machine can send in
 # answers of that size, whatever computes them.
 ngx="-"
-if command -v nginx >/dev/null 2>&1; then
+if [ "$quick" = 0 ] && command -v nginx >/dev/null 2>&1; then
   mkdir -p "$work/static" "$work/nginx"
   cp "$work/list.json" "$work/static/list.json"
   chmod -R a+rX "$work/static"
@@ -190,24 +266,34 @@ NGX
   wait "$ngx_pid" 2>/dev/null || true
 fi
 
-echo "== $idle idle keep-alive connections"
-start_daemon "$workers"
-rss_start=$(rss_kb "$daemon_pid" VmRSS)
-python3 "$here/idle.py" 127.0.0.1 "$http_port" "$idle" 6 > "$work/idle.out" 2>&1 &
-idle_pid=$!
-for _ in $(seq 600); do grep -q '^open' "$work/idle.out" 2>/dev/null && break; sleep 0.1; done
-sleep 2
-rss_idle=$(rss_kb "$daemon_pid" VmRSS)
-wait "$idle_pid" || true
-idle_open=$(awk '$1=="open" {print $2}' "$work/idle.out")
-idle_alive=$(awk '$1=="alive" {print $2}' "$work/idle.out")
-stop_daemon
+if [ "$quick" = 0 ]; then
+  echo "== $idle idle keep-alive connections"
+  start_daemon "$workers"
+  rss_start=$(rss_kb "$daemon_pid" VmRSS)
+  python3 "$here/idle.py" 127.0.0.1 "$http_port" "$idle" 6 > "$work/idle.out" 2>&1 &
+  idle_pid=$!
+  for _ in $(seq 600); do grep -q '^open' "$work/idle.out" 2>/dev/null && break; sleep 0.1; done
+  sleep 2
+  rss_idle=$(rss_kb "$daemon_pid" VmRSS)
+  wait "$idle_pid" || true
+  idle_open=$(awk '$1=="open" {print $2}' "$work/idle.out")
+  idle_alive=$(awk '$1=="alive" {print $2}' "$work/idle.out")
+  stop_daemon
+fi
 load_after=$(loadavg)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN{ok = (op == ">=") ? (v >= t) : (v < t); print ok ? "met" : "NOT met"}'; }
 mb() { awk -v k="$1" 'BEGIN{printf "%.1f", k/1024}'; }
 
+if [ "$quick" = 1 ]; then
+  echo
+  echo "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(uname -r)"
+  echo "load average: before $load_before, after the loads $load_peak, at the end $load_after"
+  echo "medians of $runs runs, $conns connections, ${duration}s each; plan of $ntasks tasks (--quick: no reports written before)"
+  reads_table
+  exit 0
+fi
 r_get=$(ratio "$get_rps" "$sel_rps"); r_rep=$(ratio "$rep_rps" "$upd_rps")
 r_lst=$(ratio "$lst_rps" "$sel_rps"); r_sum=$(ratio "$sum_rps" "$sel_rps")
 
@@ -235,3 +321,4 @@ printf '| %-38s | %9s | %8s | %6s | %-16s | %-7s |\n' "RSS with $idle_alive/$idl
 echo
 echo "(idle daemon before the connections: $(mb "$rss_start") MB; $(awk -v a="$rss_idle" -v b="$rss_start" -v n="$idle" 'BEGIN{printf "%.2f", (a-b)/n}') kB per connection)"
 echo "(non-2xx responses: GET $get_err, POST $rep_err, list $lst_err, summary $sum_err, mixed $mix_err)"
+reads_table

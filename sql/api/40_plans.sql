@@ -142,8 +142,10 @@ $$;
 
 -- on time: finished no later than the effective due; the rate is on time /
 -- (finished + overdue), a fraction 0..1, 1 when nothing is finished or overdue.
+-- (generic plans for every statement run inside, the evaluation's too: custom
+-- plans planned its inlined expressions again on every call)
 CREATE FUNCTION api.pt_plan_summary(a jsonb) RETURNS TABLE(status int, body jsonb)
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     p public.plans := api.pt_plan_find(a->>'id');
     cfg jsonb := a->'cfg';
@@ -193,8 +195,10 @@ END $$;
 -- 季度赛马 {cfg, id, period:{label, from, to}}: per lead unit, from the plan as it
 -- was at the end of the period (or today, while the period runs), over its leaf
 -- items (cancelled ones out). See docs/sql-api.md "Ranking" for the formula.
+-- (generic plans for every statement run inside, the evaluation's too: custom
+-- plans planned its inlined expressions again on every call)
 CREATE FUNCTION api.pt_plan_ranking(a jsonb) RETURNS TABLE(status int, body jsonb)
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     p public.plans := api.pt_plan_find(a->>'id');
     cfg jsonb := coalesce(a->'cfg', '{}');
@@ -216,16 +220,26 @@ BEGIN
             jsonb_build_array(jsonb_build_object('field', 'period', 'message', 'ends before the plan existed')));
     END IF;
     cfg := cfg || jsonb_build_object('as_of', asof);
-    WITH leaf AS MATERIALIZED (SELECT * FROM api.pt_eval_items(p.id, cfg) e WHERE (e.t).lead_unit_id IS NOT NULL),
+    -- the task row's fields taken out once: each (e.t).field reads the whole row
+    -- again, and the aggregates below read them several times per leaf
+    -- (pt_eval_items' rule, leaf items not cancelled, on these columns)
+    WITH e AS MATERIALIZED (
+        SELECT (x.t).id, (x.t).parent_id, (x.t).lead_unit_id AS unit_id, (x.t).status, x.eff_due, x.late, x.light,
+               x.progress, x.expected
+          FROM api.pt_eval(p.id, cfg) x),
+    leaf AS MATERIALIZED (
+        SELECT e.* FROM e
+         WHERE e.status <> 'cancelled' AND e.unit_id IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM e c WHERE c.parent_id = e.id)),
     u AS (
         SELECT un.name AS unit, count(*) AS tasks,
                count(*) FILTER (WHERE l.eff_due BETWEEN pfrom AND pto) AS due,
-               count(*) FILTER (WHERE l.eff_due BETWEEN pfrom AND pto AND (l.t).status IN ('done', 'verified')
+               count(*) FILTER (WHERE l.eff_due BETWEEN pfrom AND pto AND l.status IN ('done', 'verified')
                                 AND NOT l.late) AS on_time,
                count(*) FILTER (WHERE l.light = 'red') AS red,
                avg(CASE WHEN l.expected <= 0 THEN 1 ELSE least(1.0, l.progress / l.expected) END) AS progress_ratio,
-               avg(l.progress - l.expected) FILTER (WHERE (l.t).status NOT IN ('done', 'verified')) AS progress_gap
-          FROM leaf l JOIN public.units un ON un.id = (l.t).lead_unit_id
+               avg(l.progress - l.expected) FILTER (WHERE l.status NOT IN ('done', 'verified')) AS progress_gap
+          FROM leaf l JOIN public.units un ON un.id = l.unit_id
          GROUP BY un.name),
     sc AS (
         SELECT u.*, CASE WHEN u.due > 0 THEN u.on_time::float8 / u.due END AS on_time_rate,

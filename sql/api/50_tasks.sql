@@ -64,9 +64,14 @@ END $$;
 
 -- {cfg, plan?, parent?, status?, light?, unit?, due_before?, due_after?, q?, limit, cursor?}:
 -- filters on the rows (as of cfg.as_of, from the journal, when given), lights and
--- progress from one evaluation per plan met.
+-- progress from one evaluation per plan met; only the page is rendered. Live
+-- leaves need no evaluation of their plan (pt_leaves_ev, the rules of pt_eval); with
+-- as_of and a plan the rows come from that plan's one evaluation (the journal
+-- is read once).
+-- (generic plans for every statement run inside, the evaluation's too: custom
+-- plans planned its inlined expressions again on every call)
 CREATE FUNCTION api.pt_tasks_list(a jsonb) RETURNS TABLE(status int, body jsonb)
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     cfg jsonb := a->'cfg';
     cut timestamptz := api.pt_cutoff(cfg);
@@ -83,27 +88,39 @@ DECLARE
     cur bigint;
     sql text;
     t public.tasks;
-    items jsonb[] := '{}';
     n int := 0;
     last bigint;
-    docs jsonb := '{}';
-    doc jsonb;
     pl public.plans;
+    evs api.pt_ev[] := '{}';   -- the evaluations of the plans met, concatenated
+    idx jsonb := '{}';         -- task id -> position in evs
+    seen jsonb := '{}';        -- plans evaluated
+    ev api.pt_ev;
+    page api.pt_ev[] := '{}';
+    items jsonb;
 BEGIN
-    IF cut IS NULL THEN
-        sql := 'SELECT * FROM public.tasks t WHERE t.deleted_at IS NULL';
-    ELSE
-        sql := 'SELECT t.* FROM public.plans p CROSS JOIN LATERAL api.pt_tasks_at(p.id, $12) t'
-            || ' WHERE p.deleted_at IS NULL AND least(make_date(coalesce(p.year, 9999), 1, 1),'
-            || ' (p.created_at AT TIME ZONE api.pt_tz($10))::date) <= $13';
-    END IF;
     IF a ? 'plan' AND a->>'plan' IS NOT NULL THEN
         plan := api.pt_uuid(a->>'plan');
         IF plan IS NULL THEN PERFORM api.pt_fail422('plan', 'must be a plan id'); END IF;
         SELECT * INTO pl FROM public.plans x WHERE x.id = plan;
         IF pl.id IS NOT NULL THEN PERFORM api.pt_check_as_of(pl, cfg); END IF;
-        sql := sql || CASE WHEN cut IS NULL THEN ' AND t.plan_id = $1' ELSE ' AND p.id = $1' END;
     END IF;
+    IF cut IS NULL THEN
+        sql := 'SELECT * FROM public.tasks t WHERE t.deleted_at IS NULL';
+    ELSIF plan IS NOT NULL THEN
+        -- the plan evaluated once: its rows are the rows as of the day
+        IF pl.id IS NOT NULL AND pl.deleted_at IS NULL THEN
+            evs := ARRAY(SELECT e FROM api.pt_eval(plan, cfg) e);
+            SELECT coalesce(jsonb_object_agg((evs[i].t).id, i), '{}') INTO idx FROM generate_subscripts(evs, 1) i;
+            seen := jsonb_build_object(plan::text, true);
+        END IF;
+        sql := 'SELECT (e.t).* FROM unnest($14::api.pt_ev[]) e WHERE true';
+    ELSE
+        sql := 'SELECT t.* FROM public.plans p CROSS JOIN LATERAL api.pt_tasks_at(p.id, $12) t'
+            || ' WHERE p.deleted_at IS NULL AND least(make_date(coalesce(p.year, 9999), 1, 1),'
+            || ' (p.created_at AT TIME ZONE api.pt_tz($10))::date) <= $13';
+    END IF;
+    sql := 'SELECT * FROM (' || sql || ') t WHERE true';
+    IF plan IS NOT NULL THEN sql := sql || ' AND t.plan_id = $1'; END IF;
     IF a ? 'parent' AND a->>'parent' IS NOT NULL THEN
         parent := api.pt_uuid(a->>'parent');
         IF parent IS NULL THEN PERFORM api.pt_fail422('parent', 'must be a task id'); END IF;
@@ -143,19 +160,44 @@ BEGIN
     END IF;
     sql := sql || ' ORDER BY t.ord';
     IF li IS NULL THEN sql := sql || ' LIMIT $11'; END IF;
-    FOR t IN EXECUTE sql USING plan, parent, st, units, li, dbefore, dafter, q, cur, cfg, lim + 1, cut, asof LOOP
-        IF NOT docs ? t.plan_id::text THEN
-            docs := docs || jsonb_build_object(t.plan_id::text,
-                (SELECT coalesce(jsonb_object_agg(((x.ev).t).id, x.doc), '{}') FROM api.pt_eval_docs(t.plan_id, cfg) x));
+    FOR t IN EXECUTE sql USING plan, parent, st, units, li, dbefore, dafter, q, cur, cfg, lim + 1, cut, asof, evs LOOP
+        IF cut IS NULL AND li IS NULL AND t.child_count = 0 THEN
+            -- a live leaf: evaluated with the page's other leaves below (depth NULL until then)
+            ev := ROW(t, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                      NULL, NULL, NULL, NULL, NULL, NULL, NULL)::api.pt_ev;
+        ELSE
+            IF NOT seen ? t.plan_id::text THEN
+                SELECT coalesce(idx || jsonb_object_agg((x.e).t.id, cardinality(evs) + x.i), idx),
+                       evs || coalesce(array_agg(x.e ORDER BY x.i), '{}')
+                  INTO idx, evs
+                  FROM (SELECT e, row_number() OVER () AS i FROM api.pt_eval(t.plan_id, cfg) e) x;
+                seen := seen || jsonb_build_object(t.plan_id::text, true);
+            END IF;
+            CONTINUE WHEN NOT idx ? t.id::text;
+            ev := evs[(idx->>t.id::text)::int];
+            CONTINUE WHEN li IS NOT NULL AND ev.light IS DISTINCT FROM li;
         END IF;
-        doc := docs->(t.plan_id::text)->(t.id::text);
-        CONTINUE WHEN doc IS NULL OR (li IS NOT NULL AND doc->>'light' IS DISTINCT FROM li);
         n := n + 1;
         EXIT WHEN n > lim;
-        items := items || doc;
+        page := page || ev;
         last := t.ord;
     END LOOP;
-    RETURN QUERY SELECT 200, jsonb_build_object('items', coalesce(to_jsonb(items), '[]'),
+    -- the page's documents, with their targets and milestones as of the same moment
+    WITH pg AS (SELECT i, page[i] AS e FROM generate_subscripts(page, 1) i),
+    lf AS (SELECT l FROM api.pt_leaves_ev(ARRAY(SELECT (pg.e).t.id FROM pg WHERE (pg.e).depth IS NULL), cfg) l),
+    p AS (SELECT pg.i, CASE WHEN (pg.e).depth IS NULL THEN lf.l ELSE pg.e END AS e
+            FROM pg LEFT JOIN lf ON (pg.e).depth IS NULL AND (lf.l).t.id = (pg.e).t.id),
+    ids AS (SELECT (p.e).t.plan_id AS plan, array_agg((p.e).t.id) AS a FROM p GROUP BY 1),
+    g AS (SELECT g.task_id, jsonb_agg(jsonb_build_object('id', g.id, 'label', g.label, 'value', g.value,
+                   'unit', g.unit, 'comparator', g.comparator, 'current', g.current, 'baseline', g.baseline,
+                   'text', g.text) ORDER BY g.ord, g.id) AS list
+            FROM ids, api.pt_targets_at(ids.plan, api.pt_state_cut(ids.plan, cut), ids.a) g GROUP BY g.task_id),
+    m AS (SELECT m.task_id, jsonb_agg(jsonb_build_object('id', m.id, 'title', m.title,
+                   'due_date', m.due_date, 'done_at', api.pt_ts(m.done_at)) ORDER BY m.ord, m.id) AS list
+            FROM ids, api.pt_milestones_at(ids.plan, api.pt_state_cut(ids.plan, cut), ids.a) m GROUP BY m.task_id)
+    SELECT jsonb_agg(api.pt_ev_doc(p.e, g.list, m.list) ORDER BY p.i) INTO items
+      FROM p LEFT JOIN g ON g.task_id = (p.e).t.id LEFT JOIN m ON m.task_id = (p.e).t.id;
+    RETURN QUERY SELECT 200, jsonb_build_object('items', coalesce(items, '[]'),
         'next_cursor', CASE WHEN n > lim THEN last::text END, 'as_of', api.pt_today(cfg));
 END $$;
 

@@ -444,8 +444,6 @@ static struct flight **flights_of(struct worker *w)
 
 int doccache_view_begin(struct req *r, const char *plan)
 {
-	if (http_query(r, "as_of"))
-		return 0;
 	if (doccache_reply_view(r))
 		return 1;
 	struct doccache_ticket *t = xcalloc(1, sizeof *t);

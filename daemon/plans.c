@@ -91,11 +91,11 @@ static void handle_ranking(struct req *r)
 	if (!id || http_check_query(r, q_ranking))
 		return;
 	json_t *args = json_pack("{s:o,s:s}", "cfg", http_cfg(r), "id", id);
-	if (http_period(r, args)) {
+	if (http_period(r, args) || doccache_view_begin(r, id)) {
 		json_decref(args);
 		return;
 	}
-	http_call(r, SQL_PLAN_RANKING, args, NULL);
+	http_call(r, SQL_PLAN_RANKING, args, doccache_view_done);
 }
 
 static void on_ledger(struct req *r, PGresult *res)

@@ -6,7 +6,7 @@
  * client reads through next), bounded by [cache] documents entries (LRU).
  * An entry is the rendered document with its ETag, valid until the
  * database's next midnight (lights change with the day) and only for the
- * light thresholds it was rendered with. Requests with as_of bypass it.
+ * light thresholds it was rendered with. Task reads with as_of bypass it.
  *
  * Invalidation:
  *  - a committed write through this daemon, before its reply: a progress
@@ -22,10 +22,13 @@
  * parents, or the whole cache) is not stored, so an eviction is never undone
  * by a read that was already in flight.
  *
- * The same cache holds task lists (GET /v1/tasks?…) and plan summaries by
- * request URI, tagged with their plan: a report or patch of a task drops
- * the views of its plan (all views when the task's plan is not known from
- * the cache), so each plan's dashboard is refilled after a write to it.
+ * The same cache holds task lists (GET /v1/tasks?…), plan summaries and
+ * rankings by request URI (as_of included), tagged with their plan: a
+ * report or patch of a task drops the views of its plan (all views when the
+ * task's plan is not known from the cache), so each plan's dashboard is
+ * refilled after a write to it. An as_of answer is rebuilt from the journal,
+ * which only writes change, so it is kept and dropped exactly like a live
+ * one (it also ends at midnight, when "today" moves).
  */
 #ifndef PLANTRACK_DOCCACHE_H
 #define PLANTRACK_DOCCACHE_H
@@ -59,8 +62,7 @@ int doccache_reply_view(struct req *r);
 void doccache_put_view(const struct doccache_ticket *t, struct req *r, const char *body, size_t len);
 /* For a list/summary handler: 1 when the cache answered r (return); else 0
  * with a ticket in r->handler_data (nothing else may use it), and the handler
- * passes doccache_view_done as the continuation of its SQL call. A request
- * with as_of bypasses the cache. */
+ * passes doccache_view_done as the continuation of its SQL call. */
 int doccache_view_begin(struct req *r, const char *plan);
 void doccache_view_done(struct req *r, PGresult *res);
 void doccache_evict_task(const char *id);

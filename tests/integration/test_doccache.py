@@ -172,7 +172,9 @@ def test_delete_and_create_drop_the_cache():
 def test_lights_writes_and_as_of():
     """Issue 10: a leaf's light depends on its ancestors' due dates and on the
     working-day calendar, so a task PATCH and PUT /v1/calendar drop the whole
-    cache (a cached child is read again); a read with as_of bypasses it."""
+    cache (a cached child is read again). A task read with as_of bypasses
+    the cache; a list, summary or ranking with as_of is a view like the live
+    one: cached by its URI and dropped by a write to its plan."""
     kid, parent = state["kids"][0], state["parent"]
     for method, path, body in (("PATCH", "/v1/tasks/%s" % parent, {"title": "父（改）"}),
                                ("PUT", "/v1/calendar/2026", {"year": 2026, "holidays": [], "workdays": []})):
@@ -190,14 +192,25 @@ def test_lights_writes_and_as_of():
         assert api("GET", "/v1/tasks/%s" % kid).status == 200
         assert metric("plantrack_doccache_misses_total") == misses + 1, "%s left the child cached" % method
     today = db.scalar("SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date")
+    year = today[:4]
+    views = ["/v1/tasks?plan=%s&as_of=%s" % (state["plan"], today),
+             "/v1/plans/%s/summary?as_of=%s" % (state["plan"], today),
+             "/v1/plans/%s/ranking?period=%s" % (state["plan"], year)]
     settle()
-    api("GET", "/v1/tasks/%s" % kid)
+    api("GET", "/v1/tasks/%s" % kid)   # the plan of kid is known to the cache
+    first = [api("GET", v) for v in views]
+    assert all(r.status == 200 for r in first), first
     hits = metric("plantrack_doccache_hits_total")
-    for _ in range(2):
-        assert api("GET", "/v1/tasks/%s?as_of=%s" % (kid, today)).status == 200
-        assert api("GET", "/v1/tasks?plan=%s&as_of=%s" % (state["plan"], today)).status == 200
-        assert api("GET", "/v1/plans/%s/summary?as_of=%s" % (state["plan"], today)).status == 200
-    assert metric("plantrack_doccache_hits_total") == hits, "a read with as_of came from the cache"
+    assert api("GET", "/v1/tasks/%s?as_of=%s" % (kid, today)).status == 200
+    assert metric("plantrack_doccache_hits_total") == hits, "a task read with as_of came from the cache"
+    again = [api("GET", v) for v in views]
+    assert [r.body for r in again] == [r.body for r in first]
+    assert metric("plantrack_doccache_hits_total") == hits + len(views), "as_of views and the ranking were not cached"
+    # a report on the plan drops its as_of views: the day's list shows the new progress
+    assert api("POST", "/v1/tasks/%s/updates" % kid, {"progress": 35}).status == 201
+    items = {t["id"]: t for t in api("GET", views[0]).json()["items"]}
+    assert items[kid]["progress"] == 35, items[kid]
+    assert api("GET", views[1]).body != first[1].body, "the as_of summary was not dropped by the report"
 
 
 def test_sighup_drops_the_cache():

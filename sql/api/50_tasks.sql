@@ -8,7 +8,13 @@
 -- tasks
 ---------------------------------------------------------------------------
 
--- The live task with id, locked for update when lock; PT404 otherwise.
+-- Whether the plan is (soft) deleted: its tasks answer 404 like it (issue 12).
+CREATE FUNCTION api.pt_plan_deleted(plan uuid) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM public.plans p WHERE p.id = plan AND p.deleted_at IS NOT NULL)
+$$;
+
+-- The live task with id (of a live plan), locked for update when lock; PT404 otherwise.
 CREATE FUNCTION api.pt_task_find(id text, lock boolean) RETURNS public.tasks
 LANGUAGE plpgsql AS $$
 DECLARE t public.tasks;
@@ -19,7 +25,7 @@ BEGIN
     ELSE
         SELECT * INTO t FROM public.tasks WHERE tasks.id = api.pt_uuid(pt_task_find.id) AND deleted_at IS NULL;
     END IF;
-    IF t.id IS NULL THEN
+    IF t.id IS NULL OR api.pt_plan_deleted(t.plan_id) THEN
         PERFORM api.pt_fail('PT404', 'Task not found', 'no task with id ' || coalesce(id, 'null'));
     END IF;
     RETURN t;
@@ -49,7 +55,7 @@ BEGIN
     ELSE
         SELECT * INTO t FROM public.tasks x WHERE x.id = api.pt_uuid(a->>'id');
     END IF;
-    IF t.id IS NULL THEN
+    IF t.id IS NULL OR api.pt_plan_deleted(t.plan_id) THEN
         PERFORM api.pt_fail('PT404', 'Task not found', 'no task with id ' || coalesce(a->>'id', 'null'));
     END IF;
     SELECT * INTO p FROM public.plans x WHERE x.id = t.plan_id;
@@ -104,6 +110,11 @@ BEGIN
         IF pl.id IS NOT NULL THEN PERFORM api.pt_check_as_of(pl, cfg); END IF;
         sql := sql || CASE WHEN cut IS NULL THEN ' AND t.plan_id = $1' ELSE ' AND p.id = $1' END;
     END IF;
+    -- deleted plans never; archived ones when the plan is named or archived=true
+    sql := sql || CASE WHEN cut IS NULL
+        THEN ' AND EXISTS (SELECT 1 FROM public.plans x WHERE x.id = t.plan_id AND x.deleted_at IS NULL'
+             || ' AND (x.archived_at IS NULL OR $14))'
+        ELSE ' AND (p.archived_at IS NULL OR $14)' END;
     IF a ? 'parent' AND a->>'parent' IS NOT NULL THEN
         parent := api.pt_uuid(a->>'parent');
         IF parent IS NULL THEN PERFORM api.pt_fail422('parent', 'must be a task id'); END IF;
@@ -143,7 +154,8 @@ BEGIN
     END IF;
     sql := sql || ' ORDER BY t.ord';
     IF li IS NULL THEN sql := sql || ' LIMIT $11'; END IF;
-    FOR t IN EXECUTE sql USING plan, parent, st, units, li, dbefore, dafter, q, cur, cfg, lim + 1, cut, asof LOOP
+    FOR t IN EXECUTE sql USING plan, parent, st, units, li, dbefore, dafter, q, cur, cfg, lim + 1, cut, asof,
+                               plan IS NOT NULL OR coalesce((a->>'archived')::boolean, false) LOOP
         IF NOT docs ? t.plan_id::text THEN
             docs := docs || jsonb_build_object(t.plan_id::text,
                 (SELECT coalesce(jsonb_object_agg(((x.ev).t).id, x.doc), '{}') FROM api.pt_eval_docs(t.plan_id, cfg) x));
@@ -245,7 +257,10 @@ BEGIN
     END IF;
     SELECT coalesce(array_agg(k ORDER BY k), '{}') INTO changed FROM jsonb_object_keys(pa) k
      WHERE k IN ('title', 'body', 'lead_unit', 'co_units', 'owner', 'leader', 'start_date', 'due_date', 'tags',
-                 'cadence', 'targets', 'milestones', 'weight', 'progress_source');
+                 'cadence', 'targets', 'milestones', 'weight', 'progress_source', 'note', 'facts');
+    IF pa ? 'facts' AND api.pt_facts(pa->'facts') IS NULL THEN
+        PERFORM api.pt_fail422('facts', 'must be an array of objects', 'type', jsonb_build_object('expected', 'objects'));
+    END IF;
     IF jsonb_typeof(pa->'weight') = 'number' AND (pa->>'weight')::numeric <= 0 THEN
         PERFORM api.pt_fail422('weight', 'must be greater than 0');
     END IF;
@@ -265,6 +280,10 @@ BEGIN
             leader = CASE WHEN pa ? 'leader' THEN api.pt_text(pa->'leader') ELSE tasks.leader END,
             start_date = CASE WHEN pa ? 'start_date' THEN nullif(pa->>'start_date', '')::date ELSE tasks.start_date END,
             due_date = CASE WHEN pa ? 'due_date' THEN nullif(pa->>'due_date', '')::date ELSE tasks.due_date END,
+            due_source = CASE WHEN pa ? 'due_date' THEN CASE WHEN nullif(pa->>'due_date', '') IS NOT NULL THEN 'api' END
+                              ELSE tasks.due_source END,
+            note = CASE WHEN pa ? 'note' THEN api.pt_text(pa->'note') ELSE tasks.note END,
+            facts = CASE WHEN pa ? 'facts' THEN api.pt_facts(pa->'facts') ELSE tasks.facts END,
             tags = CASE WHEN pa ? 'tags' THEN api.pt_texts(pa->'tags') ELSE tasks.tags END,
             cadence = CASE WHEN pa ? 'cadence' THEN api.pt_text(pa->'cadence') ELSE tasks.cadence END,
             weight = CASE WHEN pa ? 'weight' THEN (pa->>'weight')::numeric ELSE tasks.weight END,

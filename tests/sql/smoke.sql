@@ -123,7 +123,7 @@ SELECT pg_temp.ok((SELECT array_agg(x->>'code') FROM jsonb_array_elements((:'r':
 -- the task shape
 SELECT pg_temp.call('pt_task_get', jsonb_build_object('cfg', :'cfg'::jsonb, 'id', :'station')) AS r \gset
 SELECT pg_temp.ok((SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys((:'r'::jsonb)->'body') k)
-    = '{assigned_at,body,cadence,closed_at,co_units,code,created_at,done_by,due_date,due_source,effective_due,expected_progress,id,late,lead_unit,leader,light,light_counts,milestones,original_due_date,own_light,owner,parent_id,plan_id,progress,progress_source,returned,seq,signed_at,signed_by,start_date,status,tags,targets,title,updated_at,version,weight}',
+    = '{assigned_at,body,cadence,closed_at,co_units,code,created_at,done_by,due_date,due_date_source,due_source,effective_due,expected_progress,facts,id,late,lead_unit,leader,light,light_counts,milestones,note,original_due_date,own_light,owner,parent_id,plan_id,progress,progress_source,returned,seq,signed_at,signed_by,start_date,status,tags,targets,title,updated_at,version,weight}',
     'task keys');
 SELECT pg_temp.ok((:'r'::jsonb)#>'{body,co_units}' = '["城管办","民生科"]' AND (:'r'::jsonb)#>>'{body,lead_unit}' = '社会事务办'
                   AND (:'r'::jsonb)#>'{body,tags}' = '["党建","网格"]' AND (:'r'::jsonb)#>>'{body,milestones,0,due_date}' = '2025-07-15'

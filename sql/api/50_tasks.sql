@@ -280,7 +280,9 @@ BEGIN
             leader = CASE WHEN pa ? 'leader' THEN api.pt_text(pa->'leader') ELSE tasks.leader END,
             start_date = CASE WHEN pa ? 'start_date' THEN nullif(pa->>'start_date', '')::date ELSE tasks.start_date END,
             due_date = CASE WHEN pa ? 'due_date' THEN nullif(pa->>'due_date', '')::date ELSE tasks.due_date END,
-            due_source = CASE WHEN pa ? 'due_date' THEN CASE WHEN nullif(pa->>'due_date', '') IS NOT NULL THEN 'api' END
+            -- a due date changed through the API (or an approved extension) is the API's
+            due_source = CASE WHEN pa ? 'due_date' AND nullif(pa->>'due_date', '')::date IS DISTINCT FROM tasks.due_date
+                              THEN CASE WHEN nullif(pa->>'due_date', '') IS NOT NULL THEN 'api' END
                               ELSE tasks.due_source END,
             note = CASE WHEN pa ? 'note' THEN api.pt_text(pa->'note') ELSE tasks.note END,
             facts = CASE WHEN pa ? 'facts' THEN api.pt_facts(pa->'facts') ELSE tasks.facts END,

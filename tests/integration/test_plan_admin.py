@@ -9,6 +9,7 @@ parent renumbers codes of old and new siblings and descendants and is
 journaled; a move into its own subtree or another plan is refused with
 nothing written. Every refusal is checked both ways: the problem names the
 field or rule, and nothing changed."""
+import json
 import os
 from urllib.parse import quote
 
@@ -226,6 +227,11 @@ def test_delete_with_reports_needs_admin_confirmation():
     assert "confirm" in p["detail"], p
     refused(api("DELETE", "/v1/plans/%s?confirm=%s" % (pid, quote(title))), 409, "plan-has-reports")
     refused(api("DELETE", "/v1/plans/" + pid, token=admin), 409, "plan-has-reports")
+    zh = refused(api("DELETE", "/v1/plans/" + pid, headers={"Accept-Language": "zh-CN"}), 409, "plan-has-reports")
+    assert zh["title"] == "计划已有进度填报" and "1 条进度填报" in zh["detail"], zh
+    zh = refused(api("POST", "/v1/tasks/%s/move" % leaf["id"], {"parent_id": leaf["id"]},
+                     headers={"Accept-Language": "zh-CN"}), 422)
+    assert "不能是该任务本身或其下级任务" in json.dumps(zh, ensure_ascii=False), zh
     # the wrong title: 422 naming confirm
     p = refused(api("DELETE", "/v1/plans/%s?confirm=%s" % (pid, quote("别的计划")), token=admin), 422)
     field_error(p, "confirm", "confirm")

@@ -95,6 +95,7 @@ DECLARE
     docs jsonb := '{}';
     doc jsonb;
     pl public.plans;
+    hidden uuid[];
 BEGIN
     IF cut IS NULL THEN
         sql := 'SELECT * FROM public.tasks t WHERE t.deleted_at IS NULL';
@@ -111,10 +112,13 @@ BEGIN
         sql := sql || CASE WHEN cut IS NULL THEN ' AND t.plan_id = $1' ELSE ' AND p.id = $1' END;
     END IF;
     -- deleted plans never; archived ones when the plan is named or archived=true
-    sql := sql || CASE WHEN cut IS NULL
-        THEN ' AND EXISTS (SELECT 1 FROM public.plans x WHERE x.id = t.plan_id AND x.deleted_at IS NULL'
-             || ' AND (x.archived_at IS NULL OR $14))'
-        ELSE ' AND (p.archived_at IS NULL OR $14)' END;
+    -- (the few hidden plans' ids, once: no per-row look-up)
+    SELECT coalesce(array_agg(x.id), '{}') INTO hidden FROM public.plans x
+     WHERE x.deleted_at IS NOT NULL
+        OR (x.archived_at IS NOT NULL AND NOT (a->>'plan' IS NOT NULL OR coalesce((a->>'archived')::boolean, false)));
+    IF cardinality(hidden) > 0 THEN
+        sql := sql || CASE WHEN cut IS NULL THEN ' AND NOT (t.plan_id = ANY ($14))' ELSE ' AND NOT (p.id = ANY ($14))' END;
+    END IF;
     IF a ? 'parent' AND a->>'parent' IS NOT NULL THEN
         parent := api.pt_uuid(a->>'parent');
         IF parent IS NULL THEN PERFORM api.pt_fail422('parent', 'must be a task id'); END IF;
@@ -154,8 +158,7 @@ BEGIN
     END IF;
     sql := sql || ' ORDER BY t.ord';
     IF li IS NULL THEN sql := sql || ' LIMIT $11'; END IF;
-    FOR t IN EXECUTE sql USING plan, parent, st, units, li, dbefore, dafter, q, cur, cfg, lim + 1, cut, asof,
-                               plan IS NOT NULL OR coalesce((a->>'archived')::boolean, false) LOOP
+    FOR t IN EXECUTE sql USING plan, parent, st, units, li, dbefore, dafter, q, cur, cfg, lim + 1, cut, asof, hidden LOOP
         IF NOT docs ? t.plan_id::text THEN
             docs := docs || jsonb_build_object(t.plan_id::text,
                 (SELECT coalesce(jsonb_object_agg(((x.ev).t).id, x.doc), '{}') FROM api.pt_eval_docs(t.plan_id, cfg) x));

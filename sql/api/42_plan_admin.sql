@@ -203,21 +203,24 @@ BEGIN
     END LOOP;
 END $$;
 
--- Gives the plan's live tasks fresh ord values in document order (depth first,
--- siblings in their order), so flat lists (ordered by ord) follow the tree.
--- ord is bookkeeping: the journal does not record it.
-CREATE FUNCTION api.pt_plan_reorder(plan uuid) RETURNS void
+-- Gives the tasks ids fresh ord values (from the sequence, so no clash) in
+-- the order of the array. ord is bookkeeping: the journal does not record it.
+CREATE FUNCTION api.pt_fresh_ords(ids uuid[]) RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE
-    ids uuid[];
-    nums bigint[];
+DECLARE nums bigint[];
 BEGIN
-    SELECT array_agg((x.task).id ORDER BY x.path) INTO ids FROM api.pt_plan_tasks(plan) x;
-    IF ids IS NULL THEN RETURN; END IF;
+    IF cardinality(ids) = 0 THEN RETURN; END IF;
     SELECT array_agg(v ORDER BY v) INTO nums
       FROM (SELECT nextval(pg_get_serial_sequence('public.tasks', 'ord')) AS v FROM generate_series(1, cardinality(ids))) s;
     UPDATE public.tasks x SET ord = nums[i.k] FROM unnest(ids) WITH ORDINALITY AS i(id, k) WHERE x.id = i.id;
 END $$;
+
+-- The plan's live tasks in document order (depth first, siblings in their
+-- order) get fresh ords, so flat lists (ordered by ord) follow the tree.
+CREATE FUNCTION api.pt_plan_reorder(plan uuid) RETURNS void
+LANGUAGE sql AS $$
+    SELECT api.pt_fresh_ords(coalesce((SELECT array_agg((x.task).id ORDER BY x.path) FROM api.pt_plan_tasks(plan) x), '{}'))
+$$;
 
 -- Checks the new parent of t: NULL (top level) or a live task of the same plan
 -- that is neither t nor below it (PT422 parent_id otherwise).
@@ -251,7 +254,6 @@ DECLARE
     par public.tasks;
     pos int;
     sibs uuid[];
-    nums bigint[];
     old_code text;
     old_parent uuid;
 BEGIN
@@ -277,9 +279,7 @@ BEGIN
     sibs := sibs[1:pos - 1] || t.id || sibs[pos:];
     UPDATE public.tasks SET parent_id = par.id, version = version + 1, updated_at = now() WHERE id = t.id;
     -- the new sibling order: fresh ords in that order, then the whole plan in document order
-    SELECT array_agg(v ORDER BY v) INTO nums
-      FROM (SELECT nextval(pg_get_serial_sequence('public.tasks', 'ord')) AS v FROM generate_series(1, cardinality(sibs))) s;
-    UPDATE public.tasks x SET ord = nums[i.k] FROM unnest(sibs) WITH ORDINALITY AS i(id, k) WHERE x.id = i.id;
+    PERFORM api.pt_fresh_ords(sibs);
     PERFORM api.pt_plan_reorder(t.plan_id);
     PERFORM api.pt_renumber(t.plan_id, old_parent);
     IF par.id IS DISTINCT FROM old_parent THEN PERFORM api.pt_renumber(t.plan_id, par.id); END IF;

@@ -541,6 +541,17 @@ int http_period(struct req *r, json_t *args)
 	return 0;
 }
 
+void http_bool_query(struct req *r, const char *name, json_t *args, json_t *errors)
+{
+	const char *v = http_query(r, name);
+	if (!v)
+		return;
+	if (strcmp(v, "true") && strcmp(v, "false"))
+		json_array_append_new(errors, json_pack("{s:s,s:s,s:s,s:{s:s}}", "field", name, "message",
+							"must be true or false", "rule", "type", "params", "expected", "boolean"));
+	else
+		json_object_set_new(args, name, json_boolean(!strcmp(v, "true")));
+}
 
 void http_add_page(struct req *r, json_t *args, json_t *errors)
 {

@@ -93,6 +93,12 @@ static const struct i18n_problem problems[] = {
 	{ "second-person", NULL, "需要另一人核查", "核查销号需要由另一人完成" },
 	{ "co-unit-limit", NULL, "配合单位无权操作", "配合单位不能执行此操作" },
 	{ "out-of-scope", NULL, "超出权限范围", "该申请超出您的权限范围" },
+
+	/* plan administration (issue 12) */
+	{ "plan-has-reports", NULL, "计划已有进度填报", "该计划已有进度填报，只有管理员确认（confirm=计划标题）后才能删除" },
+	{ "plan-has-reports", "reports", NULL,
+	  "该计划已有 {reports} 条进度填报，只有管理员确认（confirm=计划标题）后才能删除" },
+	{ "not-deleted", NULL, "计划未被删除", "该计划没有被删除，无需恢复" },
 };
 
 static const struct i18n_rule rules[] = {
@@ -115,6 +121,9 @@ static const struct i18n_rule rules[] = {
 	{ "unknown-unit", "不是已有的单位（单位由督查室或导入创建）", NULL },
 	{ "reused", "已用于另一个不同的请求", NULL },
 	{ "value", "取值无效", NULL },
+	{ "confirm", "必须与计划标题一致", NULL },
+	{ "same-plan", "必须是同一计划中的任务", NULL },
+	{ "cycle", "不能是该任务本身或其下级任务", NULL },
 };
 
 struct word {

@@ -29,7 +29,7 @@ static const struct vfield plan_fields[] = {
 static const char *const q_get[] = { "include", "as_of", NULL };
 static const char *const q_summary[] = { "as_of", NULL };
 static const char *const q_ranking[] = { "period", NULL };
-static const char *const q_list[] = { "limit", "cursor", NULL };
+static const char *const q_list[] = { "limit", "cursor", "archived", NULL };
 static const char *const q_ledger[] = { "as_of", "period", NULL };
 
 static void handle_create(struct req *r)
@@ -44,7 +44,10 @@ static void handle_list(struct req *r)
 {
 	if (http_check_query(r, q_list))
 		return;
-	http_call_page(r, SQL_PLANS_LIST, json_object(), NULL);
+	json_t *errors = json_array();
+	json_t *args = json_object();
+	http_bool_query(r, "archived", args, errors);
+	http_call_page(r, SQL_PLANS_LIST, args, errors);
 }
 
 static void handle_get(struct req *r)

@@ -11,6 +11,7 @@
 #include "plantrack/http.h"
 #include "plantrack/router.h"
 #include "plantrack/sqlcalls.h"
+#include "plantrack/plan_admin.h"
 #include "plantrack/plans.h"
 #include "plantrack/replica.h"
 #include "plantrack/tasks.h"
@@ -33,6 +34,7 @@ struct router *routes_build(void)
 	rc |= health_register(r);
 	rc |= tasks_register(r);
 	rc |= plans_register(r);
+	rc |= plan_admin_register(r);
 	rc |= events_register(r);
 	rc |= imports_register(r);
 	rc |= tokens_register(r);

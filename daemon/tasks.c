@@ -20,10 +20,14 @@ static const char *const lights[] = { "red", "yellow", "green", "done", "verifie
 static const char *const cadences[] = { "weekly", "monthly", "quarterly", "yearly", NULL };
 static const char *const comparators[] = { ">=", "<=", "=", NULL };
 static const char *const sources[] = { "reported", "targets", "milestones", "children", NULL };
+/* docs/plan-format.md: the verb class of a target, where the due date came from */
+static const char *const verbs[] = { "new", "complete", "reach", "at_least", "at_most", "increase_by", "reduce_by",
+				     "control_within", "other", NULL };
+static const char *const due_sources[] = { "text", "parent", "plan_period", "csv", "api", NULL };
 
 static const char *const q_list[] = { "plan", "parent", "status", "light", "unit", "role", "unsigned",
 				       "due_before", "due_after", "q",
-				       "limit", "cursor", "as_of", NULL };
+				       "archived", "limit", "cursor", "as_of", NULL };
 static const char *const q_get[] = { "as_of", NULL };
 static const char *const q_page[] = { "limit", "cursor", NULL };
 
@@ -35,12 +39,24 @@ static const struct vfield target_fields[] = {
 	{ "text", V_STRING, 0, 1, 0, 500, NULL, NULL },
 	{ "current", V_NUMBER, 0, 1, -1e15, 1e15, NULL, NULL },
 	{ "baseline", V_NUMBER, 0, 1, -1e15, 1e15, NULL, NULL },
+	{ "verb", V_ENUM, 0, 1, 0, 0, verbs, NULL },
+	{ "strive", V_BOOL, 0, 1, 0, 0, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
 
 static const struct vfield milestone_fields[] = {
 	{ "title", V_STRING, 1, 0, 0, 500, NULL, NULL },
 	{ "due_date", V_DATE, 0, 1, 0, 0, NULL, NULL },
+	{ "target", V_OBJECT, 0, 1, 0, 0, NULL, target_fields },
+	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
+};
+
+/* 原有119支队伍: context counts, shown and never scored */
+static const struct vfield fact_fields[] = {
+	{ "label", V_STRING, 0, 1, 0, 200, NULL, NULL },
+	{ "value", V_NUMBER, 0, 1, -1e15, 1e15, NULL, NULL },
+	{ "unit", V_STRING, 0, 1, 0, 32, NULL, NULL },
+	{ "text", V_STRING, 0, 1, 0, 500, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -61,7 +77,10 @@ static const struct vfield milestone_fields[] = {
 	{ "targets", V_OBJECTS, 0, 1, 0, 200, NULL, target_fields }, \
 	{ "milestones", V_OBJECTS, 0, 1, 0, 200, NULL, milestone_fields }, \
 	{ "weight", V_NUMBER, 0, 1, -1e9, 1e9, NULL, NULL }, \
-	{ "progress_source", V_ENUM, 0, 1, 0, 0, sources, NULL }
+	{ "progress_source", V_ENUM, 0, 1, 0, 0, sources, NULL }, \
+	{ "facts", V_OBJECTS, 0, 1, 0, 200, NULL, fact_fields }, \
+	{ "note", V_STRING, 0, 1, 0, 5000, NULL, NULL }, \
+	{ "due_source", V_ENUM, 0, 1, 0, 0, due_sources, NULL }
 
 const struct vfield tasks_task_fields[] = {
 	{ "title", V_STRING, 1, 0, 0, 500, NULL, NULL },
@@ -94,6 +113,8 @@ static const struct vfield task_patch_fields[] = {
 	{ "milestones", V_OBJECTS, 0, 1, 0, 200, NULL, milestone_fields },
 	{ "weight", V_NUMBER, 0, 1, -1e9, 1e9, NULL, NULL },
 	{ "progress_source", V_ENUM, 0, 1, 0, 0, sources, NULL },
+	{ "facts", V_OBJECTS, 0, 1, 0, 200, NULL, fact_fields },
+	{ "note", V_STRING, 0, 1, 0, 5000, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -167,6 +188,7 @@ static void handle_list(struct req *r)
 		json_array_append_new(errors, json_pack("{s:s,s:s}", "field", "unsigned", "message", "must be true or false"));
 	else if (unsigned_)
 		json_object_set_new(args, "unsigned", json_boolean(!strcmp(unsigned_, "true")));
+	http_bool_query(r, "archived", args, errors);
 	if (http_query(r, "role") && !http_query(r, "unit"))
 		json_array_append_new(errors, json_pack("{s:s,s:s}", "field", "role", "message", "needs unit"));
 	http_call_page_done(r, SQL_TASKS_LIST, args, errors, doccache_view_done);

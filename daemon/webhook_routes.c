@@ -22,7 +22,9 @@ static const char *const event_types[] = { "plan.created", "task.created", "task
 					   "task.reported", "plan.approved", "task.signed", "task.returned",
 					   "task.verified", "change.requested", "change.approved", "change.rejected",
 					   "attachment.added", "unit.created", "unit.updated", "task.due_soon",
-					   "task.overdue", "task.report_missing", "task.unsigned", "webhook.paused", NULL };
+					   "task.overdue", "task.report_missing", "task.unsigned", "webhook.paused",
+					   "plan.updated", "plan.archived", "plan.unarchived", "plan.deleted", "plan.restored",
+					   "task.moved", NULL };
 static const char *const delivery_statuses[] = { "pending", "delivered", "failed", NULL };
 
 static const struct vfield create_fields[] = {

@@ -106,6 +106,8 @@ void http_call_write(struct req *r, enum sql_call call, json_t *args, http_resul
  * with every error (errors stolen). */
 void http_reply_invalid(struct req *r, int rc, json_t *errors, const char *unknown);
 
+/* ?name=true|false into args as a boolean; anything else goes to errors. */
+void http_bool_query(struct req *r, const char *name, json_t *args, json_t *errors);
 /* Adds ?limit= (1..500, default 50) and ?cursor= to args; problems go to errors. */
 void http_add_page(struct req *r, json_t *args, json_t *errors);
 /* Adds the page parameters to args (stolen) and runs call, or answers 422

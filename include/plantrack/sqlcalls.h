@@ -67,6 +67,12 @@ enum sql_call {
 	SQL_ATTACHMENT_ADD,   /* ($1 jsonb, $2 bytea sent binary) */
 	SQL_ATTACHMENT_GET,   /* the stored bytes: content_type, filename, data, sha256 (binary results) */
 	SQL_REMINDERS_RUN,
+	/* plan administration and task moves (issue 12, sql/api/42_plan_admin.sql) */
+	SQL_PLAN_PATCH,
+	SQL_PLAN_ARCHIVE,     /* archive and unarchive */
+	SQL_PLAN_DELETE,
+	SQL_PLAN_RESTORE,
+	SQL_TASK_MOVE,
 	SQL_WAL_LSN,          /* replica.c: the primary's WAL position */
 	SQL_REPLAY_LSN,       /* replica.c: what the standby has replayed */
 	SQL_DOCCACHE_EVENTS,  /* doccache.c: (seq, type, task, plan) of events after $1 */

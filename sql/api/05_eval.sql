@@ -487,10 +487,10 @@ BEGIN
     ids AS (SELECT CASE WHEN root IS NOT NULL THEN array_agg((e.x).t.id) END AS a FROM e),
     g AS (SELECT g.task_id, jsonb_agg(jsonb_build_object('id', g.id, 'label', g.label, 'value', g.value,
                    'unit', g.unit, 'comparator', g.comparator, 'current', g.current, 'baseline', g.baseline,
-                   'text', g.text) ORDER BY g.ord, g.id) AS list
+                   'text', g.text, 'verb', g.verb, 'strive', coalesce(g.strive, false)) ORDER BY g.ord, g.id) AS list
             FROM ids, api.pt_targets_at(plan, api.pt_cutoff(cfg), ids.a) g GROUP BY g.task_id),
     m AS (SELECT m.task_id, jsonb_agg(jsonb_build_object('id', m.id, 'title', m.title,
-                   'due_date', m.due_date, 'done_at', api.pt_ts(m.done_at)) ORDER BY m.ord, m.id) AS list
+                   'due_date', m.due_date, 'done_at', api.pt_ts(m.done_at), 'target', m.target) ORDER BY m.ord, m.id) AS list
             FROM ids, api.pt_milestones_at(plan, api.pt_cutoff(cfg), ids.a) m GROUP BY m.task_id)
     -- the same shape as api.pt_ev_doc, written out: a SQL function per row is not
     -- inlined here and made a 10 000-task plan ten times slower (smoke.sql compares them)
@@ -511,6 +511,7 @@ BEGIN
         'effective_due', (e.x).eff_due, 'due_source', (e.x).due_source,
         'cadence', (e.x).t.cadence, 'tags', to_jsonb((e.x).t.tags),
         'targets', coalesce(g.list, '[]'), 'milestones', coalesce(m.list, '[]'),
+        'facts', coalesce((e.x).t.facts, '[]'), 'note', (e.x).t.note, 'due_date_source', (e.x).t.due_source,
         'version', (e.x).t.version, 'created_at', api.pt_ts((e.x).t.created_at),
         'updated_at', api.pt_ts((e.x).t.updated_at), 'closed_at', api.pt_ts((e.x).t.closed_at))
         || api.pt_acct_doc((e.x).t)
@@ -643,6 +644,7 @@ BEGIN
         'effective_due', x.eff_due, 'due_source', x.due_source,
         'cadence', (x.t).cadence, 'tags', to_jsonb((x.t).tags),
         'targets', coalesce(targets, '[]'), 'milestones', coalesce(milestones, '[]'),
+        'facts', coalesce((x.t).facts, '[]'), 'note', (x.t).note, 'due_date_source', (x.t).due_source,
         'version', (x.t).version, 'created_at', api.pt_ts((x.t).created_at),
         'updated_at', api.pt_ts((x.t).updated_at), 'closed_at', api.pt_ts((x.t).closed_at))
         || api.pt_acct_doc(x.t);
@@ -655,10 +657,10 @@ DECLARE tg jsonb; ms jsonb;
 BEGIN
     SELECT jsonb_agg(jsonb_build_object('id', g.id, 'label', g.label, 'value', g.value,
                'unit', g.unit, 'comparator', g.comparator, 'current', g.current, 'baseline', g.baseline,
-               'text', g.text) ORDER BY g.ord, g.id) INTO tg
+               'text', g.text, 'verb', g.verb, 'strive', coalesce(g.strive, false)) ORDER BY g.ord, g.id) INTO tg
       FROM public.targets g WHERE g.task_id = t.id;
     SELECT jsonb_agg(jsonb_build_object('id', m.id, 'title', m.title,
-               'due_date', m.due_date, 'done_at', api.pt_ts(m.done_at)) ORDER BY m.ord, m.id) INTO ms
+               'due_date', m.due_date, 'done_at', api.pt_ts(m.done_at), 'target', m.target) ORDER BY m.ord, m.id) INTO ms
       FROM public.milestones m WHERE m.task_id = t.id;
     RETURN api.pt_ev_doc(api.pt_leaf_ev(t, cfg), tg, ms);
 END $$;

@@ -139,6 +139,8 @@ LANGUAGE sql STABLE AS $$
         'source_sha256', p.source_sha256, 'owner', p.owner,
         'approved_at', api.pt_ts(p.approved_at), 'approved_by', p.approved_by,
         'task_count', (SELECT count(*) FROM public.tasks t WHERE t.plan_id = p.id AND t.deleted_at IS NULL),
+        'archived_at', api.pt_ts(p.archived_at), 'archived_by', p.archived_by,
+        'version', p.version, 'updated_at', api.pt_ts(p.updated_at),
         'created_at', api.pt_ts(p.created_at))
 $$;
 

@@ -8,6 +8,25 @@
 -- creating tasks
 ---------------------------------------------------------------------------
 
+-- A milestone's partial target as stored (milestones.target): the parser's
+-- target object without its bookkeeping, NULL unless an object.
+CREATE FUNCTION api.pt_ms_target(x jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN jsonb_typeof(x) = 'object' THEN jsonb_strip_nulls(jsonb_build_object(
+        'label', x->'label', 'value', x->'value', 'unit', x->'unit', 'comparator', x->'comparator',
+        'verb', x->'verb', 'strive', x->'strive', 'baseline', x->'baseline', 'text', x->'text')) END
+$$;
+
+-- A task's facts as stored (tasks.facts): an array (shown, never scored); NULL
+-- when x is present but not an array of objects (the caller refuses it).
+CREATE FUNCTION api.pt_facts(x jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN x IS NULL OR jsonb_typeof(x) = 'null' THEN '[]'::jsonb
+                WHEN jsonb_typeof(x) <> 'array' THEN NULL
+                WHEN EXISTS (SELECT 1 FROM jsonb_array_elements(x) e WHERE jsonb_typeof(e) <> 'object') THEN NULL
+                ELSE x END
+$$;
+
 -- Replace a task's targets with the list given, keeping ids by position.
 CREATE FUNCTION api.pt_set_targets(tid uuid, list jsonb) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -29,12 +48,15 @@ BEGIN
                    unit = api.pt_text(x->'unit'), comparator = cmp,
                    current = CASE WHEN x ? 'current' THEN (x->>'current')::numeric ELSE current END,
                    baseline = CASE WHEN x ? 'baseline' THEN (x->>'baseline')::numeric ELSE baseline END,
-                   text = api.pt_text(x->'text')
+                   text = api.pt_text(x->'text'),
+                   verb = CASE WHEN x ? 'verb' THEN api.pt_text(x->'verb') ELSE verb END,
+                   strive = CASE WHEN x ? 'strive' THEN coalesce((x->>'strive')::boolean, false) ELSE strive END
              WHERE id = old[i];
         ELSE
-            INSERT INTO public.targets (task_id, ord, label, value, unit, comparator, current, baseline, text)
+            INSERT INTO public.targets (task_id, ord, label, value, unit, comparator, current, baseline, text, verb, strive)
             VALUES (tid, i, api.pt_text(x->'label'), (x->>'value')::numeric, api.pt_text(x->'unit'), cmp,
-                    (x->>'current')::numeric, (x->>'baseline')::numeric, api.pt_text(x->'text'));
+                    (x->>'current')::numeric, (x->>'baseline')::numeric, api.pt_text(x->'text'),
+                    api.pt_text(x->'verb'), coalesce((x->>'strive')::boolean, false));
         END IF;
     END LOOP;
     IF cardinality(old) > i THEN
@@ -57,11 +79,12 @@ BEGIN
         END IF;
         IF i <= cardinality(old) THEN
             UPDATE public.milestones SET ord = i, title = api.pt_text(x->'title'),
-                   due_date = nullif(x->>'due_date', '')::date
+                   due_date = nullif(x->>'due_date', '')::date,
+                   target = CASE WHEN x ? 'target' THEN api.pt_ms_target(x->'target') ELSE target END
              WHERE id = old[i];
         ELSE
-            INSERT INTO public.milestones (task_id, ord, title, due_date)
-            VALUES (tid, i, api.pt_text(x->'title'), nullif(x->>'due_date', '')::date);
+            INSERT INTO public.milestones (task_id, ord, title, due_date, target)
+            VALUES (tid, i, api.pt_text(x->'title'), nullif(x->>'due_date', '')::date, api.pt_ms_target(x->'target'));
         END IF;
     END LOOP;
     IF cardinality(old) > i THEN
@@ -112,6 +135,7 @@ BEGIN
                 WHEN jsonb_typeof(e.x->'weight') = 'number' AND (e.x->>'weight')::numeric <= 0 THEN 'weight'
                 WHEN coalesce(api.pt_text(e.x->'progress_source'), 'reported')
                      NOT IN ('reported', 'targets', 'milestones', 'children') THEN 'progress_source'
+                WHEN api.pt_facts(e.x->'facts') IS NULL THEN 'facts'
                 WHEN api.pt_text(e.x->'status') = 'verified' THEN 'verified' END AS what
       INTO bad
       FROM jsonb_array_elements(list) WITH ORDINALITY AS e(x, n)
@@ -122,6 +146,7 @@ BEGIN
         OR (jsonb_typeof(e.x->'weight') = 'number' AND (e.x->>'weight')::numeric <= 0)
         OR coalesce(api.pt_text(e.x->'progress_source'), 'reported') NOT IN ('reported', 'targets', 'milestones', 'children')
         OR (api.pt_text(e.x->'status') = 'verified' AND coalesce(actor->>'role', '') NOT IN ('supervisor', 'admin'))
+        OR api.pt_facts(e.x->'facts') IS NULL
      ORDER BY e.n LIMIT 1;
     IF bad.what = 'title' THEN
         PERFORM api.pt_fail422(path || '[' || bad.i || '].title', 'is required');
@@ -133,6 +158,9 @@ BEGIN
         PERFORM api.pt_fail422(path || '[' || bad.i || '].weight', 'must be greater than 0');
     ELSIF bad.what = 'progress_source' THEN
         PERFORM api.pt_fail422(path || '[' || bad.i || '].progress_source', 'must be reported, targets, milestones or children');
+    ELSIF bad.what = 'facts' THEN
+        PERFORM api.pt_fail422(path || '[' || bad.i || '].facts', 'must be an array of objects', 'type',
+                               jsonb_build_object('expected', 'objects'));
     ELSIF bad.what = 'verified' THEN
         PERFORM api.pt_fail('PT403', 'Forbidden', 'only a supervisor may create verified tasks', '{"rule": "verified"}');
     END IF;
@@ -165,7 +193,8 @@ BEGIN
     ins AS (
         INSERT INTO public.tasks (plan_id, parent_id, code, seq, title, body, lead_unit_id, co_unit_ids, owner,
                                   leader, status, progress, own_progress_reported, start_date, due_date, cadence,
-                                  tags, closed_at, weight, progress_source, assigned_at, original_due_date, note)
+                                  tags, closed_at, weight, progress_source, assigned_at, original_due_date,
+                                  facts, note, due_source)
         SELECT plan, parent,
                coalesce(api.pt_text(x->'code'),
                         CASE WHEN parent_code IS NULL THEN (pos + n - 1)::text ELSE parent_code || '.' || (pos + n - 1) END),
@@ -188,7 +217,7 @@ BEGIN
                (x->>'weight')::numeric, api.pt_text(x->'progress_source'),
                CASE WHEN api.pt_text(x->'lead_unit') IS NOT NULL THEN now() END,
                CASE WHEN approved THEN nullif(x->>'due_date', '')::date END,
-               api.pt_text(x->'note')
+               api.pt_facts(x->'facts'), api.pt_text(x->'note'), api.pt_text(x->'due_source')
           FROM src ORDER BY n
         RETURNING id, ord)
     SELECT array_agg(id ORDER BY ord) INTO new_ids FROM ins;
@@ -201,10 +230,10 @@ BEGIN
                   AND coalesce(api.pt_text(g->'comparator'), '=') NOT IN ('>=', '<=', '=')) THEN
         PERFORM api.pt_fail422(path || '[].targets[].comparator', 'must be >=, <= or =');
     END IF;
-    INSERT INTO public.targets (task_id, ord, label, value, unit, comparator, current, baseline, text)
+    INSERT INTO public.targets (task_id, ord, label, value, unit, comparator, current, baseline, text, verb, strive)
     SELECT new_ids[e.n], g.k, api.pt_text(g.x->'label'), (g.x->>'value')::numeric, api.pt_text(g.x->'unit'),
            coalesce(api.pt_text(g.x->'comparator'), '='), (g.x->>'current')::numeric, (g.x->>'baseline')::numeric,
-           api.pt_text(g.x->'text')
+           api.pt_text(g.x->'text'), api.pt_text(g.x->'verb'), coalesce((g.x->>'strive')::boolean, false)
       FROM jsonb_array_elements(list) WITH ORDINALITY AS e(x, n),
            jsonb_array_elements(CASE WHEN jsonb_typeof(e.x->'targets') = 'array' THEN e.x->'targets' ELSE '[]' END)
            WITH ORDINALITY AS g(x, k);
@@ -212,8 +241,8 @@ BEGIN
                 WHERE jsonb_typeof(e->'milestones') = 'array' AND api.pt_text(m->'title') IS NULL) THEN
         PERFORM api.pt_fail422(path || '[].milestones[].title', 'is required');
     END IF;
-    INSERT INTO public.milestones (task_id, ord, title, due_date)
-    SELECT new_ids[e.n], m.k, api.pt_text(m.x->'title'), nullif(m.x->>'due_date', '')::date
+    INSERT INTO public.milestones (task_id, ord, title, due_date, target)
+    SELECT new_ids[e.n], m.k, api.pt_text(m.x->'title'), nullif(m.x->>'due_date', '')::date, api.pt_ms_target(m.x->'target')
       FROM jsonb_array_elements(list) WITH ORDINALITY AS e(x, n),
            jsonb_array_elements(CASE WHEN jsonb_typeof(e.x->'milestones') = 'array' THEN e.x->'milestones' ELSE '[]' END)
            WITH ORDINALITY AS m(x, k);

@@ -99,6 +99,7 @@ DECLARE
 BEGIN
     FOR p IN SELECT * FROM public.plans
               WHERE deleted_at IS NULL AND (cur.t IS NULL OR (created_at, plans.id) < (cur.t, cur.id))
+                AND (archived_at IS NULL OR coalesce((a->>'archived')::boolean, false))
               ORDER BY created_at DESC, id DESC LIMIT lim + 1 LOOP
         n := n + 1;
         EXIT WHEN n > lim;

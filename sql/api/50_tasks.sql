@@ -8,7 +8,13 @@
 -- tasks
 ---------------------------------------------------------------------------
 
--- The live task with id, locked for update when lock; PT404 otherwise.
+-- Whether the plan is (soft) deleted: its tasks answer 404 like it (issue 12).
+CREATE FUNCTION api.pt_plan_deleted(plan uuid) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM public.plans p WHERE p.id = plan AND p.deleted_at IS NOT NULL)
+$$;
+
+-- The live task with id (of a live plan), locked for update when lock; PT404 otherwise.
 CREATE FUNCTION api.pt_task_find(id text, lock boolean) RETURNS public.tasks
 LANGUAGE plpgsql AS $$
 DECLARE t public.tasks;
@@ -19,7 +25,7 @@ BEGIN
     ELSE
         SELECT * INTO t FROM public.tasks WHERE tasks.id = api.pt_uuid(pt_task_find.id) AND deleted_at IS NULL;
     END IF;
-    IF t.id IS NULL THEN
+    IF t.id IS NULL OR api.pt_plan_deleted(t.plan_id) THEN
         PERFORM api.pt_fail('PT404', 'Task not found', 'no task with id ' || coalesce(id, 'null'));
     END IF;
     RETURN t;
@@ -49,7 +55,7 @@ BEGIN
     ELSE
         SELECT * INTO t FROM public.tasks x WHERE x.id = api.pt_uuid(a->>'id');
     END IF;
-    IF t.id IS NULL THEN
+    IF t.id IS NULL OR api.pt_plan_deleted(t.plan_id) THEN
         PERFORM api.pt_fail('PT404', 'Task not found', 'no task with id ' || coalesce(a->>'id', 'null'));
     END IF;
     SELECT * INTO p FROM public.plans x WHERE x.id = t.plan_id;
@@ -97,6 +103,7 @@ DECLARE
     ev api.pt_ev;
     page api.pt_ev[] := '{}';
     items jsonb;
+    hidden uuid[];
 BEGIN
     IF a ? 'plan' AND a->>'plan' IS NOT NULL THEN
         plan := api.pt_uuid(a->>'plan');
@@ -121,6 +128,12 @@ BEGIN
     END IF;
     sql := 'SELECT * FROM (' || sql || ') t WHERE true';
     IF plan IS NOT NULL THEN sql := sql || ' AND t.plan_id = $1'; END IF;
+    -- deleted plans never; archived ones when the plan is named or archived=true
+    -- (the few hidden plans' ids, once: no per-row look-up)
+    SELECT coalesce(array_agg(x.id), '{}') INTO hidden FROM public.plans x
+     WHERE x.deleted_at IS NOT NULL
+        OR (x.archived_at IS NOT NULL AND NOT (a->>'plan' IS NOT NULL OR coalesce((a->>'archived')::boolean, false)));
+    IF cardinality(hidden) > 0 THEN sql := sql || ' AND NOT (t.plan_id = ANY ($15))'; END IF;
     IF a ? 'parent' AND a->>'parent' IS NOT NULL THEN
         parent := api.pt_uuid(a->>'parent');
         IF parent IS NULL THEN PERFORM api.pt_fail422('parent', 'must be a task id'); END IF;
@@ -160,7 +173,7 @@ BEGIN
     END IF;
     sql := sql || ' ORDER BY t.ord';
     IF li IS NULL THEN sql := sql || ' LIMIT $11'; END IF;
-    FOR t IN EXECUTE sql USING plan, parent, st, units, li, dbefore, dafter, q, cur, cfg, lim + 1, cut, asof, evs LOOP
+    FOR t IN EXECUTE sql USING plan, parent, st, units, li, dbefore, dafter, q, cur, cfg, lim + 1, cut, asof, evs, hidden LOOP
         IF cut IS NULL AND li IS NULL AND t.child_count = 0 THEN
             -- a live leaf: evaluated with the page's other leaves below (depth NULL until then)
             ev := ROW(t, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
@@ -190,10 +203,10 @@ BEGIN
     ids AS (SELECT (p.e).t.plan_id AS plan, array_agg((p.e).t.id) AS a FROM p GROUP BY 1),
     g AS (SELECT g.task_id, jsonb_agg(jsonb_build_object('id', g.id, 'label', g.label, 'value', g.value,
                    'unit', g.unit, 'comparator', g.comparator, 'current', g.current, 'baseline', g.baseline,
-                   'text', g.text) ORDER BY g.ord, g.id) AS list
+                   'text', g.text, 'verb', g.verb, 'strive', coalesce(g.strive, false)) ORDER BY g.ord, g.id) AS list
             FROM ids, api.pt_targets_at(ids.plan, api.pt_state_cut(ids.plan, cut), ids.a) g GROUP BY g.task_id),
     m AS (SELECT m.task_id, jsonb_agg(jsonb_build_object('id', m.id, 'title', m.title,
-                   'due_date', m.due_date, 'done_at', api.pt_ts(m.done_at)) ORDER BY m.ord, m.id) AS list
+                   'due_date', m.due_date, 'done_at', api.pt_ts(m.done_at), 'target', m.target) ORDER BY m.ord, m.id) AS list
             FROM ids, api.pt_milestones_at(ids.plan, api.pt_state_cut(ids.plan, cut), ids.a) m GROUP BY m.task_id)
     SELECT jsonb_agg(api.pt_ev_doc(p.e, g.list, m.list) ORDER BY p.i) INTO items
       FROM p LEFT JOIN g ON g.task_id = (p.e).t.id LEFT JOIN m ON m.task_id = (p.e).t.id;
@@ -287,7 +300,10 @@ BEGIN
     END IF;
     SELECT coalesce(array_agg(k ORDER BY k), '{}') INTO changed FROM jsonb_object_keys(pa) k
      WHERE k IN ('title', 'body', 'lead_unit', 'co_units', 'owner', 'leader', 'start_date', 'due_date', 'tags',
-                 'cadence', 'targets', 'milestones', 'weight', 'progress_source');
+                 'cadence', 'targets', 'milestones', 'weight', 'progress_source', 'note', 'facts');
+    IF pa ? 'facts' AND api.pt_facts(pa->'facts') IS NULL THEN
+        PERFORM api.pt_fail422('facts', 'must be an array of objects', 'type', jsonb_build_object('expected', 'objects'));
+    END IF;
     IF jsonb_typeof(pa->'weight') = 'number' AND (pa->>'weight')::numeric <= 0 THEN
         PERFORM api.pt_fail422('weight', 'must be greater than 0');
     END IF;
@@ -307,6 +323,12 @@ BEGIN
             leader = CASE WHEN pa ? 'leader' THEN api.pt_text(pa->'leader') ELSE tasks.leader END,
             start_date = CASE WHEN pa ? 'start_date' THEN nullif(pa->>'start_date', '')::date ELSE tasks.start_date END,
             due_date = CASE WHEN pa ? 'due_date' THEN nullif(pa->>'due_date', '')::date ELSE tasks.due_date END,
+            -- a due date changed through the API (or an approved extension) is the API's
+            due_source = CASE WHEN pa ? 'due_date' AND nullif(pa->>'due_date', '')::date IS DISTINCT FROM tasks.due_date
+                              THEN CASE WHEN nullif(pa->>'due_date', '') IS NOT NULL THEN 'api' END
+                              ELSE tasks.due_source END,
+            note = CASE WHEN pa ? 'note' THEN api.pt_text(pa->'note') ELSE tasks.note END,
+            facts = CASE WHEN pa ? 'facts' THEN api.pt_facts(pa->'facts') ELSE tasks.facts END,
             tags = CASE WHEN pa ? 'tags' THEN api.pt_texts(pa->'tags') ELSE tasks.tags END,
             cadence = CASE WHEN pa ? 'cadence' THEN api.pt_text(pa->'cadence') ELSE tasks.cadence END,
             weight = CASE WHEN pa ? 'weight' THEN (pa->>'weight')::numeric ELSE tasks.weight END,

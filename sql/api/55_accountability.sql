@@ -431,8 +431,10 @@ $$;
 -- Called by one daemon at a time (others find the lock taken and return NULL):
 -- cfg {today, reminder_days (3), sign_days (3), overdue_levels [1,6,11]}.
 -- Emits task.due_soon, task.overdue (level 1/2/3), task.report_missing and
--- task.unsigned, each at most once per task and occasion (reminders_sent's key
--- holds even without the lock). Returns how many it emitted.
+-- task.unsigned (never for archived or deleted plans), each at most once per
+-- task and occasion (reminders_sent's key
+-- holds even without the lock). Returns how many it emitted. Also purges the
+-- plans deleted 30 days ago (pt_plans_purge).
 CREATE FUNCTION api.pt_reminders_run(cfg jsonb) RETURNS int
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -448,7 +450,7 @@ BEGIN
     END IF;
     WITH live AS (
         SELECT t.*, p.owner AS plan_owner, un.name AS unit_name, un.leader AS unit_leader
-          FROM public.tasks t JOIN public.plans p ON p.id = t.plan_id AND p.deleted_at IS NULL
+          FROM public.tasks t JOIN public.plans p ON p.id = t.plan_id AND p.deleted_at IS NULL AND p.archived_at IS NULL
           LEFT JOIN public.units un ON un.id = t.lead_unit_id
          WHERE t.deleted_at IS NULL AND t.status NOT IN ('done', 'verified', 'cancelled')),
     base AS (
@@ -500,5 +502,6 @@ BEGIN
           FROM cand c JOIN ins ON ins.task_id = c.id AND ins.kind = c.kind AND ins.occasion = c.occasion
         RETURNING id)
     SELECT count(*) INTO n FROM ev;
+    PERFORM api.pt_plans_purge();   -- plans deleted 30 days ago (sql/api/42_plan_admin.sql)
     RETURN n;
 END $$;

@@ -53,7 +53,9 @@ def test_patch_and_report_record_old_and_new():
     assert [i["action"] for i in items[:3]] == ["create", "create", "create"], items
     patch = [i for i in items if i["request_id"] == "req-patch-1"]
     assert len(patch) == 1 and patch[0]["action"] == "update", items
-    assert patch[0]["changes"] == {"due_date": ["2025-06-30", "2025-09-30"], "owner": [None, "王芳"]}, patch
+    # a due date set through the API says so (due_source, issue 12)
+    assert patch[0]["changes"] == {"due_date": ["2025-06-30", "2025-09-30"], "owner": [None, "王芳"],
+                                   "due_source": [None, "api"]}, patch
     assert patch[0]["author"] == "督查室" and patch[0]["role"] == "supervisor"
     rep = [i for i in items if i["request_id"] == "req-report-1"]
     # the task was assigned (交办): the report signed it in passing (签收), then reported

@@ -703,6 +703,27 @@ def test_calendar():
          expect=422, check_body=False)
 
 
+def test_plan_admin_routes():
+    # a plan of its own: rename, archive, unarchive, move, delete, restore (issue 12)
+    body = {"title": "计划管理", "tasks": [{"title": "甲", "children": [{"title": "甲一"}]}, {"title": "乙"}]}
+    _, plan = call("POST", "/v1/plans", body=body, token=supervisor, expect=201)
+    r, got = call("GET", "/v1/plans/{id}", {"id": plan["id"]}, token=viewer, expect=200)
+    r, got = call("PATCH", "/v1/plans/{id}", {"id": plan["id"]}, body={"title": "计划管理（改）"}, token=supervisor,
+                  headers={"If-Match": r.headers["ETag"]}, expect=200)
+    assert got["title"] == "计划管理（改）" and r.headers["ETag"] == '"%d"' % got["version"]
+    _, got = call("POST", "/v1/plans/{id}/archive", {"id": plan["id"]}, body={}, token=supervisor, expect=200)
+    assert got["archived_at"]
+    _, got = call("POST", "/v1/plans/{id}/unarchive", {"id": plan["id"]}, body={}, token=supervisor, expect=200)
+    assert got["archived_at"] is None
+    kid = plan["tasks"][0]["children"][0]
+    _, moved = call("POST", "/v1/tasks/{id}/move", {"id": kid["id"]}, body={"parent_id": plan["tasks"][1]["id"]},
+                    token=supervisor, expect=200)
+    assert moved["code"] == "2.1", moved["code"]
+    call("DELETE", "/v1/plans/{id}", {"id": plan["id"]}, token=supervisor, expect=204)
+    call("GET", "/v1/plans/{id}", {"id": plan["id"]}, token=viewer, expect=404)
+    call("POST", "/v1/plans/{id}/restore", {"id": plan["id"]}, body={}, token=supervisor, expect=200)
+
+
 # ---------------------------------------------------------------- errors
 
 def test_problems():

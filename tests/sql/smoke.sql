@@ -123,7 +123,7 @@ SELECT pg_temp.ok((SELECT array_agg(x->>'code') FROM jsonb_array_elements((:'r':
 -- the task shape
 SELECT pg_temp.call('pt_task_get', jsonb_build_object('cfg', :'cfg'::jsonb, 'id', :'station')) AS r \gset
 SELECT pg_temp.ok((SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys((:'r'::jsonb)->'body') k)
-    = '{assigned_at,body,cadence,closed_at,co_units,code,created_at,done_by,due_date,due_source,effective_due,expected_progress,id,late,lead_unit,leader,light,light_counts,milestones,original_due_date,own_light,owner,parent_id,plan_id,progress,progress_source,returned,seq,signed_at,signed_by,start_date,status,tags,targets,title,updated_at,version,weight}',
+    = '{assigned_at,body,cadence,closed_at,co_units,code,created_at,done_by,due_date,due_date_source,due_source,effective_due,expected_progress,facts,id,late,lead_unit,leader,light,light_counts,milestones,note,original_due_date,own_light,owner,parent_id,plan_id,progress,progress_source,returned,seq,signed_at,signed_by,start_date,status,tags,targets,title,updated_at,version,weight}',
     'task keys');
 SELECT pg_temp.ok((:'r'::jsonb)#>'{body,co_units}' = '["城管办","民生科"]' AND (:'r'::jsonb)#>>'{body,lead_unit}' = '社会事务办'
                   AND (:'r'::jsonb)#>'{body,tags}' = '["党建","网格"]' AND (:'r'::jsonb)#>>'{body,milestones,0,due_date}' = '2025-07-15'
@@ -459,6 +459,29 @@ SELECT pg_temp.ok((SELECT count(*) FROM pt_deliveries_claim(jsonb_build_object('
 SELECT pg_temp.ok((SELECT count(*) FROM pt_deliveries_claim('{"limit":1000,"lease_seconds":60,"quiet_hours":"00:00-00:00","tz":"Nowhere/Else"}')
                     WHERE event_type = 'task.overdue') > 0, 'outside the window (or with an unknown zone) they go');
 \echo 'smoke.sql: accountability assertions passed'
+
+-- what the plan parser reads (issue 12): facts, due_source, verb, strive, milestone target
+SELECT pg_temp.call('pt_plan_create', jsonb_build_object('actor', :'sup'::jsonb, 'cfg', :'cfg'::jsonb, 'plan', $j$
+{"title":"计划管理","year":2025,"tasks":[{"title":"一","code":"一","children":[
+  {"title":"志愿服务","code":"一.1","due_source":"plan_period","facts":[{"label":"志愿服务队伍","value":119,"unit":"支","text":"原有119支志愿服务队伍"}],
+   "targets":[{"label":"志愿服务团队","value":30,"unit":"支","comparator":">=","verb":"new","strive":true}],
+   "milestones":[{"title":"上半年完成1处","due_date":"2025-06-30","target":{"label":"处","value":1,"unit":"处","verb":"complete"}}]},
+  {"title":"乙","code":"一.2"}]}, {"title":"二","code":"二"}]}
+$j$::jsonb)) AS r \gset
+SELECT (:'r'::jsonb)#>>'{body,id}' AS admin_plan, (:'r'::jsonb)#>>'{body,tasks,0,children,0,id}' AS vol \gset
+SELECT pg_temp.call('pt_task_get', jsonb_build_object('cfg', :'cfg'::jsonb, 'id', :'vol')) AS r \gset
+SELECT pg_temp.ok((:'r'::jsonb)#>>'{body,facts,0,value}' = '119' AND (:'r'::jsonb)#>>'{body,due_date_source}' = 'plan_period'
+                  AND (:'r'::jsonb)#>>'{body,targets,0,verb}' = 'new' AND (:'r'::jsonb)#>>'{body,targets,0,strive}' = 'true'
+                  AND (:'r'::jsonb)#>>'{body,milestones,0,target,value}' = '1', 'parser fields stored and shown');
+SELECT pg_temp.err($$SELECT * FROM pt_plan_create('{"plan":{"title":"x","tasks":[{"title":"y","facts":"many"}]}}')$$, 'PT422');
+-- moves: a cycle is refused, a move renumbers (top level in Chinese numerals)
+SELECT pg_temp.err(format($$SELECT * FROM pt_task_move('{"actor":%s,"id":"%s","parent_id":"%s"}')$$, :'sup',
+       (SELECT parent_id FROM tasks WHERE id = :'vol'), :'vol'), 'PT422');
+SELECT pg_temp.call('pt_task_move', jsonb_build_object('actor', :'sup'::jsonb, 'cfg', :'cfg'::jsonb, 'id', :'vol',
+       'parent_id', NULL, 'position', 1)) AS r \gset
+SELECT pg_temp.ok((SELECT string_agg(code, ',' ORDER BY ord) FROM tasks WHERE plan_id = :'admin_plan') = '一,二,二.1,三',
+                  'move renumbers: ' || (SELECT string_agg(code, ',' ORDER BY ord) FROM tasks WHERE plan_id = :'admin_plan'));
+SELECT pg_temp.ok(api.pt_cn_numeral(10) = '十' AND api.pt_cn_numeral(23) = '二十三' AND api.pt_cn_numeral(100) = '100', 'numerals');
 
 -- the hot path for a live leaf (pt_leaf_doc) says exactly what the whole plan's evaluation says
 SELECT pg_temp.ok(api.pt_leaf_doc(t, c.cfg) = x.doc, 'leaf fast path agrees for ' || t.title || ' ' || c.cfg::text)

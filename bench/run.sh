@@ -10,7 +10,7 @@
 #   wrk      a mixed load (bench/mixed.lua)
 # then the reads table (issue 10; target: every read >= 500 req/s): list of
 # 50, summary and ranking (running quarter, last quarter) with the live state
-# and as of a past day (as_of: no cache, the plan rebuilt from the journal),
+# and as of a past day (as_of: the plan rebuilt from the journal on a miss),
 # list and summary also with the document cache off (SIGHUP with
 # [cache] documents = 0), next to the single-task read (bench/path.lua);
 # then the daemon's peak RSS over those loads, and the RSS of a fresh daemon

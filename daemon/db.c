@@ -5,9 +5,9 @@
  *   DOWN --timer--> CONNECTING --PQconnectPoll OK--> SETUP (statement_timeout,
  *   schema version) --> PREPARING (one statement at a time) --> IDLE <-> BUSY
  * Any failure closes the connection, fails its running query with res=NULL
- * and schedules a reconnect with exponential backoff (250 ms .. 1 s); the
+ * and schedules a reconnect with exponential backoff (250 ms .. 500 ms); the
  * first connection back wakes its waiting siblings, so a restarted
- * PostgreSQL is back in service within about a second. No call here
+ * PostgreSQL is back in service within about half a second. No call here
  * blocks: the socket is watched with one event per connection.
  */
 #include "plantrack/db.h"
@@ -24,7 +24,7 @@
 
 #define DB_MAX_STMTS 128
 #define BACKOFF_MIN_MS 250
-#define BACKOFF_MAX_MS 1000
+#define BACKOFF_MAX_MS 500 /* recovery within about half a second of the database's return */
 
 static const char *stmt_sql[DB_MAX_STMTS];
 static int stmt_n;

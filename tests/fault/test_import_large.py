@@ -13,7 +13,10 @@ instead of one per row, so the webhook backlog no longer matters (5,000 rows:
 1.6 s at load average 5). The 100,000-row job finishes, but in 22-25 s at load
 average 5 and 36 s at 7 on the shared 2-core machine, not 10 s: the writes
 themselves (rows, foreign-key checks, trigram indexes, journal snapshots) are
-the cost; see docs/operations.md, "Big CSV imports"."""
+the cost; see docs/operations.md, "Big CSV imports". Without the journal's
+sort of the tasks, each field read once and generic plans in pt_tasks_insert:
+16.7 s at load average 2 (18.3 s before), 24 to 29 s at 2 to 6 (44 s before
+at 3 to 6), still not 10 s."""
 from faultlib import *  # noqa: F401,F403
 from faultlib import Database, emit_events, http, limit, plan_with_task, run, skip_without_pg, webhook_daemon
 

@@ -224,3 +224,26 @@ def emit_events(db, n, type_="task.updated"):
 def closed_port():
     """A TCP port on 127.0.0.1 that refuses connections."""
     return harness.free_port()
+
+
+# CSV imports (test_import_large, test_import_backlog)
+CSV_HEAD = "序号,项目名称,建设内容,牵头单位,责任人,计划完成时间,目标值,单位\n"
+
+
+def csv_rows(n):
+    return CSV_HEAD + "".join("%d,项目%06d,内容,城管办,,2025-12-31,1,项\n" % (i, i) for i in range(1, n + 1))
+
+
+def import_rows(d, tok, plan, parent, n):
+    t0 = time.time()
+    r = http("POST", d.url + "/v1/plans/%s/tasks/import?parent=%s" % (plan, parent), token=tok,
+             body=csv_rows(n), headers={"Content-Type": "text/csv; charset=utf-8"}, timeout=120)
+    if r.status == 202:  # a job: follow it
+        loc = r.headers.get("Location")
+        assert loc, r.headers
+        while time.time() - t0 < limit(60):
+            j = http("GET", d.url + loc, token=tok).json()
+            if j.get("status") in ("done", "failed"):
+                return j.get("status") == "done", time.time() - t0, j
+            time.sleep(0.5)
+    return r.status == 201, time.time() - t0, r

@@ -223,3 +223,15 @@ BEGIN
     END LOOP;
     RETURN d;
 END $$;
+
+-- PT412 when if_match (a number: the ETag the client sent) is not the
+-- resource's version; nothing when there is no If-Match.
+CREATE FUNCTION api.pt_check_if_match(resource text, version bigint, if_match jsonb) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF jsonb_typeof(if_match) = 'number' AND (if_match #>> '{}')::numeric <> version THEN
+        PERFORM api.pt_fail('PT412', 'Precondition failed',
+            format('the %s is at version %s, not %s', resource, version, if_match #>> '{}'),
+            jsonb_build_object('rule', 'version', 'params', jsonb_build_object('resource', resource, 'version', version)));
+    END IF;
+END $$;

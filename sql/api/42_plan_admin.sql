@@ -33,14 +33,9 @@ END $$;
 
 -- PT412 when if_match (a number) is not the plan's version.
 CREATE FUNCTION api.pt_check_plan_version(p public.plans, if_match jsonb) RETURNS void
-LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN
-    IF jsonb_typeof(if_match) = 'number' AND (if_match #>> '{}')::numeric <> p.version THEN
-        PERFORM api.pt_fail('PT412', 'Precondition failed',
-            format('the plan is at version %s, not %s', p.version, if_match #>> '{}'),
-            jsonb_build_object('rule', 'version', 'params', jsonb_build_object('resource', 'plan', 'version', p.version)));
-    END IF;
-END $$;
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT api.pt_check_if_match('plan', p.version, if_match)
+$$;
 
 -- Progress reports (and co-unit feedback) ever made on the plan's tasks, deleted tasks included.
 CREATE FUNCTION api.pt_plan_reports(plan uuid) RETURNS bigint

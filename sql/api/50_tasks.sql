@@ -32,14 +32,9 @@ BEGIN
 END $$;
 
 CREATE FUNCTION api.pt_check_version(t public.tasks, if_match jsonb) RETURNS void
-LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN
-    IF jsonb_typeof(if_match) = 'number' AND (if_match #>> '{}')::numeric <> t.version THEN
-        PERFORM api.pt_fail('PT412', 'Precondition failed',
-            format('the task is at version %s, not %s', t.version, if_match #>> '{}'),
-            jsonb_build_object('rule', 'version', 'params', jsonb_build_object('resource', 'task', 'version', t.version)));
-    END IF;
-END $$;
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT api.pt_check_if_match('task', t.version, if_match)
+$$;
 
 -- {cfg, id}: the task evaluated on cfg's day; with cfg.as_of, as it was at the
 -- end of that day (PT404 when it did not exist then; PT422 as_of before the plan).

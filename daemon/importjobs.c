@@ -62,6 +62,22 @@ static json_t *problem_of(PGconn *pg, PGresult *res)
 	return p;
 }
 
+/*
+ * args with "job_id" as its first member, as new text (caller frees). Spliced
+ * into the text rather than added in SQL: `$1::jsonb || jsonb_build_object(…)`
+ * rebuilt the whole 20 MB argument of a 100,000-row import (about 1 s).
+ */
+static char *with_job_id(const char *args, const char *id)
+{
+	const char *rest = args[0] == '{' ? args + 1 : "}";
+	while (*rest == ' ')
+		rest++;
+	size_t len = strlen(rest) + strlen(id) + 16;
+	char *out = xmalloc(len);
+	snprintf(out, len, "{\"job_id\":\"%s\"%s%s", id, *rest == '}' ? "" : ",", rest);
+	return out;
+}
+
 static void run_job(struct job *j)
 {
 	struct db_conn_params cp;
@@ -78,11 +94,12 @@ static void run_job(struct job *j)
 	PQclear(PQexec(pg, set));
 	const char *id[1] = { j->id };
 	PQclear(PQexecParams(pg, "SELECT pt_import_job_start($1::uuid)", 1, NULL, id, NULL, NULL, 0));
-	const char *params[2] = { j->args, j->id };
-	PGresult *res = PQexecParams(pg,
-				     "SELECT status, body->>'created', body->>'updated' "
-				     "FROM pt_csv_import($1::jsonb || jsonb_build_object('job_id', $2::text))",
-				     2, NULL, params, NULL, NULL, 0);
+	char *args = with_job_id(j->args, j->id);
+	free(j->args);
+	j->args = args;
+	const char *params[1] = { j->args };
+	PGresult *res = PQexecParams(pg, "SELECT status, body->>'created', body->>'updated' FROM pt_csv_import($1::jsonb)",
+				     1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
 		log_info("import job %s: done (%s created, %s updated)", j->id, PQgetvalue(res, 0, 1),
 			 PQgetvalue(res, 0, 2));

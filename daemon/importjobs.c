@@ -4,7 +4,9 @@
  * failure recorded as the problem a synchronous import would have answered.
  */
 #include "plantrack/importjobs.h"
+#include "plantrack/csvimport.h"
 #include "plantrack/db.h"
+#include "plantrack/hash.h"
 #include "plantrack/log.h"
 #include "plantrack/xalloc.h"
 
@@ -17,7 +19,8 @@
 
 struct job {
 	struct job *next;
-	char *conninfo, *args;
+	char *conninfo;
+	struct import_sheet *sheet;
 	char id[40];
 	int timeout_ms;
 };
@@ -62,20 +65,93 @@ static json_t *problem_of(PGconn *pg, PGresult *res)
 	return p;
 }
 
-/*
- * args with "job_id" as its first member, as new text (caller frees). Spliced
- * into the text rather than added in SQL: `$1::jsonb || jsonb_build_object(…)`
- * rebuilt the whole 20 MB argument of a 100,000-row import (about 1 s).
- */
-static char *with_job_id(const char *args, const char *id)
+struct import_sheet *import_sheet_new(const char *args, int year, const char *charset, const char *body, size_t n)
 {
-	const char *rest = args[0] == '{' ? args + 1 : "}";
-	while (*rest == ' ')
-		rest++;
-	size_t len = strlen(rest) + strlen(id) + 16;
-	char *out = xmalloc(len);
-	snprintf(out, len, "{\"job_id\":\"%s\"%s%s", id, *rest == '}' ? "" : ",", rest);
-	return out;
+	size_t alen = strlen(args) + 1;
+	struct import_sheet *sh = xmalloc(sizeof *sh + alen + n);
+	sh->year = year;
+	snprintf(sh->charset, sizeof sh->charset, "%s", charset ? charset : "");
+	memcpy(sh->data, args, alen);
+	sh->body = sh->data + alen;
+	memcpy(sh->body, body, n);
+	sh->body_len = n;
+	return sh;
+}
+
+/*
+ * Reads the job's sheet: the text of pt_csv_import's argument (caller frees)
+ * and *rows, or NULL with *problem, the 422 invalid-csv problem.
+ */
+static char *read_sheet(struct job *j, size_t *rows, json_t **problem)
+{
+	struct import_sheet *sh = j->sheet;
+	json_t *tasks = NULL, *errors = NULL, *warnings = NULL, *columns = NULL;
+	if (csvimport_tasks_ex(sh->body, sh->body_len, sh->charset[0] ? sh->charset : NULL, sh->year, &tasks,
+			       &errors, &warnings, &columns)) {
+		char detail[200];
+		json_t *list = csvimport_error_list(errors, detail, sizeof detail);
+		*problem = json_pack("{s:s,s:s,s:i,s:s,s:o}", "type", "urn:plantrack:problem:invalid-csv", "title",
+				     "The CSV file has errors", "status", 422, "detail", detail, "errors", list);
+		json_decref(errors);
+		json_decref(tasks);
+		json_decref(warnings);
+		return NULL;
+	}
+	json_decref(errors);
+	char sha[65];
+	pt_sha256_hex(sh->body, sh->body_len, sha);
+	*rows = json_array_size(tasks);
+	json_t *args = json_loads(sh->data, 0, NULL);
+	if (!args)
+		args = json_object();
+	json_object_set_new(args, "job_id", json_string(j->id));
+	json_object_set_new(args, "sha256", json_string(sha));
+	json_object_set_new(args, "columns", columns ? columns : json_array());
+	json_object_set_new(args, "warnings", warnings ? warnings : json_array());
+	json_object_set_new(args, "tasks", tasks);
+	char *text = json_dumps(args, JSON_COMPACT);
+	json_decref(args);
+	return text;
+}
+
+/* Records the failed job and its problem (taken over). */
+static void fail_job(PGconn *pg, struct job *j, json_t *problem)
+{
+	char *text = json_dumps(problem, JSON_COMPACT);
+	log_warn("import job %s: failed: %s", j->id, text ? text : "");
+	const char *fp[2] = { j->id, text };
+	PQclear(PQexecParams(pg, "SELECT pt_import_job_fail($1::uuid, $2::jsonb)", 2, NULL, fp, NULL, NULL, 0));
+	free(text);
+	json_decref(problem);
+}
+
+/* Reads the sheet and runs the import on pg; the job row records the outcome. */
+static void run_import(PGconn *pg, struct job *j)
+{
+	size_t rows = 0;
+	json_t *problem = NULL;
+	char *args = read_sheet(j, &rows, &problem);
+	free(j->sheet);
+	j->sheet = NULL;
+	if (!args) {
+		fail_job(pg, j, problem);
+	} else {
+		char nrows[24];
+		snprintf(nrows, sizeof nrows, "%zu", rows);
+		const char *sp[2] = { j->id, nrows };
+		PQclear(PQexecParams(pg, "SELECT pt_import_job_start($1::uuid, $2::int)", 2, NULL, sp, NULL, NULL, 0));
+		const char *params[1] = { args };
+		PGresult *res = PQexecParams(pg,
+					     "SELECT status, body->>'created', body->>'updated' FROM pt_csv_import($1::jsonb)",
+					     1, NULL, params, NULL, NULL, 0);
+		free(args);
+		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+			log_info("import job %s: done (%s created, %s updated)", j->id, PQgetvalue(res, 0, 1),
+				 PQgetvalue(res, 0, 2));
+		else
+			fail_job(pg, j, problem_of(pg, res));
+		PQclear(res);
+	}
 }
 
 static void run_job(struct job *j)
@@ -92,27 +168,7 @@ static void run_job(struct job *j)
 	char set[96];
 	snprintf(set, sizeof set, "SET statement_timeout = %d", j->timeout_ms);
 	PQclear(PQexec(pg, set));
-	const char *id[1] = { j->id };
-	PQclear(PQexecParams(pg, "SELECT pt_import_job_start($1::uuid)", 1, NULL, id, NULL, NULL, 0));
-	char *args = with_job_id(j->args, j->id);
-	free(j->args);
-	j->args = args;
-	const char *params[1] = { j->args };
-	PGresult *res = PQexecParams(pg, "SELECT status, body->>'created', body->>'updated' FROM pt_csv_import($1::jsonb)",
-				     1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
-		log_info("import job %s: done (%s created, %s updated)", j->id, PQgetvalue(res, 0, 1),
-			 PQgetvalue(res, 0, 2));
-	} else {
-		json_t *p = problem_of(pg, res);
-		char *text = json_dumps(p, JSON_COMPACT);
-		log_warn("import job %s: failed: %s", j->id, text ? text : "");
-		const char *fp[2] = { j->id, text };
-		PQclear(PQexecParams(pg, "SELECT pt_import_job_fail($1::uuid, $2::jsonb)", 2, NULL, fp, NULL, NULL, 0));
-		free(text);
-		json_decref(p);
-	}
-	PQclear(res);
+	run_import(pg, j);
 	/* number the job's events now (the workers publish after their own writes) */
 	PQclear(PQexec(pg, "SELECT pt_events_publish()"));
 	PQfinish(pg);
@@ -135,17 +191,17 @@ static void *runner(void *arg)
 		pending--;
 		pthread_mutex_unlock(&lock);
 		free(j->conninfo);
-		free(j->args);
+		free(j->sheet);
 		free(j);
 	}
 	return NULL;
 }
 
-int importjobs_submit(const char *conninfo, int timeout_ms, const char *job_id, char *args_text)
+int importjobs_submit(const char *conninfo, int timeout_ms, const char *job_id, struct import_sheet *sheet)
 {
 	struct job *j = xcalloc(1, sizeof *j);
 	j->conninfo = xstrdup(conninfo ? conninfo : "");
-	j->args = args_text;
+	j->sheet = sheet;
 	j->timeout_ms = timeout_ms;
 	snprintf(j->id, sizeof j->id, "%s", job_id);
 	pthread_mutex_lock(&lock);
@@ -158,7 +214,7 @@ int importjobs_submit(const char *conninfo, int timeout_ms, const char *job_id, 
 			pthread_attr_destroy(&at);
 			pthread_mutex_unlock(&lock);
 			free(j->conninfo);
-			free(j->args);
+			free(j->sheet);
 			free(j);
 			return -1;
 		}

@@ -137,11 +137,11 @@ static void on_job_created(struct req *r, PGresult *res)
 	json_t *job = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
 	const char *id = json_string_value(json_object_get(job, "id"));
 	const struct config *c = config_current();
-	char *args = r->handler_data;
+	struct import_sheet *sheet = r->handler_data;
 	r->handler_data = NULL;
-	if (!id || importjobs_submit(c->db, c->import_job_timeout_ms, id, args)) {
+	if (!id || importjobs_submit(c->db, c->import_job_timeout_ms, id, sheet)) {
 		if (!id)
-			free(args);
+			free(sheet);
 		json_decref(job);
 		http_reply_problem(r, 500, "internal", "Internal error", "the import job could not be started", NULL);
 		return;
@@ -152,7 +152,40 @@ static void on_job_created(struct req *r, PGresult *res)
 	http_reply_json(r, 202, job);
 }
 
-/* The plan is known (its year): read the sheet, then import or queue a job. */
+/* pt_csv_import's argument without the sheet's parts (tasks, columns, sha256, warnings). */
+static json_t *import_args(struct req *r, const char *plan, const char *parent, const char *mode)
+{
+	const struct config *c = config_current();
+	json_t *cfg = http_cfg(r);
+	json_object_set_new(cfg, "import_row_events", json_integer(c->import_row_events));
+	json_object_set_new(cfg, "import_answer_items", json_integer(c->import_answer_items));
+	json_t *args = json_pack("{s:o,s:o,s:s,s:s}", "actor", http_actor(r), "cfg", cfg, "plan_id", plan, "mode", mode);
+	json_object_set_new(args, "parent_id", parent ? json_string(parent) : json_null());
+	return args;
+}
+
+/*
+ * A sheet of [imports] job_rows lines or more is a job (202): the job thread
+ * reads it, so this worker's event loop does not spend the seconds that
+ * takes; lines counts the sheet's lines less the header.
+ */
+static void queue_sheet(struct req *r, int year, size_t lines)
+{
+	const struct config *c = config_current();
+	const char *plan = http_param(r, "id"), *parent = http_query(r, "parent");
+	const char *mode = http_query(r, "mode") ? http_query(r, "mode") : "append";
+	json_t *args = import_args(r, plan, parent, mode);
+	char *text = json_dumps(args, JSON_COMPACT);
+	json_decref(args);
+	r->handler_data = import_sheet_new(text, year, r->charset, r->body, r->body_len);
+	free(text);
+	json_t *jargs = json_pack("{s:o,s:s,s:s,s:i,s:i}", "actor", http_actor(r), "plan_id", plan, "mode", mode,
+				  "rows", (int)lines, "timeout_ms", c->import_job_timeout_ms);
+	json_object_set_new(jargs, "parent_id", parent ? json_string(parent) : json_null());
+	http_call(r, SQL_IMPORT_JOB_CREATE, jargs, on_job_created);
+}
+
+/* The plan is known (its year): queue a job, or read the sheet and import it. */
 static void on_import_plan(struct req *r, PGresult *res)
 {
 	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || atoi(PQgetvalue(res, 0, 0)) != 200) {
@@ -166,29 +199,17 @@ static void on_import_plan(struct req *r, PGresult *res)
 	json_decref(plan_doc);
 	const char *plan = http_param(r, "id"), *parent = http_query(r, "parent");
 	const char *mode = http_query(r, "mode") ? http_query(r, "mode") : "append";
+	const struct config *c = config_current();
+	size_t lines = csvimport_row_estimate(r->body, r->body_len);
+	if (c->import_job_rows > 0 && lines >= (size_t)c->import_job_rows) {
+		queue_sheet(r, year, lines);
+		return;
+	}
 	json_t *tasks = NULL, *errors = NULL, *warnings = NULL, *columns = NULL;
 	if (csvimport_tasks_ex(r->body, r->body_len, r->charset[0] ? r->charset : NULL, year, &tasks, &errors,
 			       &warnings, &columns)) {
-		json_t *list = json_array();
-		size_t i;
-		json_t *e;
-		json_array_foreach(errors, i, e) {
-			json_t *row = json_object_get(e, "row"), *col = json_object_get(e, "column");
-			char field[160];
-			snprintf(field, sizeof field, "rows[%lld].%s", (long long)json_integer_value(row),
-				 json_is_string(col) ? json_string_value(col) : "");
-			json_t *item = json_deep_copy(e);
-			json_object_set_new(item, "field", json_string(field));
-			json_array_append_new(list, item);
-		}
 		char detail[200];
-		const char *first = json_string_value(json_object_get(json_array_get(errors, 0), "message"));
-		snprintf(detail, sizeof detail, "%zu problem(s) in the file; nothing was imported%s%.120s",
-			 json_array_size(errors), first ? ": " : "", first ? first : "");
-		/* cut at a character boundary */
-		size_t dl = strlen(detail);
-		while (dl && !textenc_is_utf8(detail, dl))
-			detail[--dl] = '\0';
+		json_t *list = csvimport_error_list(errors, detail, sizeof detail);
 		json_decref(errors);
 		json_decref(tasks);
 		json_decref(warnings);
@@ -196,26 +217,12 @@ static void on_import_plan(struct req *r, PGresult *res)
 		return;
 	}
 	json_decref(errors);
-	const struct config *c = config_current();
 	char sha[65];
 	pt_sha256_hex(r->body, r->body_len, sha);
-	size_t rows = json_array_size(tasks);
-	json_t *cfg = http_cfg(r);
-	json_object_set_new(cfg, "import_row_events", json_integer(c->import_row_events));
-	json_object_set_new(cfg, "import_answer_items", json_integer(c->import_answer_items));
-	json_t *args = json_pack("{s:o,s:o,s:s,s:s,s:s,s:o,s:o}", "actor", http_actor(r), "cfg", cfg, "plan_id", plan,
-				 "mode", mode, "sha256", sha, "columns", columns ? columns : json_array(), "tasks", tasks);
-	json_object_set_new(args, "parent_id", parent ? json_string(parent) : json_null());
-	if (c->import_job_rows > 0 && rows >= (size_t)c->import_job_rows) {
-		json_object_set_new(args, "warnings", warnings ? warnings : json_array());
-		r->handler_data = json_dumps(args, JSON_COMPACT);
-		json_decref(args);
-		json_t *jargs = json_pack("{s:o,s:s,s:s,s:i,s:i}", "actor", http_actor(r), "plan_id", plan, "mode", mode,
-					  "rows", (int)rows, "timeout_ms", c->import_job_timeout_ms);
-		json_object_set_new(jargs, "parent_id", parent ? json_string(parent) : json_null());
-		http_call(r, SQL_IMPORT_JOB_CREATE, jargs, on_job_created);
-		return;
-	}
+	json_t *args = import_args(r, plan, parent, mode);
+	json_object_set_new(args, "sha256", json_string(sha));
+	json_object_set_new(args, "columns", columns ? columns : json_array());
+	json_object_set_new(args, "tasks", tasks);
 	r->handler_data = warnings ? json_dumps(warnings, JSON_COMPACT) : xstrdup("[]");
 	json_decref(warnings);
 	http_call_write(r, SQL_CSV_IMPORT, args, on_created_add_warnings);

@@ -778,3 +778,39 @@ int csvimport_tasks_ex(const char *body, size_t n, const char *charset, int year
 	}
 	return finish(&c, out, tasks, errors, warnings);
 }
+
+json_t *csvimport_error_list(json_t *errors, char *detail, size_t size)
+{
+	json_t *list = json_array();
+	size_t i;
+	json_t *e;
+	json_array_foreach(errors, i, e) {
+		json_t *row = json_object_get(e, "row"), *col = json_object_get(e, "column");
+		char field[160];
+		snprintf(field, sizeof field, "rows[%lld].%s", (long long)json_integer_value(row),
+			 json_is_string(col) ? json_string_value(col) : "");
+		json_t *item = json_deep_copy(e);
+		json_object_set_new(item, "field", json_string(field));
+		json_array_append_new(list, item);
+	}
+	const char *first = json_string_value(json_object_get(json_array_get(errors, 0), "message"));
+	snprintf(detail, size, "%zu problem(s) in the file; nothing was imported%s%.120s", json_array_size(errors),
+		 first ? ": " : "", first ? first : "");
+	size_t dl = strlen(detail); /* cut at a character boundary */
+	while (dl && !textenc_is_utf8(detail, dl))
+		detail[--dl] = '\0';
+	return list;
+}
+
+size_t csvimport_row_estimate(const char *body, size_t n)
+{
+	size_t lines = 0;
+	const char *p = body, *end = body + n;
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		lines++;
+		p++;
+	}
+	if (n && body[n - 1] != '\n')
+		lines++;
+	return lines ? lines - 1 : 0;
+}

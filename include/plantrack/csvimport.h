@@ -81,4 +81,20 @@ int csvimport_tasks(const char *body, size_t n, const char *charset, int year_hi
 int csvimport_tasks_ex(const char *body, size_t n, const char *charset, int year_hint, json_t **tasks,
 		       json_t **errors, json_t **warnings, json_t **columns);
 
+/*
+ * The answer to a sheet with errors (as csvimport_tasks returned them), for
+ * the 422 invalid-csv problem: a new array of the errors, each with "field"
+ * ("rows[N].<column>") added (the caller owns it), and in detail (size bytes,
+ * cut at a character boundary) "N problem(s) in the file; nothing was
+ * imported: <first message>". errors stays the caller's.
+ */
+json_t *csvimport_error_list(json_t *errors, char *detail, size_t size);
+
+/*
+ * Data rows of a sheet, estimated cheaply without reading it: its lines
+ * less the header (a quoted cell with line breaks counts more than once).
+ * Decides whether an import is a job before the sheet is read.
+ */
+size_t csvimport_row_estimate(const char *body, size_t n);
+
 #endif

@@ -325,10 +325,13 @@ BEGIN
     RETURN QUERY SELECT 202, api.pt_import_job_json(j);
 END $$;
 
--- The job thread: running (its own transaction, so GET shows it at once).
-CREATE FUNCTION api.pt_import_job_start(job uuid) RETURNS void
+-- The job thread: running (its own transaction, so GET shows it at once), the
+-- sheet read: nrows is its count of rows (the job was created with the count
+-- of its lines, before the sheet was read); NULL keeps the count.
+CREATE FUNCTION api.pt_import_job_start(job uuid, nrows int DEFAULT NULL) RETURNS void
 LANGUAGE sql AS $$
-    UPDATE public.import_jobs SET status = 'running', progress = 10, started_at = clock_timestamp()
+    UPDATE public.import_jobs SET status = 'running', progress = 10, started_at = clock_timestamp(),
+           rows = coalesce(nrows, rows)
      WHERE id = job AND status = 'queued'
 $$;
 

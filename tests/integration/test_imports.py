@@ -381,6 +381,39 @@ def test_big_import_is_a_job():
         assert db.psql("SELECT count(*) FROM tasks WHERE plan_id = '%s'" % plan).strip() == "7"
         assert db.psql("SELECT count(*) FROM events WHERE type = 'import.finished' AND payload->>'job_id' = '%s'"
                        % job["id"]).strip() == "1"
+        # the job thread reads the sheet: one with errors fails its job with the
+        # 422 a synchronous import answers (invalid-csv, every problem with its
+        # field), writes nothing; the job's rows become the sheet's rows once read
+        before = journal_count(plan)
+        text = "序号,项目名称,计划完成时间\n" + "".join("%d,任务%d,6月底前\n" % (i, i) for i in range(1, 7)) \
+            + "7,,明年\n\n\n"
+        r = http("POST", d.url + "/v1/plans/%s/tasks/import" % plan, token=tok, body=text.encode(),
+                 headers={"Content-Type": "text/csv"})
+        assert r.status == 202 and r.json()["rows"] == 9, r.body  # its lines, before it is read
+        t0 = time.time()
+        while time.time() - t0 < 20:
+            job = http("GET", d.url + r.headers["Location"], token=tok).json()
+            if job["status"] in ("done", "failed"):
+                break
+            time.sleep(0.2)
+        assert job["status"] == "failed" and job["errors"]["status"] == 422, job
+        assert job["errors"]["type"] == "urn:plantrack:problem:invalid-csv", job
+        fields = [e["field"] for e in job["errors"]["errors"]]
+        assert "rows[7].项目名称" in fields and "rows[7].计划完成时间" in fields, job
+        assert job["errors"]["detail"].startswith("2 problem(s) in the file; nothing was imported"), job
+        assert journal_count(plan) == before
+        assert db.psql("SELECT count(*) FROM tasks WHERE plan_id = '%s'" % plan).strip() == "7"
+        text = "序号,项目名称\n" + "".join("%d,补充%d\n" % (i, i) for i in range(1, 6)) + "\n\n"
+        r = http("POST", d.url + "/v1/plans/%s/tasks/import" % plan, token=tok, body=text.encode(),
+                 headers={"Content-Type": "text/csv"})
+        assert r.status == 202 and r.json()["rows"] == 7, r.body
+        t0 = time.time()
+        while time.time() - t0 < 20:
+            job = http("GET", d.url + r.headers["Location"], token=tok).json()
+            if job["status"] in ("done", "failed"):
+                break
+            time.sleep(0.2)
+        assert job["status"] == "done" and job["rows"] == 5 and job["result"]["created"] == 5, job
         # a job that fails writes nothing: an id that is no task of the plan
         before = journal_count(plan)
         bad = "项目名称,id\n" + "".join("任务%d,%s\n" % (i, "0b7d2f6c-8a51-4c3e-9f4e-3f1a2b3c4d5e")

@@ -5,6 +5,7 @@
  */
 #include "check.h"
 #include "plantrack/csvimport.h"
+#include "plantrack/textenc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -384,6 +385,24 @@ int main(void)
 		CHECK(error_is(r.errors, 9, 10000, 2 * 10000, "计划完成时间", "not a valid date"));
 		done(&r);
 		free(csv);
+	}
+	/* the row estimate (lines less the header) and the 422 error list */
+	{
+		CHECK(csvimport_row_estimate("", 0) == 0);
+		CHECK(csvimport_row_estimate("a,b\n", 4) == 0);
+		CHECK(csvimport_row_estimate("a,b\n1,2\n3,4", 12) == 2);
+		CHECK(csvimport_row_estimate("a,b\r\n1,2\r\n3,4\r\n", 15) == 2);
+		CHECK(csvimport_row_estimate("a\n\"x\ny\"\n", 8) == 2); /* a quoted line break counts */
+		struct result e = run("序号,项目名称\n1,\n2,任务\n", strlen("序号,项目名称\n1,\n2,任务\n"), NULL, 2025);
+		CHECK(e.rc == -1);
+		char detail[40];
+		json_t *list = csvimport_error_list(e.errors, detail, sizeof detail);
+		CHECK(json_array_size(list) == json_array_size(e.errors));
+		CHECK(!strcmp(json_string_value(json_object_get(json_array_get(list, 0), "field")), "rows[1].项目名称"));
+		CHECK(!strncmp(detail, "1 problem(s) in the file", strlen("1 problem(s) in the file")));
+		CHECK(textenc_is_utf8(detail, strlen(detail))); /* cut at a character boundary */
+		json_decref(list);
+		done(&e);
 	}
 	return check_summary();
 }

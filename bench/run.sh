@@ -18,7 +18,9 @@
 # runs --runs times; the table shows the median of each figure, the ratio
 # daemon/pgbench of the medians, the target and whether it is met, and the
 # load average before and after (daemon rates: 2xx answers per second).
-# Targets (issue 13) are printed, not asserted.
+# Targets (issue 13) are printed, not asserted; after them a profile per
+# answer (daemon and PostgreSQL CPU, WAL bytes, connections/rate) and, for
+# each target not met, the reason measured in the run.
 #
 # usage: bash bench/run.sh [--connections 64] [--duration 10] [--tasks 2000]
 #                          [--runs 3] [--idle 10000] [--workers 2] [--quick]
@@ -144,18 +146,42 @@ pgbench_run() {
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-# measure NAME KIND ARG: runs it $runs times; sets NAME_rps, NAME_p99, NAME_err (medians; errors summed).
+# The profile of a run: CPU ticks of the daemon (all its threads) and of
+# PostgreSQL (the postmaster, its live children, and the children that exited,
+# through the postmaster's cutime/cstime), and the WAL position.
+clk_tck=$(getconf CLK_TCK)
+cpu_daemon() { if [ -n "$daemon_pid" ]; then awk '{print $14 + $15}' "/proc/$daemon_pid/stat"; else echo 0; fi; }
+cpu_pg() {
+  local pm c
+  pm=$(head -1 "$work/pg/data/postmaster.pid")
+  { awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat"
+    for c in $(pgrep -P "$pm"); do awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null || true; done
+  } | awk '{s += $1} END {print s + 0}'
+}
+wal_lsn() { psql "$base" -Atc "SELECT pg_current_wal_lsn()"; }
+wal_bytes() { psql "$base" -Atc "SELECT pg_wal_lsn_diff('$2', '$1')"; }
+
+# measure NAME KIND ARG: runs it $runs times; sets NAME_rps, NAME_p99, NAME_err (medians; errors summed)
+# and the profile NAME_dcpu, NAME_pcpu (daemon's and PostgreSQL's CPU ms per answer), NAME_wal (WAL bytes per answer).
 measure() {
-  local name=$1 kind=$2 arg=$3 out rs=() ps=() es=0
+  local name=$1 kind=$2 arg=$3 out rs=() ps=() es=0 ds=() pcs=() ws=() d0 p0 w0 n
   for i in $(seq "$runs"); do
+    d0=$(cpu_daemon); p0=$(cpu_pg); w0=$(wal_lsn)
     if [ "$kind" = wrk ]; then out=$(wrk_run "$arg"); else out=$(pgbench_run "$arg"); fi
     read -r r p e <<<"$out"
+    n=$(awk -v r="$r" -v d="$duration" 'BEGIN {n = r * d; print (n < 1) ? 1 : n}')
+    ds+=("$(awk -v a="$d0" -v b="$(cpu_daemon)" -v n="$n" -v t="$clk_tck" 'BEGIN {printf "%.3f", (b - a) * 1000 / t / n}')")
+    pcs+=("$(awk -v a="$p0" -v b="$(cpu_pg)" -v n="$n" -v t="$clk_tck" 'BEGIN {printf "%.3f", (b - a) * 1000 / t / n}')")
+    ws+=("$(awk -v w="$(wal_bytes "$w0" "$(wal_lsn)")" -v n="$n" 'BEGIN {printf "%.0f", w / n}')")
     rs+=("$r"); ps+=("$p"); es=$((es + ${e:-0}))
     echo "   $name run $i: $r/s p99 $p ms (load $(loadavg))"
   done
   printf -v "${name}_rps" '%s' "$(printf '%s\n' "${rs[@]}" | median)"
   printf -v "${name}_p99" '%s' "$(printf '%s\n' "${ps[@]}" | median)"
   printf -v "${name}_err" '%s' "$es"
+  printf -v "${name}_dcpu" '%s' "$(printf '%s\n' "${ds[@]}" | median)"
+  printf -v "${name}_pcpu" '%s' "$(printf '%s\n' "${pcs[@]}" | median)"
+  printf -v "${name}_wal" '%s' "$(printf '%s\n' "${ws[@]}" | median)"
 }
 
 echo "== running: $conns connections, ${duration}s each, $runs runs, $threads load threads, $workers workers"
@@ -286,6 +312,55 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN{ok = (op == ">=") ? (v >= t) : (v < t); print ok ? "met" : "NOT met"}'; }
 mb() { awk -v k="$1" 'BEGIN{printf "%.1f", k/1024}'; }
 
+# Where each answer's time goes (medians of the runs): CPU per answer in the
+# daemon and in PostgreSQL, WAL per answer, and the mean time an answer takes
+# at that rate with every connection busy (Little's law: connections / rate).
+profile_table() {
+  echo
+  echo "profile per answer (medians of the runs; the machine's 2 CPUs also run wrk or pgbench):"
+  echo
+  printf '| %-38s | %12s | %12s | %9s | %10s |\n' "workload" "daemon CPU ms" "PG CPU ms" "WAL bytes" "conns/rate"
+  printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..40})" "--------------:" "--------------:" "----------:" "-----------:"
+  local w n label
+  for w in "get|daemon GET /v1/tasks/{id}" "sel|pgbench -S" "rep|daemon POST .../updates" "upd|pgbench -N" \
+           "lst|daemon list of 50" "sum|daemon summary" "mix|daemon mixed" "hz|daemon /healthz"; do
+    IFS='|' read -r n label <<<"$w"
+    local d=${n}_dcpu p=${n}_pcpu wl=${n}_wal r=${n}_rps
+    [ -n "${!r:-}" ] || continue
+    printf '| %-38s | %12s | %12s | %9s | %7s ms |\n' "$label" "${!d}" "${!p}" "${!wl}" \
+      "$(awk -v c="$conns" -v r="${!r}" 'BEGIN {printf "%.2f", c * 1000 / r}')"
+  done
+}
+
+# For each target not met, the measured reason, from this run's figures.
+why_not_met() {
+  local any=0
+  echo
+  echo "targets not met, and why (from this run's figures):"
+  if [ "$(verdict "$r_get" '>=' 0.7)" != met ] || [ "$(verdict "$get_p99" '<' 10)" != met ]; then
+    any=1
+    echo "- single-task read: $(awk -v r="$get_rps" 'BEGIN {printf "%.0f", r}')/s, p99 $get_p99 ms. With $conns connections always busy an"
+    echo "  answer waits connections/rate = $(awk -v c="$conns" -v r="$get_rps" 'BEGIN {printf "%.1f", c * 1000 / r}') ms on average (Little's law); PostgreSQL alone, at the"
+    echo "  same $conns connections in this run, has p99 $sel_p99 ms. A p99 under 10 ms at $conns connections needs"
+    echo "  more than $conns / 10 ms = $((conns * 100)) answers/s with little spread: CPUs not shared with the load"
+    echo "  generator and the database (load average here: $load_peak)."
+  fi
+  if [ "$(verdict "$r_rep" '>=' 1.0)" != met ]; then
+    any=1
+    echo "- progress report: $(awk -v a="$rep_pcpu" -v b="$upd_pcpu" 'BEGIN {printf "%.2f ms of PostgreSQL CPU per report against %.2f ms per pgbench -N transaction (%.1fx)", a, b, (b > 0) ? a / b : 0}'),"
+    echo "  $rep_wal against $upd_wal bytes of WAL, plus $rep_dcpu ms in the daemon: a report journals the change,"
+    echo "  stores its event, re-evaluates the task (light, progress roll-up) and, unless Prefer: return=minimal,"
+    echo "  renders the task; pgbench -N is three updates and an insert. Equal rates need a report that costs"
+    echo "  PostgreSQL no more than a pgbench -N transaction, or database CPUs not shared with the daemon."
+  fi
+  if [ "${idle_alive:-0}" -lt "$idle" ] || [ "$(verdict "$rss_idle" '<' 32768)" != met ]; then
+    any=1
+    echo "- idle connections: $(mb "$rss_start") MB before, $(mb "$rss_idle") MB with $idle_alive; under 32 MB needs at most"
+    echo "  $(awk -v b="$rss_start" -v n="$idle" 'BEGIN {printf "%.2f", (32768 - b) / n}') kB per connection over that base; this run measured $(awk -v a="$rss_idle" -v b="$rss_start" -v n="$idle" 'BEGIN{printf "%.2f", (a-b)/n}') kB (see bench/README.md for where it goes)."
+  fi
+  [ "$any" = 1 ] || echo "- none: every target met"
+}
+
 if [ "$quick" = 1 ]; then
   echo
   echo "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(uname -r)"
@@ -321,4 +396,6 @@ printf '| %-38s | %9s | %8s | %6s | %-16s | %-7s |\n' "RSS with $idle_alive/$idl
 echo
 echo "(idle daemon before the connections: $(mb "$rss_start") MB; $(awk -v a="$rss_idle" -v b="$rss_start" -v n="$idle" 'BEGIN{printf "%.2f", (a-b)/n}') kB per connection)"
 echo "(non-2xx responses: GET $get_err, POST $rep_err, list $lst_err, summary $sum_err, mixed $mix_err)"
+profile_table
+why_not_met
 reads_table

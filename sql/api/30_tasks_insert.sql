@@ -96,7 +96,8 @@ END $$;
 -- of plan; positions start at pos. Appends the new ids to ids (each level before
 -- its children). Set-based: a 10 000-row CSV import is a handful of statements.
 -- ibase: the index of list[0] in the client's array (for error paths).
--- cfg: create_units (see pt_unit_resolve). A task with a lead unit and no
+-- cfg: create_units (see pt_unit_resolve); due_source: where a due date given
+-- without its own due_source came from (CSV imports: csv). A task with a lead unit and no
 -- status starts assigned (交办, awaiting 签收); in an approved plan its due
 -- date is also its original one.
 -- Generic plans only: a custom plan copies list (100,000 rows: 20 MB) into
@@ -230,7 +231,8 @@ BEGIN
                weight::numeric, api.pt_text(psrc),
                CASE WHEN lead_name IS NOT NULL THEN now() END,
                CASE WHEN approved THEN nullif(due_date, '')::date END,
-               api.pt_facts(facts), api.pt_text(note), api.pt_text(dsrc)
+               api.pt_facts(facts), api.pt_text(note),
+               coalesce(api.pt_text(dsrc), CASE WHEN nullif(due_date, '') IS NOT NULL THEN cfg->>'due_source' END)
           FROM src ORDER BY n
         RETURNING id, ord)
     SELECT array_agg(id ORDER BY ord) INTO new_ids FROM ins;

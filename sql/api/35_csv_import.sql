@@ -253,7 +253,8 @@ BEGIN
               FROM api.pt_csv_upsert(p, par.id, a, list) u;
         END IF;
         ids := api.pt_tasks_insert(p.id, par.id, par.code, list, api.pt_next_pos(p.id, par.id),
-                                   a->'actor', 'tasks', ids, 0, a->'cfg');
+                                   a->'actor', 'tasks', ids, 0,
+                                   coalesce(a->'cfg', '{}') || '{"due_source": "csv"}');
     EXCEPTION WHEN data_exception THEN
         PERFORM api.pt_fail('PT422', 'Validation failed', SQLERRM);
     END;

@@ -151,6 +151,8 @@ def test_csv_utf8_with_bom():
     assert by_title["健身设施更新"]["due_date"] == "2025-12-31"
     assert by_title["健身设施更新"]["targets"][0]["value"] == 100
     assert by_title["峨嵋山公园周边环境提升"]["lead_unit"] == "城管办"
+    # a date from the sheet says so (due_date_source csv), as an upsert that changes it does
+    assert {k["due_date_source"] for k in kids} == {"csv"}, [(k["title"], k["due_date_source"]) for k in kids]
 
 
 def test_csv_gbk_as_excel_writes_it():

@@ -359,8 +359,18 @@ def test_export_edit_upsert_round_trip():
     assert hist.status == 200 and len(hist.json()["items"]) == 1, hist.body
 
 
-def test_big_import_is_a_job():
+def wait_job(d, loc, tok, timeout=20):
+    """GET the job at loc until it is done or failed (or timeout s); its document."""
     import time
+    t0 = time.time()
+    while True:
+        job = http("GET", d.url + loc, token=tok).json()
+        if job["status"] in ("done", "failed") or time.time() - t0 > timeout:
+            return job
+        time.sleep(0.2)
+
+
+def test_big_import_is_a_job():
     d = Daemon(db, config_text="[imports]\njob_rows = 5\n")
     d.start()
     try:
@@ -372,12 +382,7 @@ def test_big_import_is_a_job():
         assert r.status == 202, r.body
         loc = r.headers["Location"]
         assert loc == "/v1/jobs/%s" % r.json()["id"] and r.json()["rows"] == 7
-        t0 = time.time()
-        while time.time() - t0 < 20:
-            job = http("GET", d.url + loc, token=tok).json()
-            if job["status"] in ("done", "failed"):
-                break
-            time.sleep(0.2)
+        job = wait_job(d, loc, tok)
         assert job["status"] == "done" and job["progress"] == 100, job
         assert job["result"]["created"] == 7 and any("2025" in w for w in job["result"]["warnings"]), job
         assert db.psql("SELECT count(*) FROM tasks WHERE plan_id = '%s'" % plan).strip() == "7"
@@ -392,12 +397,7 @@ def test_big_import_is_a_job():
         r = http("POST", d.url + "/v1/plans/%s/tasks/import" % plan, token=tok, body=text.encode(),
                  headers={"Content-Type": "text/csv"})
         assert r.status == 202 and r.json()["rows"] == 9, r.body  # its lines, before it is read
-        t0 = time.time()
-        while time.time() - t0 < 20:
-            job = http("GET", d.url + r.headers["Location"], token=tok).json()
-            if job["status"] in ("done", "failed"):
-                break
-            time.sleep(0.2)
+        job = wait_job(d, r.headers["Location"], tok)
         assert job["status"] == "failed" and job["errors"]["status"] == 422, job
         assert job["errors"]["type"] == "urn:plantrack:problem:invalid-csv", job
         fields = [e["field"] for e in job["errors"]["errors"]]
@@ -409,12 +409,7 @@ def test_big_import_is_a_job():
         r = http("POST", d.url + "/v1/plans/%s/tasks/import" % plan, token=tok, body=text.encode(),
                  headers={"Content-Type": "text/csv"})
         assert r.status == 202 and r.json()["rows"] == 7, r.body
-        t0 = time.time()
-        while time.time() - t0 < 20:
-            job = http("GET", d.url + r.headers["Location"], token=tok).json()
-            if job["status"] in ("done", "failed"):
-                break
-            time.sleep(0.2)
+        job = wait_job(d, r.headers["Location"], tok)
         assert job["status"] == "done" and job["rows"] == 5 and job["result"]["created"] == 5, job
         # a job that fails writes nothing: an id that is no task of the plan
         before = journal_count(plan)
@@ -423,12 +418,7 @@ def test_big_import_is_a_job():
         r = http("POST", d.url + "/v1/plans/%s/tasks/import?mode=upsert" % plan, token=tok, body=bad.encode(),
                  headers={"Content-Type": "text/csv"})
         assert r.status == 202, r.body
-        t0 = time.time()
-        while time.time() - t0 < 20:
-            job = http("GET", d.url + r.headers["Location"], token=tok).json()
-            if job["status"] in ("done", "failed"):
-                break
-            time.sleep(0.2)
+        job = wait_job(d, r.headers["Location"], tok)
         assert job["status"] == "failed" and job["errors"]["status"] == 422, job
         assert "rows[1].id" in str(job["errors"]), job
         assert journal_count(plan) == before

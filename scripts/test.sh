@@ -119,9 +119,10 @@ if [ "$mode" = fuzz ] && [ ${#ctest_args[@]} -eq 0 ]; then
 fi
 # ThreadSanitizer is about the threads: the unit tests, the HTTP tests that
 # drive both workers, the reload storm, the webhook deliverer's destination
-# checks; not the tests that time retries (8x slower here).
+# checks, the import job thread (it reads sheets beside the workers); not the
+# tests that time retries (8x slower here).
 if [ "$mode" = tsan ] && [ ${#ctest_args[@]} -eq 0 ]; then
-  ctest_args=(-R '^(unit\.|integration\.test_(foundation|tasks)$|fault\.test_(reload_storm|reload_bad_config|webhook_ssrf|http_strict)$)')
+  ctest_args=(-R '^(unit\.|integration\.test_(foundation|tasks)$|fault\.test_(reload_storm|reload_bad_config|webhook_ssrf|http_strict|import_event_loop|import_backlog)$)')
 fi
 echo "== ctest in ${build#"$root"/}"
 status=0

@@ -253,39 +253,37 @@ int connguard_parse_head(const char *buf, size_t len, size_t max, struct conngua
 
 enum gstate { G_HEAD, G_AUTH_WAIT, G_BODY, G_SKIP, G_CHUNK_SIZE, G_CHUNK_DATA, G_CHUNK_CRLF, G_TRAILER, G_PASS, G_DISCARD };
 
-/* One per connection, kept small: 10,000 idle connections hold 10,000. */
+/* One per connection, kept small (64 bytes): 10,000 idle connections hold
+ * 10,000. Found from the bufferevent through the guard's table. */
 struct gconn {
 	struct connguard *g;
-	struct gconn *prev, *next;       /* g->all */
-	struct gconn *pend_next;         /* g->pending (accepted, not yet counted) */
 	struct bufferevent *bev;         /* evhttp's; NULL once the connection is gone */
-	struct evhttp_connection *evcon;
 	struct evbuffer *held;           /* bytes not judged yet; NULL when none */
-	struct evbuffer_cb_entry *in_cb; /* on bev's input */
 	unsigned long long remaining;
 	size_t reserved;                 /* budget bytes of the current request */
 	unsigned char key[16];
 	unsigned char state;             /* enum gstate */
+	signed char lookup_role;         /* what the lookup gave */
 	unsigned on_pending : 1, counted : 1, counted_addr : 1;
 	unsigned lookup_pending : 1, dead : 1; /* a token lookup holds this; the connection is gone */
 	unsigned looked_up : 1;          /* the waiting head's token was looked up already */
 	unsigned idle : 1;               /* between requests */
 	unsigned busy : 1;               /* dispatched, its reply not written yet */
 	unsigned judging : 1;            /* in on_input (its own moves call it again) */
-	signed char lookup_role;         /* what the lookup gave */
 };
+_Static_assert(sizeof(struct gconn) <= 64, "struct gconn grew beyond 64 bytes");
 
 struct connguard {
 	struct event_base *base;
 	struct evhttp *http;
 	void *worker;
 	int index;
-	struct gconn *all, *pending;
+	struct gconn **pending;          /* accepted, not counted yet */
+	size_t npending, pending_cap;
 	struct event *accept_ev;
 	struct evbuffer *scratch, *tail; /* empty between callbacks */
-	/* bufferevent -> connection, for the dispatch side */
-	struct bufferevent **map_keys;
-	struct gconn **map_vals;
+	/* every connection, by its bufferevent (open addressing, at most 3/4 full) */
+	struct gconn **map;
 	size_t map_cap, map_n;
 	uint64_t last_warn_s;
 };
@@ -298,36 +296,33 @@ static size_t ptr_hash(const void *p, size_t cap)
 	return (size_t)(v >> 32) & (cap - 1);
 }
 
-static void map_put(struct connguard *g, struct bufferevent *k, struct gconn *c);
+static void map_put(struct connguard *g, struct gconn *c);
 static void judge_held(struct gconn *c);
+static void on_input(struct evbuffer *in, const struct evbuffer_cb_info *info, void *arg);
 
 static void map_grow(struct connguard *g)
 {
 	size_t old_cap = g->map_cap;
-	struct bufferevent **ok = g->map_keys;
-	struct gconn **ov = g->map_vals;
+	struct gconn **old = g->map;
 	g->map_cap = old_cap ? old_cap * 2 : 256;
-	g->map_keys = xcalloc(g->map_cap, sizeof *g->map_keys);
-	g->map_vals = xcalloc(g->map_cap, sizeof *g->map_vals);
+	g->map = xcalloc(g->map_cap, sizeof *g->map);
 	g->map_n = 0;
 	for (size_t i = 0; i < old_cap; i++)
-		if (ok[i])
-			map_put(g, ok[i], ov[i]);
-	free(ok);
-	free(ov);
+		if (old[i])
+			map_put(g, old[i]);
+	free(old);
 }
 
-static void map_put(struct connguard *g, struct bufferevent *k, struct gconn *c)
+static void map_put(struct connguard *g, struct gconn *c)
 {
-	if ((g->map_n + 1) * 2 > g->map_cap)
+	if ((g->map_n + 1) * 4 > g->map_cap * 3)
 		map_grow(g);
-	size_t i = ptr_hash(k, g->map_cap);
-	while (g->map_keys[i] && g->map_keys[i] != k)
+	size_t i = ptr_hash(c->bev, g->map_cap);
+	while (g->map[i] && g->map[i] != c)
 		i = (i + 1) & (g->map_cap - 1);
-	if (!g->map_keys[i])
+	if (!g->map[i])
 		g->map_n++;
-	g->map_keys[i] = k;
-	g->map_vals[i] = c;
+	g->map[i] = c;
 }
 
 static struct gconn *map_get(struct connguard *g, struct bufferevent *k)
@@ -335,39 +330,37 @@ static struct gconn *map_get(struct connguard *g, struct bufferevent *k)
 	if (!g->map_cap)
 		return NULL;
 	size_t i = ptr_hash(k, g->map_cap);
-	while (g->map_keys[i]) {
-		if (g->map_keys[i] == k)
-			return g->map_vals[i];
+	while (g->map[i]) {
+		if (g->map[i]->bev == k)
+			return g->map[i];
 		i = (i + 1) & (g->map_cap - 1);
 	}
 	return NULL;
 }
 
-static void map_del(struct connguard *g, struct bufferevent *k)
+/* Removes c (its bev still set), shifting back the entries after it. */
+static void map_del(struct connguard *g, struct gconn *c)
 {
 	if (!g->map_cap)
 		return;
-	size_t mask = g->map_cap - 1, i = ptr_hash(k, g->map_cap);
-	while (g->map_keys[i] != k) {
-		if (!g->map_keys[i])
+	size_t mask = g->map_cap - 1, i = ptr_hash(c->bev, g->map_cap);
+	while (g->map[i] != c) {
+		if (!g->map[i])
 			return;
 		i = (i + 1) & mask;
 	}
-	g->map_keys[i] = NULL;
-	g->map_vals[i] = NULL;
+	g->map[i] = NULL;
 	g->map_n--;
 	size_t j = i;
 	for (;;) {
 		j = (j + 1) & mask;
-		if (!g->map_keys[j])
+		if (!g->map[j])
 			return;
-		size_t home = ptr_hash(g->map_keys[j], g->map_cap);
+		size_t home = ptr_hash(g->map[j]->bev, g->map_cap);
 		int between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
 		if (!between) {
-			g->map_keys[i] = g->map_keys[j];
-			g->map_vals[i] = g->map_vals[j];
-			g->map_keys[j] = NULL;
-			g->map_vals[j] = NULL;
+			g->map[i] = g->map[j];
+			g->map[j] = NULL;
 			i = j;
 		}
 	}
@@ -375,26 +368,31 @@ static void map_del(struct connguard *g, struct bufferevent *k)
 
 static struct evhttp_connection *conn_evcon(struct gconn *c)
 {
-	if (!c->evcon) {
-		void *arg = NULL;
+	void *arg = NULL;
+	if (c->bev)
 		bufferevent_getcb(c->bev, NULL, NULL, NULL, &arg);
-		c->evcon = arg;
-	}
-	return c->evcon;
+	return arg;
 }
 
-static void list_remove(struct gconn **head, struct gconn *c, struct gconn *(*next)(struct gconn *),
-			struct gconn **(*link)(struct gconn *))
+static void pending_add(struct connguard *g, struct gconn *c)
 {
-	for (struct gconn **pp = head; *pp; pp = link(*pp))
-		if (*pp == c) {
-			*pp = next(c);
-			return;
-		}
+	if (g->npending == g->pending_cap) {
+		g->pending_cap = g->pending_cap ? g->pending_cap * 2 : 16;
+		g->pending = xrealloc(g->pending, g->pending_cap * sizeof *g->pending);
+	}
+	g->pending[g->npending++] = c;
+	c->on_pending = 1;
 }
 
-static struct gconn *pend_next(struct gconn *c) { return c->pend_next; }
-static struct gconn **pend_link(struct gconn *c) { return &c->pend_next; }
+static void pending_remove(struct connguard *g, struct gconn *c)
+{
+	for (size_t i = 0; i < g->npending; i++)
+		if (g->pending[i] == c) {
+			g->pending[i] = g->pending[--g->npending];
+			break;
+		}
+	c->on_pending = 0;
+}
 
 static void gconn_release(struct gconn *c)
 {
@@ -418,20 +416,13 @@ static void gconn_free(struct evhttp_connection *evcon, void *arg)
 	struct connguard *g = c->g;
 	gconn_release(c);
 	if (c->on_pending)
-		list_remove(&g->pending, c, pend_next, pend_link);
-	if (c->prev)
-		c->prev->next = c->next;
-	else if (g->all == c)
-		g->all = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	map_del(g, c->bev);
-	evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->in_cb);
+		pending_remove(g, c);
+	map_del(g, c);
+	evbuffer_remove_cb(bufferevent_get_input(c->bev), on_input, c);
 	if (c->held)
 		evbuffer_free(c->held);
 	c->held = NULL;
 	c->bev = NULL;
-	c->evcon = NULL;
 	if (c->lookup_pending)
 		c->dead = 1;  /* the lookup's callback frees it */
 	else
@@ -482,9 +473,8 @@ static void on_accepted(evutil_socket_t fd_unused, short what, void *arg)
 {
 	struct connguard *g = arg;
 	const struct config *cfg = config_current();
-	while (g->pending) {
-		struct gconn *c = g->pending;
-		g->pending = c->pend_next;
+	while (g->npending) {
+		struct gconn *c = g->pending[--g->npending];
 		c->on_pending = 0;
 		struct evhttp_connection *evcon = conn_evcon(c);
 		if (!evcon)
@@ -512,9 +502,12 @@ static void on_accepted(evutil_socket_t fd_unused, short what, void *arg)
 		evhttp_connection_set_timeout(evcon, timeout_for(cfg));
 		/* Under pressure, the idle connections already open get the short timeout too. */
 		if (total * 4 > cfg->max_connections * 3 && (total - 1) * 4 <= cfg->max_connections * 3) {
-			for (struct gconn *o = g->all; o; o = o->next)
-				if (o->idle && o->evcon && o != c)
-					evhttp_connection_set_timeout(o->evcon, timeout_for(cfg));
+			for (size_t i = 0; i < g->map_cap; i++) {
+				struct gconn *o = g->map[i];
+				struct evhttp_connection *oc = o && o->idle && o != c ? conn_evcon(o) : NULL;
+				if (oc)
+					evhttp_connection_set_timeout(oc, timeout_for(cfg));
+			}
 		}
 	}
 }
@@ -909,18 +902,12 @@ static struct bufferevent *make_bev(struct event_base *base, void *arg)
 		return NULL;
 	}
 	struct gconn *c = xcalloc(1, sizeof *c);
-	c->in_cb = evbuffer_add_cb(bufferevent_get_input(bev), on_input, c);
+	evbuffer_add_cb(bufferevent_get_input(bev), on_input, c);
 	c->g = g;
 	c->bev = bev;
 	c->state = G_HEAD;
-	c->next = g->all;
-	if (g->all)
-		g->all->prev = c;
-	g->all = c;
-	c->on_pending = 1;
-	c->pend_next = g->pending;
-	g->pending = c;
-	map_put(g, bev, c);
+	pending_add(g, c);
+	map_put(g, c);
 	event_active(g->accept_ev, EV_TIMEOUT, 0);
 	return bev;
 }
@@ -960,8 +947,8 @@ void connguard_free(struct connguard *g)
 	event_free(g->accept_ev);
 	evbuffer_free(g->scratch);
 	evbuffer_free(g->tail);
-	free(g->map_keys);
-	free(g->map_vals);
+	free(g->map);
+	free(g->pending);
 	free(g);
 }
 
@@ -1013,6 +1000,6 @@ void connguard_request_done(struct connguard *g, struct evhttp_request *ev)
 	budget_give(c->reserved);
 	c->reserved = 0;
 	c->idle = 1;
-	evhttp_connection_set_timeout(c->evcon ? c->evcon : evhttp_request_get_connection(ev), timeout_for(config_current()));
+	evhttp_connection_set_timeout(evhttp_request_get_connection(ev), timeout_for(config_current()));
 	evhttp_request_set_on_complete_cb(ev, on_reply_written, c);
 }

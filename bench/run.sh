@@ -24,12 +24,15 @@
 #
 # usage: bash bench/run.sh [--connections 64] [--duration 10] [--tasks 2000]
 #                          [--runs 3] [--idle 10000] [--workers 2] [--quick]
+#                          [--only idle]
 # --quick: only the single-task read and the reads table (no pgbench, reports,
 # mixed load, nginx or idle connections).
+# --only idle: only the idle connections (no plan, no loads), --runs times,
+# each with a fresh daemon; prints every run and the medians.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-conns=64 duration=10 ntasks=2000 threads=2 runs=3 idle=10000 workers=2 quick=0
+conns=64 duration=10 ntasks=2000 threads=2 runs=3 idle=10000 workers=2 quick=0 only=
 while [ $# -gt 0 ]; do
   case "$1" in
     --connections) conns=$2; shift 2 ;;
@@ -39,9 +42,12 @@ while [ $# -gt 0 ]; do
     --idle) idle=$2; shift 2 ;;
     --workers) workers=$2; shift 2 ;;
     --quick) quick=1; shift ;;
+    --only) only=$2; shift 2 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
+case "$only" in ''|idle) ;; *) echo "bench: --only takes idle" >&2; exit 2 ;; esac
 
 bash "$root/scripts/deps.sh"
 echo "== building (Release)"
@@ -99,6 +105,42 @@ start_daemon() {
   echo "bench: the daemon did not become ready" >&2; tail "$work/daemon.log" >&2; exit 1
 }
 rss_kb() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
+
+# A fresh daemon holding $idle idle keep-alive connections: sets rss_start,
+# rss_idle (kB) and idle_alive.
+idle_measure() {
+  echo "== $idle idle keep-alive connections"
+  start_daemon "$workers"
+  rss_start=$(rss_kb "$daemon_pid" VmRSS)
+  python3 "$here/idle.py" 127.0.0.1 "$http_port" "$idle" 6 > "$work/idle.out" 2>&1 &
+  idle_pid=$!
+  for _ in $(seq 600); do grep -q '^open' "$work/idle.out" 2>/dev/null && break; sleep 0.1; done
+  sleep 2
+  rss_idle=$(rss_kb "$daemon_pid" VmRSS)
+  wait "$idle_pid" || true
+  idle_alive=$(awk '$1=="alive" {print $2}' "$work/idle.out")
+  stop_daemon
+}
+per_conn() { awk -v a="$1" -v b="$2" -v n="$idle" 'BEGIN{printf "%.2f", (a-b)/n}'; }
+
+if [ "$only" = idle ]; then
+  starts=() idles=()
+  for i in $(seq "$runs"); do
+    idle_measure
+    echo "   idle run $i: before ${rss_start} kB, with $idle_alive/$idle connections ${rss_idle} kB," \
+      "$(per_conn "$rss_idle" "$rss_start") kB per connection (load $(loadavg))"
+    starts+=("$rss_start"); idles+=("$rss_idle")
+  done
+  rss_start=$(printf '%s\n' "${starts[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  rss_idle=$(printf '%s\n' "${idles[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  echo
+  echo "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(uname -r)"
+  echo "load average: before $load_before, at the end $(loadavg)"
+  echo "medians of $runs runs, $workers workers: RSS with $idle idle connections" \
+    "$(awk -v k="$rss_idle" 'BEGIN{printf "%.1f", k/1024}') MB (target < 32 MB);" \
+    "before them $(awk -v k="$rss_start" 'BEGIN{printf "%.1f", k/1024}') MB; $(per_conn "$rss_idle" "$rss_start") kB per connection"
+  exit 0
+fi
 
 echo "== creating a plan with $ntasks tasks"
 year=$(date +%Y)
@@ -293,18 +335,7 @@ NGX
 fi
 
 if [ "$quick" = 0 ]; then
-  echo "== $idle idle keep-alive connections"
-  start_daemon "$workers"
-  rss_start=$(rss_kb "$daemon_pid" VmRSS)
-  python3 "$here/idle.py" 127.0.0.1 "$http_port" "$idle" 6 > "$work/idle.out" 2>&1 &
-  idle_pid=$!
-  for _ in $(seq 600); do grep -q '^open' "$work/idle.out" 2>/dev/null && break; sleep 0.1; done
-  sleep 2
-  rss_idle=$(rss_kb "$daemon_pid" VmRSS)
-  wait "$idle_pid" || true
-  idle_open=$(awk '$1=="open" {print $2}' "$work/idle.out")
-  idle_alive=$(awk '$1=="alive" {print $2}' "$work/idle.out")
-  stop_daemon
+  idle_measure
 fi
 load_after=$(loadavg)
 
@@ -394,7 +425,7 @@ printf '| %-38s | %9s | %8s | %6s | %-16s | %-7s |\n' "RSS peak under the loads 
 printf '| %-38s | %9s | %8s | %6s | %-16s | %-7s |\n' "RSS with $idle_alive/$idle idle conns" "$(mb "$rss_idle") MB" "" "" "< 32 MB" \
   "$( [ "${idle_alive:-0}" -ge "$idle" ] && verdict "$rss_idle" '<' 32768 || echo 'NOT met')"
 echo
-echo "(idle daemon before the connections: $(mb "$rss_start") MB; $(awk -v a="$rss_idle" -v b="$rss_start" -v n="$idle" 'BEGIN{printf "%.2f", (a-b)/n}') kB per connection)"
+echo "(idle daemon before the connections: $(mb "$rss_start") MB; $(per_conn "$rss_idle" "$rss_start") kB per connection)"
 echo "(non-2xx responses: GET $get_err, POST $rep_err, list $lst_err, summary $sum_err, mixed $mix_err)"
 profile_table
 why_not_met

@@ -13,7 +13,7 @@
 #include "plantrack/worker.h"
 #include "plantrack/xalloc.h"
 
-#include <openssl/rand.h>
+#include <sys/random.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -50,7 +50,7 @@ void auth_init(void)
 char *auth_token_generate(void)
 {
 	unsigned char raw[32];
-	if (RAND_bytes(raw, sizeof raw) != 1)
+	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
 		return NULL;
 	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	char *out = xmalloc(3 + 43 + 1);

@@ -3,17 +3,24 @@
  * (see connguard.h).
  *
  * evhttp (libevent 2.1) reads a whole request body before it calls anyone
- * and counts nothing per client. Every accepted connection therefore gets a
- * bufferevent filter over its socket (evhttp_set_bevcb): the filter sees the
- * bytes first, follows the framing (head, Content-Length body, chunked body),
- * and decides at each head whether the request may bring its body. A request
- * that may not is handed to evhttp as a body-less request carrying
- * X-Plantrack-Guard; the rest of the connection's input is discarded.
+ * and counts nothing per client. Every accepted connection's socket
+ * bufferevent is therefore made here (evhttp_set_bevcb) with a callback on
+ * its input buffer: it runs as soon as bytes are read, before evhttp's read
+ * callback, takes the new bytes back out, follows the framing (head,
+ * Content-Length body, chunked body) and decides at each head whether the
+ * request may bring its body. Judged bytes go back into the input for evhttp;
+ * bytes not judged yet (a head not complete, a head waiting for its token)
+ * wait in the connection's `held` buffer, which exists only then. A request
+ * that may not bring its body is handed to evhttp as a body-less request
+ * carrying X-Plantrack-Guard; the rest of the connection's input is discarded.
+ * (One bufferevent per connection: a filter bufferevent in front of evhttp's
+ * cost 1.2 kB more per idle connection.)
  *
  * The bufferevent callback runs inside evhttp's accept, before the connection
  * exists; an active event right after it (same loop pass) counts the new
- * connection against server.max_connections and its address's share and
- * closes it when either is exceeded.
+ * connection against server.max_connections and its address's share, sets
+ * the connection's close callback (which frees the guard's state) and closes
+ * it when either limit is exceeded.
  */
 #include "plantrack/connguard.h"
 #include "plantrack/config.h"
@@ -39,7 +46,6 @@
 #include <time.h>
 
 #define FIRST_LINE_MAX 8192          /* request line allowance on top of server.max_headers */
-#define UNDER_HIGH_WM (64 * 1024)    /* socket bytes read ahead of the filter at most */
 #define CHUNK_LINE_MAX 4096
 #define PRESSURE_TIMEOUT_S 2
 #define ADDR_BUCKETS 4096
@@ -247,38 +253,37 @@ int connguard_parse_head(const char *buf, size_t len, size_t max, struct conngua
 
 enum gstate { G_HEAD, G_AUTH_WAIT, G_BODY, G_SKIP, G_CHUNK_SIZE, G_CHUNK_DATA, G_CHUNK_CRLF, G_TRAILER, G_PASS, G_DISCARD };
 
+/* One per connection, kept small (64 bytes): 10,000 idle connections hold
+ * 10,000. Found from the bufferevent through the guard's table. */
 struct gconn {
 	struct connguard *g;
-	struct gconn *prev, *next;       /* g->all */
-	struct gconn *pend_next;         /* g->pending (accepted, not yet counted) */
-	struct gconn *kick_next;         /* g->kick (reply written, bytes may wait) */
-	int on_pending, on_kick;
-	struct bufferevent *fbev, *under;
-	struct evhttp_connection *evcon;
-	unsigned char key[16];
-	int counted, counted_addr;
-	enum gstate state;
+	struct bufferevent *bev;         /* evhttp's; NULL once the connection is gone */
+	struct evbuffer *held;           /* bytes not judged yet; NULL when none */
 	unsigned long long remaining;
 	size_t reserved;                 /* budget bytes of the current request */
-	int lookup_pending, dead;        /* a token lookup holds this; the bufferevent is gone */
-	int looked_up;                   /* the waiting head's token was looked up already */
-	int lookup_role;                 /* and what came back */
-	int idle;                        /* between requests */
-	struct evbuffer_cb_entry *out_cb;    /* on the filter's output: evhttp queued bytes */
-	struct evbuffer_cb_entry *sent_cb;   /* on the socket's output: bytes left the process */
-	int written;                         /* the socket's output drained: tell evhttp */
+	unsigned char key[16];
+	unsigned char state;             /* enum gstate */
+	signed char lookup_role;         /* what the lookup gave */
+	unsigned on_pending : 1, counted : 1, counted_addr : 1;
+	unsigned lookup_pending : 1, dead : 1; /* a token lookup holds this; the connection is gone */
+	unsigned looked_up : 1;          /* the waiting head's token was looked up already */
+	unsigned idle : 1;               /* between requests */
+	unsigned busy : 1;               /* dispatched, its reply not written yet */
+	unsigned judging : 1;            /* in on_input (its own moves call it again) */
 };
+_Static_assert(sizeof(struct gconn) <= 64, "struct gconn grew beyond 64 bytes");
 
 struct connguard {
 	struct event_base *base;
 	struct evhttp *http;
 	void *worker;
 	int index;
-	struct gconn *all, *pending, *kick;
-	struct event *accept_ev, *kick_ev;
-	/* bufferevent -> connection, for the dispatch side */
-	struct bufferevent **map_keys;
-	struct gconn **map_vals;
+	struct gconn **pending;          /* accepted, not counted yet */
+	size_t npending, pending_cap;
+	struct event *accept_ev;
+	struct evbuffer *scratch, *tail; /* empty between callbacks */
+	/* every connection, by its bufferevent (open addressing, at most 3/4 full) */
+	struct gconn **map;
 	size_t map_cap, map_n;
 	uint64_t last_warn_s;
 };
@@ -291,35 +296,33 @@ static size_t ptr_hash(const void *p, size_t cap)
 	return (size_t)(v >> 32) & (cap - 1);
 }
 
-static void map_put(struct connguard *g, struct bufferevent *k, struct gconn *c);
+static void map_put(struct connguard *g, struct gconn *c);
+static void judge_held(struct gconn *c);
+static void on_input(struct evbuffer *in, const struct evbuffer_cb_info *info, void *arg);
 
 static void map_grow(struct connguard *g)
 {
 	size_t old_cap = g->map_cap;
-	struct bufferevent **ok = g->map_keys;
-	struct gconn **ov = g->map_vals;
+	struct gconn **old = g->map;
 	g->map_cap = old_cap ? old_cap * 2 : 256;
-	g->map_keys = xcalloc(g->map_cap, sizeof *g->map_keys);
-	g->map_vals = xcalloc(g->map_cap, sizeof *g->map_vals);
+	g->map = xcalloc(g->map_cap, sizeof *g->map);
 	g->map_n = 0;
 	for (size_t i = 0; i < old_cap; i++)
-		if (ok[i])
-			map_put(g, ok[i], ov[i]);
-	free(ok);
-	free(ov);
+		if (old[i])
+			map_put(g, old[i]);
+	free(old);
 }
 
-static void map_put(struct connguard *g, struct bufferevent *k, struct gconn *c)
+static void map_put(struct connguard *g, struct gconn *c)
 {
-	if ((g->map_n + 1) * 2 > g->map_cap)
+	if ((g->map_n + 1) * 4 > g->map_cap * 3)
 		map_grow(g);
-	size_t i = ptr_hash(k, g->map_cap);
-	while (g->map_keys[i] && g->map_keys[i] != k)
+	size_t i = ptr_hash(c->bev, g->map_cap);
+	while (g->map[i] && g->map[i] != c)
 		i = (i + 1) & (g->map_cap - 1);
-	if (!g->map_keys[i])
+	if (!g->map[i])
 		g->map_n++;
-	g->map_keys[i] = k;
-	g->map_vals[i] = c;
+	g->map[i] = c;
 }
 
 static struct gconn *map_get(struct connguard *g, struct bufferevent *k)
@@ -327,39 +330,37 @@ static struct gconn *map_get(struct connguard *g, struct bufferevent *k)
 	if (!g->map_cap)
 		return NULL;
 	size_t i = ptr_hash(k, g->map_cap);
-	while (g->map_keys[i]) {
-		if (g->map_keys[i] == k)
-			return g->map_vals[i];
+	while (g->map[i]) {
+		if (g->map[i]->bev == k)
+			return g->map[i];
 		i = (i + 1) & (g->map_cap - 1);
 	}
 	return NULL;
 }
 
-static void map_del(struct connguard *g, struct bufferevent *k)
+/* Removes c (its bev still set), shifting back the entries after it. */
+static void map_del(struct connguard *g, struct gconn *c)
 {
 	if (!g->map_cap)
 		return;
-	size_t mask = g->map_cap - 1, i = ptr_hash(k, g->map_cap);
-	while (g->map_keys[i] != k) {
-		if (!g->map_keys[i])
+	size_t mask = g->map_cap - 1, i = ptr_hash(c->bev, g->map_cap);
+	while (g->map[i] != c) {
+		if (!g->map[i])
 			return;
 		i = (i + 1) & mask;
 	}
-	g->map_keys[i] = NULL;
-	g->map_vals[i] = NULL;
+	g->map[i] = NULL;
 	g->map_n--;
 	size_t j = i;
 	for (;;) {
 		j = (j + 1) & mask;
-		if (!g->map_keys[j])
+		if (!g->map[j])
 			return;
-		size_t home = ptr_hash(g->map_keys[j], g->map_cap);
+		size_t home = ptr_hash(g->map[j]->bev, g->map_cap);
 		int between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
 		if (!between) {
-			g->map_keys[i] = g->map_keys[j];
-			g->map_vals[i] = g->map_vals[j];
-			g->map_keys[j] = NULL;
-			g->map_vals[j] = NULL;
+			g->map[i] = g->map[j];
+			g->map[j] = NULL;
 			i = j;
 		}
 	}
@@ -367,28 +368,31 @@ static void map_del(struct connguard *g, struct bufferevent *k)
 
 static struct evhttp_connection *conn_evcon(struct gconn *c)
 {
-	if (!c->evcon) {
-		void *arg = NULL;
-		bufferevent_getcb(c->fbev, NULL, NULL, NULL, &arg);
-		c->evcon = arg;
-	}
-	return c->evcon;
+	void *arg = NULL;
+	if (c->bev)
+		bufferevent_getcb(c->bev, NULL, NULL, NULL, &arg);
+	return arg;
 }
 
-static void list_remove(struct gconn **head, struct gconn *c, struct gconn *(*next)(struct gconn *),
-			struct gconn **(*link)(struct gconn *))
+static void pending_add(struct connguard *g, struct gconn *c)
 {
-	for (struct gconn **pp = head; *pp; pp = link(*pp))
-		if (*pp == c) {
-			*pp = next(c);
-			return;
-		}
+	if (g->npending == g->pending_cap) {
+		g->pending_cap = g->pending_cap ? g->pending_cap * 2 : 16;
+		g->pending = xrealloc(g->pending, g->pending_cap * sizeof *g->pending);
+	}
+	g->pending[g->npending++] = c;
+	c->on_pending = 1;
 }
 
-static struct gconn *pend_next(struct gconn *c) { return c->pend_next; }
-static struct gconn **pend_link(struct gconn *c) { return &c->pend_next; }
-static struct gconn *kick_next(struct gconn *c) { return c->kick_next; }
-static struct gconn **kick_link(struct gconn *c) { return &c->kick_next; }
+static void pending_remove(struct connguard *g, struct gconn *c)
+{
+	for (size_t i = 0; i < g->npending; i++)
+		if (g->pending[i] == c) {
+			g->pending[i] = g->pending[--g->npending];
+			break;
+		}
+	c->on_pending = 0;
+}
 
 static void gconn_release(struct gconn *c)
 {
@@ -404,29 +408,21 @@ static void gconn_release(struct gconn *c)
 	}
 }
 
-/* The filter bufferevent is being destroyed (evhttp freed the connection). */
-static void gconn_free(void *arg)
+/* evhttp is freeing the connection (its close callback; the bufferevent
+ * still exists). */
+static void gconn_free(struct evhttp_connection *evcon, void *arg)
 {
 	struct gconn *c = arg;
 	struct connguard *g = c->g;
 	gconn_release(c);
 	if (c->on_pending)
-		list_remove(&g->pending, c, pend_next, pend_link);
-	if (c->on_kick)
-		list_remove(&g->kick, c, kick_next, kick_link);
-	if (c->prev)
-		c->prev->next = c->next;
-	else if (g->all == c)
-		g->all = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	map_del(g, c->fbev);
-	if (c->out_cb)
-		evbuffer_remove_cb_entry(bufferevent_get_output(c->fbev), c->out_cb);
-	if (c->sent_cb && c->under)
-		evbuffer_remove_cb_entry(bufferevent_get_output(c->under), c->sent_cb);
-	c->fbev = c->under = NULL;
-	c->evcon = NULL;
+		pending_remove(g, c);
+	map_del(g, c);
+	evbuffer_remove_cb(bufferevent_get_input(c->bev), on_input, c);
+	if (c->held)
+		evbuffer_free(c->held);
+	c->held = NULL;
+	c->bev = NULL;
 	if (c->lookup_pending)
 		c->dead = 1;  /* the lookup's callback frees it */
 	else
@@ -477,15 +473,15 @@ static void on_accepted(evutil_socket_t fd_unused, short what, void *arg)
 {
 	struct connguard *g = arg;
 	const struct config *cfg = config_current();
-	while (g->pending) {
-		struct gconn *c = g->pending;
-		g->pending = c->pend_next;
+	while (g->npending) {
+		struct gconn *c = g->pending[--g->npending];
 		c->on_pending = 0;
 		struct evhttp_connection *evcon = conn_evcon(c);
 		if (!evcon)
 			continue;
+		evhttp_connection_set_closecb(evcon, gconn_free, c);
 		char addr[64];
-		key_of(bufferevent_getfd(c->fbev), c->key, addr, sizeof addr);
+		key_of(bufferevent_getfd(c->bev), c->key, addr, sizeof addr);
 		int total = atomic_fetch_add(&total_conns, 1) + 1;
 		c->counted = 1;
 		int per = addr_add(c->key, 1);
@@ -506,76 +502,17 @@ static void on_accepted(evutil_socket_t fd_unused, short what, void *arg)
 		evhttp_connection_set_timeout(evcon, timeout_for(cfg));
 		/* Under pressure, the idle connections already open get the short timeout too. */
 		if (total * 4 > cfg->max_connections * 3 && (total - 1) * 4 <= cfg->max_connections * 3) {
-			for (struct gconn *o = g->all; o; o = o->next)
-				if (o->idle && o->evcon && o != c)
-					evhttp_connection_set_timeout(o->evcon, timeout_for(cfg));
+			for (size_t i = 0; i < g->map_cap; i++) {
+				struct gconn *o = g->map[i];
+				struct evhttp_connection *oc = o && o->idle && o != c ? conn_evcon(o) : NULL;
+				if (oc)
+					evhttp_connection_set_timeout(oc, timeout_for(cfg));
+			}
 		}
 	}
 }
 
-/* Later in the same loop pass: pushes the reply evhttp queued (a filter
- * bufferevent moves output only when it is added while writing is enabled,
- * and evhttp enables writing just after adding), and reads the bytes of a
- * next request that arrived while evhttp was not reading. */
-static void on_kick(evutil_socket_t fd_unused, short what, void *arg)
-{
-	struct connguard *g = arg;
-	while (g->kick) {
-		struct gconn *c = g->kick;
-		g->kick = c->kick_next;
-		c->on_kick = 0;
-		if (c->fbev && evbuffer_get_length(bufferevent_get_output(c->fbev)))
-			bufferevent_flush(c->fbev, EV_WRITE, BEV_NORMAL);
-		if (c->written && c->fbev && !evbuffer_get_length(bufferevent_get_output(c->fbev)) &&
-		    !evbuffer_get_length(bufferevent_get_output(c->under))) {
-			/* Only now is the reply really out: evhttp may close the connection. */
-			c->written = 0;
-			bufferevent_trigger(c->fbev, EV_WRITE, 0);
-			continue;  /* c may be gone */
-		}
-		if (c->under && evbuffer_get_length(bufferevent_get_input(c->under)))
-			bufferevent_trigger(c->under, EV_READ, BEV_TRIG_IGNORE_WATERMARKS);
-	}
-}
-
-static void kick_later(struct gconn *c)
-{
-	struct connguard *g = c->g;
-	if (c->on_kick || !c->under)
-		return;
-	c->on_kick = 1;
-	c->kick_next = g->kick;
-	g->kick = c;
-	event_active(g->kick_ev, EV_TIMEOUT, 0);
-}
-
-static void on_output_added(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
-{
-	if (info->n_added)
-		kick_later(arg);
-}
-
-static void on_socket_drained(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
-{
-	struct gconn *c = arg;
-	if (info->n_deleted && !evbuffer_get_length(buf)) {
-		c->written = 1;
-		kick_later(c);
-	}
-}
-
-/* Output: moved to the socket at once, but reported to evhttp (the filter's
- * write callback) only when the socket has sent it all (on_socket_drained):
- * a filter reports bytes as written when it hands them on, and evhttp frees a
- * closing connection, pending bytes and all, as soon as it hears that. */
-static enum bufferevent_filter_result out_filter(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t lim,
-						 enum bufferevent_flush_mode mode, void *ctx)
-{
-	evbuffer_remove_buffer(src, dst, evbuffer_get_length(src));
-	return BEV_NEED_MORE;
-}
-
-/* ---- the filter ---- */
+/* ---- judging the input ---- */
 
 /* Writes a body-less request carrying the verdict, in place of the head. */
 static void emit_refusal(struct gconn *c, struct evbuffer *dst, const char *head, size_t head_len,
@@ -627,10 +564,8 @@ static void on_lookup_done(void *arg, int role)
 	c->lookup_role = role;
 	if (c->state == G_AUTH_WAIT)
 		c->state = G_HEAD;
-	if (c->under) {
-		bufferevent_enable(c->under, EV_READ);
-		bufferevent_trigger(c->under, EV_READ, BEV_TRIG_IGNORE_WATERMARKS);
-	}
+	if (c->bev)
+		judge_held(c);  /* may free c */
 }
 
 /* 1 when "Bearer X": X into tok. */
@@ -725,7 +660,7 @@ static int head_step(struct gconn *c, struct evbuffer *src, struct evbuffer *dst
 					c->state = G_AUTH_WAIT;
 					if (g_lookup(c->g->worker, tok, on_lookup_done, c) == 0) {
 						/* nothing more is read from this client until its token is known */
-						bufferevent_disable(c->under, EV_READ);
+						bufferevent_disable(c->bev, EV_READ);
 						return HEAD_WAIT;
 					}
 					c->lookup_pending = 0;
@@ -808,11 +743,9 @@ static int move_line(struct evbuffer *src, struct evbuffer *dst, char *copy, siz
 	return 1;
 }
 
-static enum bufferevent_filter_result in_filter(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t lim,
-						enum bufferevent_flush_mode mode, void *ctx)
+/* Judges what it can of src, moving it to dst (evhttp's input). */
+static void judge(struct gconn *c, struct evbuffer *src, struct evbuffer *dst)
 {
-	struct gconn *c = ctx;
-	int progressed = 0;
 	for (;;) {
 		size_t avail = evbuffer_get_length(src);
 		if (!avail)
@@ -820,19 +753,16 @@ static enum bufferevent_filter_result in_filter(struct evbuffer *src, struct evb
 		switch (c->state) {
 		case G_DISCARD:
 			evbuffer_drain(src, avail);
-			progressed = 1;
 			break;
 		case G_PASS:
 			evbuffer_remove_buffer(src, dst, avail);
-			progressed = 1;
 			break;
 		case G_AUTH_WAIT:
-			return progressed ? BEV_OK : BEV_NEED_MORE;
+			return;
 		case G_HEAD: {
 			int rc = head_step(c, src, dst);
 			if (rc != HEAD_DONE)
-				return progressed ? BEV_OK : BEV_NEED_MORE;
-			progressed = 1;
+				return;
 			break;
 		}
 		case G_SKIP: {
@@ -841,7 +771,6 @@ static enum bufferevent_filter_result in_filter(struct evbuffer *src, struct evb
 			c->remaining -= n;
 			if (!c->remaining)
 				c->state = G_HEAD;
-			progressed = 1;
 			break;
 		}
 		case G_BODY: {
@@ -850,7 +779,6 @@ static enum bufferevent_filter_result in_filter(struct evbuffer *src, struct evb
 			c->remaining -= n;
 			if (!c->remaining)
 				c->state = G_HEAD;
-			progressed = 1;
 			break;
 		}
 		case G_CHUNK_DATA: {
@@ -859,7 +787,6 @@ static enum bufferevent_filter_result in_filter(struct evbuffer *src, struct evb
 			c->remaining -= n;
 			if (!c->remaining)
 				c->state = G_CHUNK_CRLF;
-			progressed = 1;
 			break;
 		}
 		case G_CHUNK_SIZE:
@@ -870,12 +797,10 @@ static enum bufferevent_filter_result in_filter(struct evbuffer *src, struct evb
 			int rc = move_line(src, dst, line, sizeof line, &l);
 			if (rc < 0) {
 				c->state = G_PASS;  /* evhttp rejects the malformed chunk itself */
-				progressed = 1;
-				break;
+					break;
 			}
 			if (rc == 0)
-				return progressed ? BEV_OK : BEV_NEED_MORE;
-			progressed = 1;
+				return;
 			if (c->state == G_CHUNK_CRLF) {
 				c->state = G_CHUNK_SIZE;
 			} else if (c->state == G_TRAILER) {
@@ -897,7 +822,72 @@ static enum bufferevent_filter_result in_filter(struct evbuffer *src, struct evb
 		}
 		}
 	}
-	return progressed ? BEV_OK : BEV_NEED_MORE;
+}
+
+/* Frees the held buffer once it is empty. */
+static void held_tidy(struct gconn *c)
+{
+	if (c->held && !evbuffer_get_length(c->held)) {
+		evbuffer_free(c->held);
+		c->held = NULL;
+	}
+}
+
+/* Keeps what judge left in src (the guard's scratch) in the held buffer. */
+static void hold_rest(struct gconn *c, struct evbuffer *src)
+{
+	if (src == c->held || !evbuffer_get_length(src))
+		return;
+	c->held = evbuffer_new();
+	evbuffer_add_buffer(c->held, src);
+}
+
+/* Bytes were read into evhttp's input (this runs before evhttp's read
+ * callback): the new ones, at the input's end, are taken out and judged. */
+static void on_input(struct evbuffer *in, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct gconn *c = arg;
+	if (c->judging || !info->n_added)
+		return;
+	struct connguard *g = c->g;
+	size_t len = evbuffer_get_length(in);
+	size_t fresh = info->n_added < len ? info->n_added : len;
+	struct evbuffer *src = c->held ? c->held : g->scratch;
+	c->judging = 1;
+	if (fresh == len) {
+		evbuffer_add_buffer(src, in);
+	} else {  /* judged bytes evhttp has not read yet stay in front */
+		evbuffer_remove_buffer(in, g->tail, len);
+		evbuffer_remove_buffer(g->tail, in, len - fresh);
+		evbuffer_add_buffer(src, g->tail);
+	}
+	judge(c, src, in);
+	hold_rest(c, src);
+	held_tidy(c);
+	if (c->state == G_AUTH_WAIT)  /* evhttp re-enabled reading; one read's worth at most */
+		bufferevent_disable(c->bev, EV_READ);
+	c->judging = 0;
+}
+
+/* A token lookup ended: the held bytes are judged into evhttp's input and,
+ * unless evhttp is busy with a request (it reads again when that reply is
+ * written), evhttp reads them now. May free c. */
+static void judge_held(struct gconn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	if (c->held) {
+		c->judging = 1;
+		evbuffer_unfreeze(in, 0);
+		judge(c, c->held, in);
+		evbuffer_freeze(in, 0);
+		c->judging = 0;
+		held_tidy(c);
+	}
+	if (c->state == G_AUTH_WAIT || c->busy)
+		return;
+	bufferevent_enable(c->bev, EV_READ);
+	if (evbuffer_get_length(in))
+		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS);
 }
 
 /* ---- evhttp hooks ---- */
@@ -905,36 +895,21 @@ static enum bufferevent_filter_result in_filter(struct evbuffer *src, struct evb
 static struct bufferevent *make_bev(struct event_base *base, void *arg)
 {
 	struct connguard *g = arg;
-	struct gconn *c = xcalloc(1, sizeof *c);
-	struct bufferevent *under = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-	struct bufferevent *fbev = under ? bufferevent_filter_new(under, in_filter, out_filter, BEV_OPT_CLOSE_ON_FREE,
-								   gconn_free, c)
-					 : NULL;
-	if (!fbev) {
-		/* evhttp makes its own bufferevent then; this connection goes unguarded */
-		if (under)
-			bufferevent_free(under);
-		free(c);
-		log_error("connguard: cannot make a filtered bufferevent");
+	struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (!bev) {
+		/* evhttp tries its own bufferevent then; this connection goes unguarded */
+		log_error("connguard: cannot make a bufferevent");
 		return NULL;
 	}
-	bufferevent_setwatermark(under, EV_READ, 0, UNDER_HIGH_WM);
-	c->out_cb = evbuffer_add_cb(bufferevent_get_output(fbev), on_output_added, c);
-	c->sent_cb = evbuffer_add_cb(bufferevent_get_output(under), on_socket_drained, c);
+	struct gconn *c = xcalloc(1, sizeof *c);
+	evbuffer_add_cb(bufferevent_get_input(bev), on_input, c);
 	c->g = g;
-	c->fbev = fbev;
-	c->under = under;
+	c->bev = bev;
 	c->state = G_HEAD;
-	c->next = g->all;
-	if (g->all)
-		g->all->prev = c;
-	g->all = c;
-	c->on_pending = 1;
-	c->pend_next = g->pending;
-	g->pending = c;
-	map_put(g, fbev, c);
+	pending_add(g, c);
+	map_put(g, c);
 	event_active(g->accept_ev, EV_TIMEOUT, 0);
-	return fbev;
+	return bev;
 }
 
 void connguard_init(const struct router *router, int large_flag, int upload_flag, int role_mask,
@@ -956,7 +931,8 @@ struct connguard *connguard_new(struct event_base *base, struct evhttp *http, vo
 	g->worker = worker;
 	g->index = index;
 	g->accept_ev = event_new(base, -1, 0, on_accepted, g);
-	g->kick_ev = event_new(base, -1, 0, on_kick, g);
+	g->scratch = evbuffer_new();
+	g->tail = evbuffer_new();
 	map_grow(g);
 	evhttp_set_bevcb(http, make_bev, g);
 	return g;
@@ -969,9 +945,10 @@ void connguard_free(struct connguard *g)
 	/* evhttp_free freed every connection, and with them every gconn but
 	 * those a token lookup still holds (dead, freed by its callback). */
 	event_free(g->accept_ev);
-	event_free(g->kick_ev);
-	free(g->map_keys);
-	free(g->map_vals);
+	evbuffer_free(g->scratch);
+	evbuffer_free(g->tail);
+	free(g->map);
+	free(g->pending);
 	free(g);
 }
 
@@ -993,24 +970,36 @@ int connguard_verdict(struct evhttp_request *ev, char *detail, size_t len, int *
 	return status;
 }
 
+static struct gconn *gconn_of(struct connguard *g, struct evhttp_request *ev)
+{
+	struct evhttp_connection *evcon = ev ? evhttp_request_get_connection(ev) : NULL;
+	struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	return g && bev ? map_get(g, bev) : NULL;
+}
+
+void connguard_request_begin(struct connguard *g, struct evhttp_request *ev)
+{
+	struct gconn *c = gconn_of(g, ev);
+	if (c)
+		c->busy = 1;
+}
+
+/* evhttp wrote the reply; it reads the connection's next request next
+ * (and at once when its bytes wait in the input). */
 static void on_reply_written(struct evhttp_request *ev, void *arg)
 {
 	struct gconn *c = arg;
-	kick_later(c);
+	c->busy = 0;
 }
 
 void connguard_request_done(struct connguard *g, struct evhttp_request *ev)
 {
-	struct evhttp_connection *evcon = ev ? evhttp_request_get_connection(ev) : NULL;
-	struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
-	struct gconn *c = g && bev ? map_get(g, bev) : NULL;
+	struct gconn *c = gconn_of(g, ev);
 	if (!c)
 		return;
 	budget_give(c->reserved);
 	c->reserved = 0;
 	c->idle = 1;
-	evhttp_connection_set_timeout(evcon, timeout_for(config_current()));
-	/* Bytes of a next request may already wait below the filter, which
-	 * evhttp re-enables only after the reply is written: look then. */
+	evhttp_connection_set_timeout(evhttp_request_get_connection(ev), timeout_for(config_current()));
 	evhttp_request_set_on_complete_cb(ev, on_reply_written, c);
 }

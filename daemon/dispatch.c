@@ -185,6 +185,7 @@ void dispatch_request(struct evhttp_request *ev, void *arg)
 	struct worker *w = arg;
 	struct req *r = xcalloc(1, sizeof *r);
 	w->inflight++;
+	worker_request_starts(w, ev);
 	r->ev = ev;
 	r->w = w;
 	r->t0_ns = pt_now_ns();

@@ -3,6 +3,7 @@
  * then the repeatable api schema (see migrate.h and docs/sql-api.md).
  */
 #include "plantrack/migrate.h"
+#include "plantrack/hash.h"
 #include "plantrack/db.h"
 #include "plantrack/embed.h"
 #include "plantrack/fileio.h"
@@ -11,7 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <libpq-fe.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -41,18 +41,9 @@ struct migrate_set {
 	char origin[4096];   /* "embedded" or the directory, for messages */
 };
 
-static void sha_hex(const unsigned char *md, char *out)
-{
-	for (int i = 0; i < 32; i++)
-		sprintf(out + 2 * i, "%02x", md[i]);
-}
-
 static void sha256_hex(const void *data, size_t len, char *out)
 {
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-	sha_hex(md, out);
+	pt_sha256_hex(data, len, out);
 }
 
 static int parse_name(const char *fname, int *version)
@@ -198,17 +189,15 @@ struct migrate_set *migrate_set_load(const char *dir, char *err, size_t errlen)
 		migrate_set_free(s);
 		return NULL;
 	}
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	struct pt_sha256 ctx;
+	unsigned char md[PT_SHA256_LEN];
+	pt_sha256_init(&ctx);
 	for (int i = 0; i < s->napi; i++) {
-		EVP_DigestUpdate(ctx, s->api[i].name, strlen(s->api[i].name) + 1);
-		EVP_DigestUpdate(ctx, s->api[i].sql, s->api[i].len + 1);
+		pt_sha256_update(&ctx, s->api[i].name, strlen(s->api[i].name) + 1);
+		pt_sha256_update(&ctx, s->api[i].sql, s->api[i].len + 1);
 	}
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	EVP_MD_CTX_free(ctx);
-	sha_hex(md, s->api_sha);
+	pt_sha256_final(&ctx, md);
+	pt_hex(md, sizeof md, s->api_sha);
 	return s;
 }
 

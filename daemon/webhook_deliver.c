@@ -5,6 +5,7 @@
  * migrations/0003_webhooks.sql. The admin routes are webhook_routes.c.
  */
 #include "plantrack/webhook_deliver.h"
+#include "plantrack/hash.h"
 #include "plantrack/config.h"
 #include "plantrack/db.h"
 #include "plantrack/log.h"
@@ -24,7 +25,6 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <arpa/inet.h>
@@ -42,33 +42,21 @@
 #define WH_BACKOFF_CAP_S 3600.0
 #define WH_MAX_RESPONSE (1 << 20) /* response headers/body read at most (ignored) */
 
+static SSL_CTX *ssl_ctx_new(void);
+
 /* ---- signing ---- */
 
 int webhooks_sign(const char *secret, long long t, const char *body, size_t len, char *out, size_t outlen)
 {
 	char prefix[32];
 	int plen = snprintf(prefix, sizeof prefix, "%lld.", t);
-	unsigned char mac[EVP_MAX_MD_SIZE];
-	unsigned int maclen = 0;
-	/* HMAC over "t." + body without copying the body. */
-	EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	EVP_MAC_CTX *ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
-		OSSL_PARAM_construct_end(),
-	};
-	size_t n = 0;
-	int ok = ctx && EVP_MAC_init(ctx, (const unsigned char *)secret, strlen(secret), params) &&
-		 EVP_MAC_update(ctx, (const unsigned char *)prefix, (size_t)plen) &&
-		 EVP_MAC_update(ctx, (const unsigned char *)body, len) && EVP_MAC_final(ctx, mac, &n, sizeof mac);
-	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(hmac);
-	maclen = (unsigned int)n;
-	if (!ok || outlen < 16 + 2 * (size_t)maclen + 24)
+	unsigned char mac[PT_SHA256_LEN];
+	if (plen < 0 || outlen < 16 + 2 * sizeof mac + 24)
 		return -1;
+	/* HMAC over "t." + body without copying the body. */
+	pt_hmac_sha256(secret, strlen(secret), prefix, (size_t)plen, body, len, mac);
 	int off = snprintf(out, outlen, "t=%lld,sha256=", t);
-	for (unsigned int i = 0; i < maclen; i++)
-		off += snprintf(out + off, outlen - (size_t)off, "%02x", mac[i]);
+	pt_hex(mac, sizeof mac, out + off);
 	return 0;
 }
 
@@ -389,6 +377,8 @@ static void connect_and_send(struct delivery *d, const struct sockaddr *sa)
 	netpolicy_format(sa->sa_family, raw, ip, sizeof ip);
 	struct bufferevent *bev = NULL;
 	if (d->https) {
+		if (!dl->ssl)
+			dl->ssl = ssl_ctx_new();  /* on first use: OpenSSL and the CA store cost megabytes */
 		SSL *ssl = dl->ssl ? SSL_new(dl->ssl) : NULL;
 		if (!ssl) {
 			delivery_finish(d, 0, "TLS unavailable");
@@ -706,7 +696,6 @@ static void deliverer_start(struct worker *w)
 	dl->dns = evdns_base_new(dl->base, EVDNS_BASE_INITIALIZE_NAMESERVERS | EVDNS_BASE_DISABLE_WHEN_INACTIVE);
 	if (!dl->dns)
 		dl->dns = evdns_base_new(dl->base, 0);
-	dl->ssl = ssl_ctx_new();
 	dl->tick = event_new(dl->base, -1, EV_PERSIST, on_tick, dl);
 	struct timeval tv = { WH_POLL_MS / 1000, (WH_POLL_MS % 1000) * 1000 };
 	event_add(dl->tick, &tv);

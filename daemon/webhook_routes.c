@@ -13,7 +13,7 @@
 #include "plantrack/webhook_deliver.h"
 #include "plantrack/xalloc.h"
 
-#include <openssl/rand.h>
+#include <sys/random.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +119,7 @@ static int check_body(struct req *r, const struct vfield *spec)
 static char *secret_generate(void)
 {
 	unsigned char raw[32];
-	if (RAND_bytes(raw, sizeof raw) != 1)
+	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
 		return NULL;
 	char *s = xmalloc(6 + 64 + 1);
 	memcpy(s, "whsec_", 6);

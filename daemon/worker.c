@@ -42,6 +42,12 @@ int worker_draining(struct worker *w) { return w->draining; }
 void *worker_get_slot(struct worker *w, enum worker_slot s) { return w->slots[s]; }
 void worker_set_slot(struct worker *w, enum worker_slot s, void *d) { w->slots[s] = d; }
 
+void worker_request_starts(struct worker *w, struct evhttp_request *ev)
+{
+	if (w && w->guard)
+		connguard_request_begin(w->guard, ev);
+}
+
 void worker_reply_starts(struct worker *w, struct evhttp_request *ev)
 {
 	if (w && w->guard)

@@ -4,8 +4,9 @@
  * idle keep-alive timeout (shorter under pressure), and request bodies judged
  * from their headers before a byte of them is buffered.
  *
- * Each accepted connection's bytes pass through a bufferevent filter
- * (evhttp_set_bevcb) that follows HTTP/1.1 framing. At each request head it
+ * Each accepted connection's bytes are judged as they are read, before evhttp
+ * parses them (a callback on the input of the connection's bufferevent, made
+ * through evhttp_set_bevcb), following HTTP/1.1 framing. At each request head it
  * decides, from the request line and headers alone:
  *   - malformed framing (two Content-Length headers, Transfer-Encoding with
  *     Content-Length, a Transfer-Encoding other than chunked, a body on HEAD,
@@ -20,9 +21,9 @@
  * A refused request reaches evhttp rewritten with no body and an
  * X-Plantrack-Guard header carrying the verdict; dispatch answers it with a
  * problem+json. When the body's length is known and the client is not waiting
- * for 100 Continue, the filter discards exactly that many bytes and the
+ * for 100 Continue, the guard discards exactly that many bytes and the
  * connection stays usable (so a client still sending reads the answer instead
- * of a reset); otherwise the answer closes the connection and the filter
+ * of a reset); otherwise the answer closes the connection and the guard
  * discards whatever still arrives. Chunked bodies are limited to
  * server.max_body.
  *
@@ -42,7 +43,7 @@ struct evhttp;
 struct evhttp_request;
 struct router;
 
-/* The header that carries a verdict from the filter to dispatch. */
+/* The header that carries a verdict from the guard to dispatch. */
 #define CONNGUARD_HEADER "X-Plantrack-Guard"
 
 /* The role of a token in the worker's token cache: > 0 the role, 0 not cached. */
@@ -66,11 +67,14 @@ struct connguard *connguard_new(struct event_base *base, struct evhttp *http, vo
 /* Frees the guard; its connections must be gone (evhttp_free first). */
 void connguard_free(struct connguard *g);
 
-/* After evhttp called the request callback: the verdict the filter put on
+/* After evhttp called the request callback: the verdict the guard put on
  * ev (the X-Plantrack-Guard header, removed here). 0 when none; else the
  * status, the detail in detail[len], *retry_after (seconds, 0 = none) and
  * *close (1: answer with Connection: close). */
 int connguard_verdict(struct evhttp_request *ev, char *detail, size_t len, int *retry_after, int *close);
+/* evhttp handed ev to the request callback: until its reply is written the
+ * guard does not make evhttp read the connection (connguard.c). */
+void connguard_request_begin(struct connguard *g, struct evhttp_request *ev);
 /* The request's reply was queued: its buffered bytes leave the budget, and
  * the connection's next request is looked at once the reply is written. */
 void connguard_request_done(struct connguard *g, struct evhttp_request *ev);

@@ -73,6 +73,10 @@ int worker_draining(struct worker *w);
 void *worker_get_slot(struct worker *w, enum worker_slot slot);
 void worker_set_slot(struct worker *w, enum worker_slot slot, void *data);
 
+/* evhttp handed ev to dispatch: the connection guard holds the connection's
+ * reading until the reply is written. */
+void worker_request_starts(struct worker *w, struct evhttp_request *ev);
+
 /* The reply to ev is about to be handed to evhttp (ev is still valid): the
  * connection guard releases the request's body budget. */
 void worker_reply_starts(struct worker *w, struct evhttp_request *ev);

@@ -22,11 +22,12 @@ DECLARE x jsonb := CASE WHEN jsonb_typeof(a->'actor') = 'object' THEN a->'actor'
                         WHEN jsonb_typeof(a) = 'object' AND a ? 'name' THEN a
                         ELSE '{}' END;
 BEGIN
+    -- one statement, not three (every write starts here)
     PERFORM set_config('plantrack.actor', jsonb_build_object(
         'name', x->'name', 'token_id', x->'token_id', 'role', x->'role', 'unit_id', x->'unit_id',
-        'request_id', x->'request_id')::text, true);
-    PERFORM set_config('plantrack.action', '', true);
-    PERFORM set_config('plantrack.note', '', true);
+        'request_id', x->'request_id')::text, true),
+            set_config('plantrack.action', '', true),
+            set_config('plantrack.note', '', true);
 END $$;
 
 -- The transaction's actor ({} when no write function set one: migrations, psql).

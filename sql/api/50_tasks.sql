@@ -621,7 +621,9 @@ BEGIN
                                         WHEN s_from = 'done' THEN 'reject' ELSE 'report' END, r->>'note');
     -- a live leaf is evaluated by pt_leaf_ev (pt_task_eval's fast path) here, and after the report
     -- from this evaluation; anything else by pt_task_eval both times
-    leaf := t.child_count = 0 AND api.pt_as_of(cfg) IS NULL;
+    -- (cfg->>'as_of' itself: pt_as_of is not inlined (its date cast is not immutable) and a call
+    -- of it parses and plans its body; a malformed as_of still fails, in pt_task_eval)
+    leaf := t.child_count = 0 AND nullif(cfg->>'as_of', '') IS NULL;
     ev := CASE WHEN leaf THEN api.pt_leaf_ev(t, cfg) ELSE api.pt_task_eval(t, cfg) END;
     p_from := ev.progress;
     IF jsonb_typeof(r->'progress') = 'number' THEN
@@ -674,7 +676,9 @@ BEGIN
             r->>'note', r->>'problems', r->>'next_steps', a->>'idempotency_key', 'report',
             api.pt_uuid(actor->>'unit_id'))
     RETURNING * INTO u;
-    PERFORM api.pt_link_attachments(t, u, r->'attachments');
+    IF r ? 'attachments' THEN
+        PERFORM api.pt_link_attachments(t, u, r->'attachments');
+    END IF;
     PERFORM api.pt_emit('task.reported', t.plan_id, t.id,
         jsonb_build_object('update_id', u.id, 'status_from', u.status_from, 'status_to', u.status_to,
                            'progress_from', u.progress_from, 'progress', u.progress, 'version', t.version,

@@ -5,6 +5,7 @@
 # --connections each, one after the other:
 #   wrk      GET /v1/tasks/{id}              vs  pgbench -S -M prepared
 #   wrk      POST /v1/tasks/{id}/updates     vs  pgbench -N -M prepared
+#            (the full answer, and with Prefer: return=minimal)
 #   wrk      GET /v1/tasks?plan=…&limit=50   vs  pgbench -S
 #   wrk      GET /v1/plans/{id}/summary      vs  pgbench -S   (counts, overdue, unit ranking)
 #   wrk      a mixed load (bench/mixed.lua)
@@ -21,13 +22,17 @@
 # Targets (issue 13) are printed, not asserted.
 #
 # usage: bash bench/run.sh [--connections 64] [--duration 10] [--tasks 2000]
-#                          [--runs 3] [--idle 10000] [--workers 2] [--quick]
+#                          [--runs 3] [--idle 10000] [--workers 2]
+#                          [--quick | --reports] [--help]
 # --quick: only the single-task read and the reads table (no pgbench, reports,
 # mixed load, nginx or idle connections).
+# --reports: only the progress reports against pgbench -N: the full answer
+# (bench/report.lua) and `Prefer: return=minimal` (bench/report_minimal.lua),
+# each run alternating with pgbench -N so that the ratios compare neighbours.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-conns=64 duration=10 ntasks=2000 threads=2 runs=3 idle=10000 workers=2 quick=0
+conns=64 duration=10 ntasks=2000 threads=2 runs=3 idle=10000 workers=2 quick=0 reports=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --connections) conns=$2; shift 2 ;;
@@ -37,6 +42,8 @@ while [ $# -gt 0 ]; do
     --idle) idle=$2; shift 2 ;;
     --workers) workers=$2; shift 2 ;;
     --quick) quick=1; shift ;;
+    --reports) reports=1; shift ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -146,7 +153,7 @@ median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # measure NAME KIND ARG: runs it $runs times; sets NAME_rps, NAME_p99, NAME_err (medians; errors summed).
 measure() {
-  local name=$1 kind=$2 arg=$3 out rs=() ps=() es=0
+  local name=$1 kind=$2 arg=$3 out rs=() ps=() es=0 i
   for i in $(seq "$runs"); do
     if [ "$kind" = wrk ]; then out=$(wrk_run "$arg"); else out=$(pgbench_run "$arg"); fi
     read -r r p e <<<"$out"
@@ -158,11 +165,39 @@ measure() {
   printf -v "${name}_err" '%s' "$es"
 }
 
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
+verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN{ok = (op == ">=") ? (v >= t) : (v < t); print ok ? "met" : "NOT met"}'; }
+
+# --reports: full report, pgbench -N, minimal report, in turn, $runs times.
+if [ "$reports" = 1 ]; then
+  echo "== reports: $conns connections, ${duration}s each, $runs runs, $workers workers"
+  for i in $(seq "$runs"); do
+    for spec in "rep wrk report.lua" "upd pgbench -N" "repm wrk report_minimal.lua"; do
+      read -r name kind arg <<<"$spec"
+      runs=1 measure "${name}_$i" "$kind" "$arg"
+    done
+  done
+  echo
+  echo "machine: $(nproc) CPUs, $(uname -r); load average: before $load_before, at the end $(loadavg)"
+  echo "$conns connections, ${duration}s each; plan of $ntasks tasks; ratios against the pgbench -N run between"
+  echo
+  printf '| %-4s | %12s | %12s | %12s | %9s | %9s |\n' run "report" "pgbench -N" "minimal" "ratio" "ratio min"
+  printf '|------|-------------:|-------------:|-------------:|----------:|----------:|\n'
+  for i in $(seq "$runs"); do
+    a=rep_${i}_rps; b=upd_${i}_rps; c=repm_${i}_rps; ea=rep_${i}_err; ec=repm_${i}_err
+    printf '| %-4s | %12.0f | %12.0f | %12.0f | %9s | %9s |\n' "$i" "${!a}" "${!b}" "${!c}" \
+      "$(ratio "${!a}" "${!b}")" "$(ratio "${!c}" "${!b}")"
+    [ "${!ea}${!ec}" = 00 ] || echo "(run $i: non-2xx full ${!ea}, minimal ${!ec})"
+  done
+  exit 0
+fi
+
 echo "== running: $conns connections, ${duration}s each, $runs runs, $threads load threads, $workers workers"
 measure get wrk get_task.lua
 if [ "$quick" = 0 ]; then
   measure sel pgbench -S
   measure rep wrk report.lua
+  measure repm wrk report_minimal.lua
   measure upd pgbench -N
   measure lst wrk list.lua
   measure sum wrk summary.lua
@@ -282,8 +317,6 @@ if [ "$quick" = 0 ]; then
 fi
 load_after=$(loadavg)
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
-verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN{ok = (op == ">=") ? (v >= t) : (v < t); print ok ? "met" : "NOT met"}'; }
 mb() { awk -v k="$1" 'BEGIN{printf "%.1f", k/1024}'; }
 
 if [ "$quick" = 1 ]; then
@@ -294,7 +327,7 @@ if [ "$quick" = 1 ]; then
   reads_table
   exit 0
 fi
-r_get=$(ratio "$get_rps" "$sel_rps"); r_rep=$(ratio "$rep_rps" "$upd_rps")
+r_get=$(ratio "$get_rps" "$sel_rps"); r_rep=$(ratio "$rep_rps" "$upd_rps"); r_repm=$(ratio "$repm_rps" "$upd_rps")
 r_lst=$(ratio "$lst_rps" "$sel_rps"); r_sum=$(ratio "$sum_rps" "$sel_rps")
 
 echo
@@ -309,6 +342,7 @@ row "daemon GET /v1/tasks/{id}" "$get_rps" "$get_p99" "$r_get" ">= 0.70, p99 < 1
     "$( [ "$(verdict "$r_get" '>=' 0.7)" = met ] && [ "$(verdict "$get_p99" '<' 10)" = met ] && echo met || echo 'NOT met')"
 row "pgbench -S -M prepared" "$sel_rps" "$sel_p99" "" "" ""
 row "daemon POST /v1/tasks/{id}/updates" "$rep_rps" "$rep_p99" "$r_rep" ">= 1.00" "$(verdict "$r_rep" '>=' 1.0)"
+row "daemon report (return=minimal)" "$repm_rps" "$repm_p99" "$r_repm" ">= 1.00" "$(verdict "$r_repm" '>=' 1.0)"
 row "pgbench -N -M prepared" "$upd_rps" "$upd_p99" "" "" ""
 row "daemon GET /v1/tasks?plan=...&limit=50" "$lst_rps" "$lst_p99" "$r_lst" ">= 0.25 of -S" "$(verdict "$r_lst" '>=' 0.25)"
 row "daemon GET /v1/plans/{id}/summary" "$sum_rps" "$sum_p99" "$r_sum" ">= 0.25 of -S" "$(verdict "$r_sum" '>=' 0.25)"
@@ -320,5 +354,5 @@ printf '| %-38s | %9s | %8s | %6s | %-16s | %-7s |\n' "RSS with $idle_alive/$idl
   "$( [ "${idle_alive:-0}" -ge "$idle" ] && verdict "$rss_idle" '<' 32768 || echo 'NOT met')"
 echo
 echo "(idle daemon before the connections: $(mb "$rss_start") MB; $(awk -v a="$rss_idle" -v b="$rss_start" -v n="$idle" 'BEGIN{printf "%.2f", (a-b)/n}') kB per connection)"
-echo "(non-2xx responses: GET $get_err, POST $rep_err, list $lst_err, summary $sum_err, mixed $mix_err)"
+echo "(non-2xx responses: GET $get_err, POST $rep_err, POST minimal $repm_err, list $lst_err, summary $sum_err, mixed $mix_err)"
 reads_table

@@ -91,7 +91,8 @@ void http_reply_db_error(struct req *r, PGresult *res);
 
 /* RFC 7240 Prefer: return=minimal | return=representation, from every Prefer
  * header of the request (names and tokens case-insensitive, the value may be
- * quoted, parameters after ';' ignored; the first return= wins). */
+ * quoted, parameters after ';' ignored; the first return=minimal or
+ * return=representation wins, other return= values are ignored). */
 enum http_prefer_return { PREFER_RETURN_NONE, PREFER_RETURN_MINIMAL, PREFER_RETURN_REPRESENTATION };
 enum http_prefer_return http_prefer_return(struct req *r);
 /* Answers a write's row as http_reply_result, but a 2xx as 204 No Content:

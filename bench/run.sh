@@ -5,6 +5,7 @@
 # --connections each, one after the other:
 #   wrk      GET /v1/tasks/{id}              vs  pgbench -S -M prepared
 #   wrk      POST /v1/tasks/{id}/updates     vs  pgbench -N -M prepared
+#            (the full answer, and with Prefer: return=minimal)
 #   wrk      GET /v1/tasks?plan=…&limit=50   vs  pgbench -S
 #   wrk      GET /v1/plans/{id}/summary      vs  pgbench -S   (counts, overdue, unit ranking)
 #   wrk      a mixed load (bench/mixed.lua)
@@ -23,16 +24,19 @@
 # each target not met, the reason measured in the run.
 #
 # usage: bash bench/run.sh [--connections 64] [--duration 10] [--tasks 2000]
-#                          [--runs 3] [--idle 10000] [--workers 2] [--quick]
-#                          [--only idle]
+#                          [--runs 3] [--idle 10000] [--workers 2]
+#                          [--quick | --reports | --only idle] [--help]
 # --quick: only the single-task read and the reads table (no pgbench, reports,
 # mixed load, nginx or idle connections).
+# --reports: only the progress reports against pgbench -N: the full answer
+# (bench/report.lua) and `Prefer: return=minimal` (bench/report_minimal.lua),
+# each run alternating with pgbench -N so that the ratios compare neighbours.
 # --only idle: only the idle connections (no plan, no loads), --runs times,
 # each with a fresh daemon; prints every run and the medians.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-conns=64 duration=10 ntasks=2000 threads=2 runs=3 idle=10000 workers=2 quick=0 only=
+conns=64 duration=10 ntasks=2000 threads=2 runs=3 idle=10000 workers=2 quick=0 reports=0 only=
 while [ $# -gt 0 ]; do
   case "$1" in
     --connections) conns=$2; shift 2 ;;
@@ -43,6 +47,7 @@ while [ $# -gt 0 ]; do
     --workers) workers=$2; shift 2 ;;
     --quick) quick=1; shift ;;
     --only) only=$2; shift 2 ;;
+    --reports) reports=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown option $1" >&2; exit 2 ;;
   esac
@@ -206,7 +211,7 @@ wal_bytes() { psql "$base" -Atc "SELECT pg_wal_lsn_diff('$2', '$1')"; }
 # measure NAME KIND ARG: runs it $runs times; sets NAME_rps, NAME_p99, NAME_err (medians; errors summed)
 # and the profile NAME_dcpu, NAME_pcpu (daemon's and PostgreSQL's CPU ms per answer), NAME_wal (WAL bytes per answer).
 measure() {
-  local name=$1 kind=$2 arg=$3 out rs=() ps=() es=0 ds=() pcs=() ws=() d0 p0 w0 n
+  local name=$1 kind=$2 arg=$3 out rs=() ps=() es=0 ds=() pcs=() ws=() d0 p0 w0 n i
   for i in $(seq "$runs"); do
     d0=$(cpu_daemon); p0=$(cpu_pg); w0=$(wal_lsn)
     if [ "$kind" = wrk ]; then out=$(wrk_run "$arg"); else out=$(pgbench_run "$arg"); fi
@@ -226,11 +231,39 @@ measure() {
   printf -v "${name}_wal" '%s' "$(printf '%s\n' "${ws[@]}" | median)"
 }
 
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
+verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN{ok = (op == ">=") ? (v >= t) : (v < t); print ok ? "met" : "NOT met"}'; }
+
+# --reports: full report, pgbench -N, minimal report, in turn, $runs times.
+if [ "$reports" = 1 ]; then
+  echo "== reports: $conns connections, ${duration}s each, $runs runs, $workers workers"
+  for i in $(seq "$runs"); do
+    for spec in "rep wrk report.lua" "upd pgbench -N" "repm wrk report_minimal.lua"; do
+      read -r name kind arg <<<"$spec"
+      runs=1 measure "${name}_$i" "$kind" "$arg"
+    done
+  done
+  echo
+  echo "machine: $(nproc) CPUs, $(uname -r); load average: before $load_before, at the end $(loadavg)"
+  echo "$conns connections, ${duration}s each; plan of $ntasks tasks; ratios against the pgbench -N run between"
+  echo
+  printf '| %-4s | %12s | %12s | %12s | %9s | %9s |\n' run "report" "pgbench -N" "minimal" "ratio" "ratio min"
+  printf '|------|-------------:|-------------:|-------------:|----------:|----------:|\n'
+  for i in $(seq "$runs"); do
+    a=rep_${i}_rps; b=upd_${i}_rps; c=repm_${i}_rps; ea=rep_${i}_err; ec=repm_${i}_err
+    printf '| %-4s | %12.0f | %12.0f | %12.0f | %9s | %9s |\n' "$i" "${!a}" "${!b}" "${!c}" \
+      "$(ratio "${!a}" "${!b}")" "$(ratio "${!c}" "${!b}")"
+    [ "${!ea}${!ec}" = 00 ] || echo "(run $i: non-2xx full ${!ea}, minimal ${!ec})"
+  done
+  exit 0
+fi
+
 echo "== running: $conns connections, ${duration}s each, $runs runs, $threads load threads, $workers workers"
 measure get wrk get_task.lua
 if [ "$quick" = 0 ]; then
   measure sel pgbench -S
   measure rep wrk report.lua
+  measure repm wrk report_minimal.lua
   measure upd pgbench -N
   measure lst wrk list.lua
   measure sum wrk summary.lua
@@ -339,8 +372,6 @@ if [ "$quick" = 0 ]; then
 fi
 load_after=$(loadavg)
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
-verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN{ok = (op == ">=") ? (v >= t) : (v < t); print ok ? "met" : "NOT met"}'; }
 mb() { awk -v k="$1" 'BEGIN{printf "%.1f", k/1024}'; }
 
 # Where each answer's time goes (medians of the runs): CPU per answer in the
@@ -353,7 +384,7 @@ profile_table() {
   printf '| %-38s | %12s | %12s | %9s | %10s |\n' "workload" "daemon CPU ms" "PG CPU ms" "WAL bytes" "conns/rate"
   printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..40})" "--------------:" "--------------:" "----------:" "-----------:"
   local w n label
-  for w in "get|daemon GET /v1/tasks/{id}" "sel|pgbench -S" "rep|daemon POST .../updates" "upd|pgbench -N" \
+  for w in "get|daemon GET /v1/tasks/{id}" "sel|pgbench -S" "rep|daemon POST .../updates" "repm|daemon POST .../updates, minimal" "upd|pgbench -N" \
            "lst|daemon list of 50" "sum|daemon summary" "mix|daemon mixed" "hz|daemon /healthz"; do
     IFS='|' read -r n label <<<"$w"
     local d=${n}_dcpu p=${n}_pcpu wl=${n}_wal r=${n}_rps
@@ -376,13 +407,15 @@ why_not_met() {
     echo "  more than $conns / 10 ms = $((conns * 100)) answers/s with little spread: CPUs not shared with the load"
     echo "  generator and the database (load average here: $load_peak)."
   fi
-  if [ "$(verdict "$r_rep" '>=' 1.0)" != met ]; then
+  if [ "$(verdict "$r_rep" '>=' 1.0)" != met ] || [ "$(verdict "$r_repm" '>=' 1.0)" != met ]; then
     any=1
-    echo "- progress report: $(awk -v a="$rep_pcpu" -v b="$upd_pcpu" 'BEGIN {printf "%.2f ms of PostgreSQL CPU per report against %.2f ms per pgbench -N transaction (%.1fx)", a, b, (b > 0) ? a / b : 0}'),"
-    echo "  $rep_wal against $upd_wal bytes of WAL, plus $rep_dcpu ms in the daemon: a report journals the change,"
-    echo "  stores its event, re-evaluates the task (light, progress roll-up) and, unless Prefer: return=minimal,"
-    echo "  renders the task; pgbench -N is three updates and an insert. Equal rates need a report that costs"
-    echo "  PostgreSQL no more than a pgbench -N transaction, or database CPUs not shared with the daemon."
+    echo "- progress report: ratio $r_rep (full answer), $r_repm (Prefer: return=minimal). Per report"
+    echo "  $(awk -v a="$rep_pcpu" -v m="$repm_pcpu" -v b="$upd_pcpu" 'BEGIN {printf "%.2f ms (minimal %.2f ms) of PostgreSQL CPU against %.2f ms per pgbench -N transaction", a, m, b}'),"
+    echo "  $rep_wal (minimal $repm_wal) against $upd_wal bytes of WAL, plus $rep_dcpu ms in the daemon: a report writes"
+    echo "  the task, its history row, its event and a journal entry (two images of the task row compared) and"
+    echo "  re-evaluates the task; pgbench -N is three updates and an insert. Equal rates need a report that"
+    echo "  costs PostgreSQL no more than a pgbench -N transaction (batching concurrent reports into one call,"
+    echo "  journaling only the changed fields), or database CPUs not shared with the daemon."
   fi
   if [ "${idle_alive:-0}" -lt "$idle" ] || [ "$(verdict "$rss_idle" '<' 32768)" != met ]; then
     any=1
@@ -400,7 +433,7 @@ if [ "$quick" = 1 ]; then
   reads_table
   exit 0
 fi
-r_get=$(ratio "$get_rps" "$sel_rps"); r_rep=$(ratio "$rep_rps" "$upd_rps")
+r_get=$(ratio "$get_rps" "$sel_rps"); r_rep=$(ratio "$rep_rps" "$upd_rps"); r_repm=$(ratio "$repm_rps" "$upd_rps")
 r_lst=$(ratio "$lst_rps" "$sel_rps"); r_sum=$(ratio "$sum_rps" "$sel_rps")
 
 echo
@@ -415,6 +448,7 @@ row "daemon GET /v1/tasks/{id}" "$get_rps" "$get_p99" "$r_get" ">= 0.70, p99 < 1
     "$( [ "$(verdict "$r_get" '>=' 0.7)" = met ] && [ "$(verdict "$get_p99" '<' 10)" = met ] && echo met || echo 'NOT met')"
 row "pgbench -S -M prepared" "$sel_rps" "$sel_p99" "" "" ""
 row "daemon POST /v1/tasks/{id}/updates" "$rep_rps" "$rep_p99" "$r_rep" ">= 1.00" "$(verdict "$r_rep" '>=' 1.0)"
+row "daemon report (return=minimal)" "$repm_rps" "$repm_p99" "$r_repm" ">= 1.00" "$(verdict "$r_repm" '>=' 1.0)"
 row "pgbench -N -M prepared" "$upd_rps" "$upd_p99" "" "" ""
 row "daemon GET /v1/tasks?plan=...&limit=50" "$lst_rps" "$lst_p99" "$r_lst" ">= 0.25 of -S" "$(verdict "$r_lst" '>=' 0.25)"
 row "daemon GET /v1/plans/{id}/summary" "$sum_rps" "$sum_p99" "$r_sum" ">= 0.25 of -S" "$(verdict "$r_sum" '>=' 0.25)"
@@ -426,7 +460,7 @@ printf '| %-38s | %9s | %8s | %6s | %-16s | %-7s |\n' "RSS with $idle_alive/$idl
   "$( [ "${idle_alive:-0}" -ge "$idle" ] && verdict "$rss_idle" '<' 32768 || echo 'NOT met')"
 echo
 echo "(idle daemon before the connections: $(mb "$rss_start") MB; $(per_conn "$rss_idle" "$rss_start") kB per connection)"
-echo "(non-2xx responses: GET $get_err, POST $rep_err, list $lst_err, summary $sum_err, mixed $mix_err)"
+echo "(non-2xx responses: GET $get_err, POST $rep_err, POST minimal $repm_err, list $lst_err, summary $sum_err, mixed $mix_err)"
 profile_table
 why_not_met
 reads_table

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 const char *http_query(struct req *r, const char *name)
 {
@@ -365,6 +366,87 @@ void http_reply_result(struct req *r, PGresult *res)
 	http_reply_raw(r, status, "application/json", body, (size_t)PQgetlength(res, 0, 1));
 }
 
+/* The value of one preference ("return=minimal", " RETURN = \"minimal\" ;x")
+ * when its name is return, copied into out; 0 when it is another one. */
+static int prefer_return_value(const char *p, size_t n, char *out, size_t outsz)
+{
+	while (n && isspace((unsigned char)*p))
+		p++, n--;
+	if (n < 6 || strncasecmp(p, "return", 6))
+		return 0;
+	p += 6, n -= 6;
+	while (n && isspace((unsigned char)*p))
+		p++, n--;
+	if (!n || *p != '=')
+		return 0;
+	p++, n--;
+	while (n && (isspace((unsigned char)*p) || *p == '"'))
+		p++, n--;
+	size_t k = 0;
+	while (k < n && p[k] != ';' && p[k] != '"' && !isspace((unsigned char)p[k]))
+		k++;
+	if (!k || k >= outsz)
+		return 0;
+	memcpy(out, p, k);
+	out[k] = 0;
+	return 1;
+}
+
+enum http_prefer_return http_prefer_return(struct req *r)
+{
+	struct evkeyvalq *h = evhttp_request_get_input_headers(r->ev);
+	for (struct evkeyval *kv = h->tqh_first; kv; kv = kv->next.tqe_next) {
+		if (strcasecmp(kv->key, "Prefer"))
+			continue;
+		for (const char *p = kv->value; *p;) {
+			size_t n = strcspn(p, ",");
+			char v[32];
+			if (prefer_return_value(p, n, v, sizeof v)) {
+				if (!strcasecmp(v, "minimal"))
+					return PREFER_RETURN_MINIMAL;
+				if (!strcasecmp(v, "representation"))
+					return PREFER_RETURN_REPRESENTATION;
+			}
+			p += n + (p[n] == ',');
+		}
+	}
+	return PREFER_RETURN_NONE;
+}
+
+static int result_is_2xx(PGresult *res)
+{
+	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) < 1 || PQnfields(res) < 2)
+		return 0;
+	int status = atoi(PQgetvalue(res, 0, 0));
+	return status >= 200 && status < 300;
+}
+
+void http_reply_minimal(struct req *r, PGresult *res)
+{
+	if (!result_is_2xx(res)) {
+		http_reply_result(r, res);
+		return;
+	}
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+	if (PQnfields(res) >= 3 && !PQgetisnull(res, 0, 2)) {
+		char etag[40];
+		snprintf(etag, sizeof etag, "\"%s\"", PQgetvalue(res, 0, 2));
+		evhttp_add_header(h, "ETag", etag);
+	}
+	if (PQnfields(res) >= 4 && !PQgetisnull(res, 0, 3) && *PQgetvalue(res, 0, 3))
+		evhttp_add_header(h, "X-Event-Id", PQgetvalue(res, 0, 3));
+	evhttp_add_header(h, "Preference-Applied", "return=minimal");
+	http_reply_raw(r, 204, NULL, NULL, 0);
+}
+
+void http_reply_representation(struct req *r, PGresult *res)
+{
+	if (result_is_2xx(res))
+		evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Preference-Applied",
+				  "return=representation");
+	http_reply_result(r, res);
+}
+
 static void on_call_done(PGresult *res, void *arg)
 {
 	struct req *r = arg;
@@ -427,6 +509,10 @@ void http_call_write(struct req *r, enum sql_call call, json_t *args, http_resul
 	struct evbuffer *fp = evbuffer_new();
 	evbuffer_add_printf(fp, "%s %s?%s\n", router_method_name(r->method), r->path, qs ? qs : "");
 	evbuffer_add(fp, r->body, r->body_len);
+	/* an answer of another shape (Prefer: return=minimal) is another request */
+	const char *ret = json_string_value(json_object_get(args, "return"));
+	if (ret)
+		evbuffer_add_printf(fp, "\nreturn=%s", ret);
 	size_t fplen = evbuffer_get_length(fp);
 	char hash[65];
 	pt_sha256_hex(evbuffer_pullup(fp, -1), fplen, hash);

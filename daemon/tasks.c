@@ -290,18 +290,16 @@ static void handle_delete(struct req *r)
 	http_call(r, SQL_TASK_DELETE, args, NULL);
 }
 
-static void handle_report(struct req *r)
+/* A report's body: the field table, each target carrying current (or a
+ * co-unit's contribution), and something to report. 0, or -1 answered. */
+static int report_check(struct req *r)
 {
-	const char *id = http_id_param(r, "task");
-	if (!id)
-		return;
-	/* the field table, plus: each target carries current (or a co-unit's contribution) */
 	json_t *errors = json_array();
 	char unknown[256] = "";
 	int rc = validate_object(r->json, report_fields, "", errors, unknown, sizeof unknown);
 	if (rc == VALIDATE_UNKNOWN) {
 		http_reply_invalid(r, rc, errors, unknown);
-		return;
+		return -1;
 	}
 	json_t *tgs = json_object_get(r->json, "targets"), *tg;
 	size_t i;
@@ -315,7 +313,7 @@ static void handle_report(struct req *r)
 	}
 	if (json_array_size(errors)) {
 		http_reply_invalid(r, 422, errors, NULL);
-		return;
+		return -1;
 	}
 	json_decref(errors);
 	if (!json_object_get(r->json, "status") && !json_object_get(r->json, "progress") &&
@@ -325,15 +323,29 @@ static void handle_report(struct req *r)
 				   "a report needs at least one of status, progress, targets or note",
 				   json_pack("[{s:s,s:s}]", "field", "status", "message",
 					     "send status, progress, targets or note"));
-		return;
+		return -1;
 	}
+	return 0;
+}
+
+static void handle_report(struct req *r)
+{
+	const char *id = http_id_param(r, "task");
+	if (!id || report_check(r) < 0)
+		return;
 	json_t *args = json_pack("{s:o,s:o,s:s,s:O}", "actor", http_actor(r), "cfg", http_cfg(r), "id", id,
 				 "report", r->json);
 	if (http_if_match(r, args) < 0) {
 		json_decref(args);
 		return;
 	}
-	http_call_write(r, SQL_TASK_REPORT, args, NULL);
+	/* Prefer: return=minimal: nothing rendered, 204 with ETag and X-Event-Id */
+	enum http_prefer_return pref = http_prefer_return(r);
+	if (pref == PREFER_RETURN_MINIMAL)
+		json_object_set_new(args, "return", json_string("minimal"));
+	http_call_write(r, SQL_TASK_REPORT, args,
+			pref == PREFER_RETURN_MINIMAL ? http_reply_minimal
+			: pref == PREFER_RETURN_REPRESENTATION ? http_reply_representation : NULL);
 }
 
 static void handle_updates(struct req *r)

@@ -89,6 +89,19 @@ void http_reply_result(struct req *r, PGresult *res);
 /* Maps an error result (or NULL = database unavailable) to a problem. */
 void http_reply_db_error(struct req *r, PGresult *res);
 
+/* RFC 7240 Prefer: return=minimal | return=representation, from every Prefer
+ * header of the request (names and tokens case-insensitive, the value may be
+ * quoted, parameters after ';' ignored; the first return=minimal or
+ * return=representation wins, other return= values are ignored). */
+enum http_prefer_return { PREFER_RETURN_NONE, PREFER_RETURN_MINIMAL, PREFER_RETURN_REPRESENTATION };
+enum http_prefer_return http_prefer_return(struct req *r);
+/* Answers a write's row as http_reply_result, but a 2xx as 204 No Content:
+ * ETag (third column), X-Event-Id (fourth) and Preference-Applied:
+ * return=minimal, no body. Errors are problems as always. */
+void http_reply_minimal(struct req *r, PGresult *res);
+/* http_reply_result plus Preference-Applied: return=representation on a 2xx. */
+void http_reply_representation(struct req *r, PGresult *res);
+
 /* Runs SQL call (sqlcalls.h) whose only parameter is a JSON document (args
  * stolen). done == NULL answers with http_reply_result. Handles pool errors (503). */
 void http_call(struct req *r, enum sql_call call, json_t *args, http_result_fn done);

@@ -575,6 +575,26 @@ BEGIN
                             NULL, d, cfg, tz, wd);
 END $$;
 
+-- The same leaf after a write that changed only its row's status, progress,
+-- own_progress_reported, closed_at (and bookkeeping) and, when targets_changed,
+-- its targets' current values: a progress report. e is pt_leaf_ev of the row
+-- before; what a report cannot change (the ancestors' dues, the path, start,
+-- milestones, 序时进度) is taken from it, the targets' score is read again only
+-- when they changed, and only pt_eval_node runs again. tests/sql/smoke.sql
+-- checks it against pt_leaf_ev.
+CREATE FUNCTION api.pt_leaf_ev_after(e api.pt_ev, t public.tasks, targets_changed boolean, cfg jsonb)
+RETURNS api.pt_ev
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    e.t := t;
+    IF targets_changed THEN
+        SELECT count(*) FILTER (WHERE g.current IS NOT NULL)::int, avg(api.pt_target_score(g))
+          INTO e.tg_reported, e.tg_score
+          FROM public.targets g WHERE g.task_id = t.id AND g.value IS NOT NULL;
+    END IF;
+    RETURN api.pt_eval_node(e, NULL, api.pt_today(cfg), cfg, api.pt_tz(cfg), e.expected);
+END $$;
+
 -- Live leaves (ids: tasks without live children) evaluated on cfg's day without
 -- as_of, in one query: pt_leaf_ev's rules for many tasks at once (the nearest
 -- ancestor's due date and the path, own targets and milestones), the nodes by
@@ -650,17 +670,23 @@ BEGIN
         || api.pt_acct_doc(x.t);
 END $$;
 
--- A live leaf's JSON (targets and milestones read now).
-CREATE FUNCTION api.pt_leaf_doc(t public.tasks, cfg jsonb) RETURNS jsonb
+-- The JSON of an evaluated live leaf (its targets and milestones read now).
+CREATE FUNCTION api.pt_leaf_ev_doc(e api.pt_ev) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE tg jsonb; ms jsonb;
 BEGIN
     SELECT jsonb_agg(jsonb_build_object('id', g.id, 'label', g.label, 'value', g.value,
                'unit', g.unit, 'comparator', g.comparator, 'current', g.current, 'baseline', g.baseline,
                'text', g.text, 'verb', g.verb, 'strive', coalesce(g.strive, false)) ORDER BY g.ord, g.id) INTO tg
-      FROM public.targets g WHERE g.task_id = t.id;
+      FROM public.targets g WHERE g.task_id = (e.t).id;
     SELECT jsonb_agg(jsonb_build_object('id', m.id, 'title', m.title,
                'due_date', m.due_date, 'done_at', api.pt_ts(m.done_at), 'target', m.target) ORDER BY m.ord, m.id) INTO ms
-      FROM public.milestones m WHERE m.task_id = t.id;
-    RETURN api.pt_ev_doc(api.pt_leaf_ev(t, cfg), tg, ms);
+      FROM public.milestones m WHERE m.task_id = (e.t).id;
+    RETURN api.pt_ev_doc(e, tg, ms);
 END $$;
+
+-- A live leaf's JSON (targets and milestones read now).
+CREATE FUNCTION api.pt_leaf_doc(t public.tasks, cfg jsonb) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT api.pt_leaf_ev_doc(api.pt_leaf_ev(t, cfg))
+$$;

@@ -22,11 +22,12 @@ DECLARE x jsonb := CASE WHEN jsonb_typeof(a->'actor') = 'object' THEN a->'actor'
                         WHEN jsonb_typeof(a) = 'object' AND a ? 'name' THEN a
                         ELSE '{}' END;
 BEGIN
+    -- one statement, not three (every write starts here)
     PERFORM set_config('plantrack.actor', jsonb_build_object(
         'name', x->'name', 'token_id', x->'token_id', 'role', x->'role', 'unit_id', x->'unit_id',
-        'request_id', x->'request_id')::text, true);
-    PERFORM set_config('plantrack.action', '', true);
-    PERFORM set_config('plantrack.note', '', true);
+        'request_id', x->'request_id')::text, true),
+            set_config('plantrack.action', '', true),
+            set_config('plantrack.note', '', true);
 END $$;
 
 -- The transaction's actor ({} when no write function set one: migrations, psql).
@@ -38,11 +39,14 @@ $$;
 
 -- The action (instead of 'update') and note the journal triggers record for the
 -- rest of the transaction, e.g. ('report', the report's note).
+-- (plpgsql: its statement's plan is cached for the session; this SQL function,
+-- not inlinable, was parsed and planned on every call: 0.09 ms of a report's 1)
 CREATE FUNCTION api.pt_journal_context(action text, note text) RETURNS void
-LANGUAGE sql AS $$
-    SELECT set_config('plantrack.action', coalesce(action, ''), true),
-           set_config('plantrack.note', coalesce(note, ''), true);
-$$;
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_config('plantrack.action', coalesce(action, ''), true),
+            set_config('plantrack.note', coalesce(note, ''), true);
+END $$;
 
 -- An explicit journal entry with the transaction's actor; returns its id.
 CREATE FUNCTION api.pt_journal(plan uuid, task uuid, entity text, entity_id uuid, action text,

@@ -499,8 +499,26 @@ BEGIN
     RETURN u;
 END $$;
 
--- Hot path: checks as plain expressions, then four statements (update task,
--- history row, event, render); target values add one statement each.
+-- A report's answer: the update and the task (e: its evaluation after the
+-- report when it is a live leaf, which is then only rendered; else evaluated
+-- here). With a.return = 'minimal' (Prefer: return=minimal) only the ids and
+-- the task's version, nothing rendered: the daemon answers 204 with them.
+CREATE FUNCTION api.pt_report_answer(a jsonb, u public.updates, t public.tasks, e api.pt_ev, leaf boolean)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF a->>'return' = 'minimal' THEN
+        RETURN jsonb_build_object('update', jsonb_build_object('id', u.id),
+                                  'task', jsonb_build_object('id', t.id, 'version', t.version));
+    END IF;
+    RETURN jsonb_build_object('update', api.pt_update_json(u),
+        'task', CASE WHEN leaf THEN api.pt_leaf_ev_doc(e) ELSE api.pt_task_json(t, a->'cfg') END);
+END $$;
+
+-- Hot path: checks as plain expressions, the task evaluated once before the
+-- report and, for a live leaf, only its node rules again after it
+-- (pt_leaf_ev_after), then four statements (update task, history row, event,
+-- render: none with a.return = 'minimal'); target values add one statement each.
 CREATE FUNCTION api.pt_task_report(a jsonb, OUT status int, OUT body jsonb) RETURNS SETOF record
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -518,12 +536,13 @@ DECLARE
     tg jsonb;
     i int := 0;
     u public.updates;
-    seq bigint;
     v_done_by text;
     done_tok uuid;
+    leaf boolean;
+    ev api.pt_ev;
 BEGIN
+    -- (the journal's action and note are set below, before the first write)
     PERFORM api.pt_actor_begin(a);
-    PERFORM api.pt_journal_context('report', r->>'note');
     SELECT * INTO t FROM public.tasks x WHERE x.id = api.pt_uuid(a->>'id') AND x.deleted_at IS NULL FOR UPDATE;
     IF t.id IS NULL THEN
         PERFORM api.pt_fail('PT404', 'Task not found', 'no task with id ' || coalesce(a->>'id', 'null'));
@@ -534,7 +553,7 @@ BEGIN
                 PERFORM api.pt_check_version(t, a->'if_match');
                 u := api.pt_task_co_report(t, a);
                 status := 201;
-                body := jsonb_build_object('update', api.pt_update_json(u), 'task', api.pt_task_json(t, cfg));
+                body := api.pt_report_answer(a, u, t, NULL, false);
                 RETURN NEXT;
                 RETURN;
             END IF;
@@ -600,7 +619,13 @@ BEGIN
     PERFORM api.pt_journal_context(CASE WHEN s_to = s_from THEN 'report' WHEN s_to = 'done' THEN 'done'
                                         WHEN s_to = 'verified' THEN 'verify'
                                         WHEN s_from = 'done' THEN 'reject' ELSE 'report' END, r->>'note');
-    p_from := (api.pt_task_eval(t, a->'cfg')).progress;
+    -- a live leaf is evaluated by pt_leaf_ev (pt_task_eval's fast path) here, and after the report
+    -- from this evaluation; anything else by pt_task_eval both times
+    -- (cfg->>'as_of' itself: pt_as_of is not inlined (its date cast is not immutable) and a call
+    -- of it parses and plans its body; a malformed as_of still fails, in pt_task_eval)
+    leaf := t.child_count = 0 AND nullif(cfg->>'as_of', '') IS NULL;
+    ev := CASE WHEN leaf THEN api.pt_leaf_ev(t, cfg) ELSE api.pt_task_eval(t, cfg) END;
+    p_from := ev.progress;
     IF jsonb_typeof(r->'progress') = 'number' THEN
         IF s_from IN ('verified', 'cancelled') AND s_to = s_from THEN
             PERFORM api.pt_fail('PT409', 'task is closed', 'a ' || s_from || ' task''s progress cannot change',
@@ -641,7 +666,8 @@ BEGIN
            version = x.version + 1, updated_at = now()
      WHERE x.id = t.id
     RETURNING * INTO t;
-    prog := (api.pt_task_eval(t, a->'cfg')).progress;
+    ev := CASE WHEN leaf THEN api.pt_leaf_ev_after(ev, t, i > 0, cfg) ELSE api.pt_task_eval(t, cfg) END;
+    prog := ev.progress;
     INSERT INTO public.updates (task_id, author, token_id, status_from, status_to, progress_from, progress,
                                 targets, note, problems, next_steps, idempotency_key, kind, unit_id)
     VALUES (t.id, coalesce(actor->>'name', 'unknown'), api.pt_uuid(actor->>'token_id'),
@@ -650,8 +676,10 @@ BEGIN
             r->>'note', r->>'problems', r->>'next_steps', a->>'idempotency_key', 'report',
             api.pt_uuid(actor->>'unit_id'))
     RETURNING * INTO u;
-    PERFORM api.pt_link_attachments(t, u, r->'attachments');
-    seq := api.pt_emit('task.reported', t.plan_id, t.id,
+    IF r ? 'attachments' THEN
+        PERFORM api.pt_link_attachments(t, u, r->'attachments');
+    END IF;
+    PERFORM api.pt_emit('task.reported', t.plan_id, t.id,
         jsonb_build_object('update_id', u.id, 'status_from', u.status_from, 'status_to', u.status_to,
                            'progress_from', u.progress_from, 'progress', u.progress, 'version', t.version,
                            'by', u.author));
@@ -660,7 +688,7 @@ BEGIN
             jsonb_build_object('update_id', u.id, 'done_by', t.done_by, 'by', u.author));
     END IF;
     status := 201;
-    body := jsonb_build_object('update', api.pt_update_json(u), 'task', api.pt_task_json(t, cfg));
+    body := api.pt_report_answer(a, u, t, ev, leaf);
     RETURN NEXT;
 END $$;
 

@@ -282,6 +282,78 @@ def test_idempotency_key_replay():
     assert mine.status == 201 and mine.json()["update"]["id"] != first.json()["update"]["id"]
 
 
+def _fresh_task(title):
+    r = api("POST", "/v1/tasks", {"plan_id": state["plan"], "parent_id": state["聚力做好党建文章"],
+                                  "title": title, "lead_unit": "社会事务办", "due_date": day(60)}, token=supervisor)
+    assert r.status == 201, r.body
+    return r.json()["id"]
+
+
+def count(sql):
+    return int(db.psql(sql).strip())
+
+
+def test_report_return_minimal():
+    """Prefer: return=minimal (RFC 7240): 204 without a body, the new version as
+    ETag, the event's id and Preference-Applied; the same write as a full report:
+    history row, journal, event, version, and the cached task document dropped."""
+    tid = _fresh_task("简报任务")
+    before = api("GET", "/v1/tasks/" + tid).json()   # (cached now)
+    r = api("POST", "/v1/tasks/%s/updates" % tid, {"progress": 30, "note": "简报"},
+            token=editor_social, headers={"Prefer": "return=minimal"})
+    assert r.status == 204 and r.body == b"", r
+    assert r.headers["Preference-Applied"] == "return=minimal", r.headers
+    after = api("GET", "/v1/tasks/" + tid).json()
+    assert after["version"] > before["version"] and r.headers["ETag"] == '"%d"' % after["version"], r.headers
+    assert after["progress"] == 30 and after["status"] == "planned" and after["signed_at"]
+    event = r.headers["X-Event-Id"]
+    assert count("SELECT count(*) FROM events WHERE id = %s AND type = 'task.reported' AND task_id = '%s' "
+                 "AND (payload->>'version')::int = %d AND (payload->>'progress')::int = 30"
+                 % (event, tid, after["version"])) == 1
+    items = api("GET", "/v1/tasks/%s/updates" % tid).json()["items"]
+    assert [(i["progress_from"], i["progress"], i["note"]) for i in items] == [(0, 30, "简报")], items
+    steps = [h["action"] for h in api("GET", "/v1/tasks/%s/history" % tid).json()["items"] if h["entity"] == "task"]
+    assert "sign" in steps and "report" in steps, steps
+    # the default and return=representation answer as before, the latter saying so
+    full = api("POST", "/v1/tasks/%s/updates" % tid, {"progress": 35}, token=editor_social)
+    assert full.status == 201 and "Preference-Applied" not in full.headers
+    assert full.json()["task"]["progress"] == 35 and full.json()["update"]["progress_from"] == 30
+    rep = api("POST", "/v1/tasks/%s/updates" % tid, {"progress": 40},
+              headers={"Prefer": "return=representation"})
+    assert rep.status == 201 and rep.headers["Preference-Applied"] == "return=representation"
+    assert rep.json()["task"]["version"] == full.json()["task"]["version"] + 1
+    assert rep.headers["ETag"] == '"%d"' % rep.json()["task"]["version"]
+    # other preferences, case, quotes and parameters (RFC 7240 section 2)
+    r = api("POST", "/v1/tasks/%s/updates" % tid, {"status": "in_progress"},
+            headers={"Prefer": 'respond-async, RETURN = "minimal"; x=1'})
+    assert r.status == 204 and r.headers["ETag"] == '"%d"' % (rep.json()["task"]["version"] + 1), r
+
+
+def test_report_return_minimal_errors_and_replay():
+    """A refused report with return=minimal is the same problem+json as without;
+    with Idempotency-Key a replay answers 204 again and writes nothing, and the
+    same key asking for the full answer is another request (422)."""
+    tid = _fresh_task("简报错误")
+    minimal = {"Prefer": "return=minimal"}
+    r = api("POST", "/v1/tasks/%s/updates" % tid, {"progress": 140}, headers=minimal)
+    assert r.status == 422 and r.headers["Content-Type"] == "application/problem+json", r
+    assert "Preference-Applied" not in r.headers and r.json()["errors"][0]["field"] == "progress"
+    r = api("POST", "/v1/tasks/%s/updates" % tid, {"status": "verified"}, token=supervisor, headers=minimal)
+    assert r.status == 409 and r.headers["Content-Type"] == "application/problem+json", r
+    r = api("POST", "/v1/tasks/%s/updates" % tid, {"progress": 5}, headers=dict(minimal, **{"If-Match": '"999"'}))
+    assert r.status == 412 and r.headers["Content-Type"] == "application/problem+json", r
+    assert count("SELECT count(*) FROM updates WHERE task_id = '%s'" % tid) == 0, "nothing written"
+    key = dict(minimal, **{"Idempotency-Key": "minimal-%f" % time.time()})
+    first = api("POST", "/v1/tasks/%s/updates" % tid, {"progress": 12}, headers=key)
+    assert first.status == 204 and first.headers["ETag"], first
+    again = api("POST", "/v1/tasks/%s/updates" % tid, {"progress": 12}, headers=key)
+    assert again.status == 204 and again.headers["ETag"] == first.headers["ETag"], again
+    assert count("SELECT count(*) FROM updates WHERE task_id = '%s'" % tid) == 1, "the replay wrote nothing"
+    other = api("POST", "/v1/tasks/%s/updates" % tid, {"progress": 12},
+                headers={"Idempotency-Key": key["Idempotency-Key"]})
+    assert other.status == 422, other
+
+
 def test_patch_create_delete():
     r = api("POST", "/v1/tasks", {"plan_id": state["plan"], "parent_id": state["聚力做好党建文章"],
                                   "title": "新增任务", "due_date": day(20)}, token=supervisor)

@@ -492,4 +492,20 @@ SELECT pg_temp.ok(api.pt_leaf_doc(t, c.cfg) = x.doc, 'leaf fast path agrees for 
  WHERE t.deleted_at IS NULL AND t.child_count = 0;
 SELECT pg_temp.ok((SELECT count(*) FROM tasks WHERE deleted_at IS NULL AND child_count = 0) > 50, 'many leaves compared');
 
+-- a report's evaluation after the write (pt_leaf_ev_after: the node rules again on the
+-- evaluation before it) says what a fresh pt_leaf_ev of the written row says: progress
+-- reported, status moved (closed, reopened), targets read again or not
+SELECT pg_temp.ok(api.pt_leaf_ev_after(api.pt_leaf_ev(t, c.cfg), u.r, c.tg, c.cfg)
+                  IS NOT DISTINCT FROM api.pt_leaf_ev(u.r, c.cfg),
+                  'pt_leaf_ev_after agrees for ' || t.title || ' ' || (u.r).status || ' ' || c.cfg::text)
+  FROM tasks t
+  CROSS JOIN (VALUES (:'cfg'::jsonb, true), ('{"today":"2026-01-05","red_lag_points":30}'::jsonb, false),
+                     ('{"today":"2025-02-01","working_days":true}'::jsonb, true)) AS c(cfg, tg)
+  CROSS JOIN LATERAL (VALUES
+      (jsonb_populate_record(t, jsonb_build_object('progress', (t.progress + 37) % 101, 'own_progress_reported', true))),
+      (jsonb_populate_record(t, jsonb_build_object('status', CASE WHEN t.status = 'done' THEN 'in_progress' ELSE 'done' END,
+                                                   'closed_at', CASE WHEN t.status = 'done' THEN NULL ELSE now() END,
+                                                   'progress', 100, 'version', t.version + 1)))) AS u(r)
+ WHERE t.deleted_at IS NULL AND t.child_count = 0;
+
 \echo 'smoke.sql: all assertions passed'

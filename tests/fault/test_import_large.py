@@ -16,7 +16,12 @@ themselves (rows, foreign-key checks, trigram indexes, journal snapshots) are
 the cost; see docs/operations.md, "Big CSV imports". Without the journal's
 sort of the tasks, each field read once and generic plans in pt_tasks_insert:
 16.7 s at load average 2 (18.3 s before), 24 to 29 s at 2 to 6 (44 s before
-at 3 to 6), still not 10 s."""
+at 3 to 6), still not 10 s. December 2026, with the job's argument no longer
+rebuilt by `||` (1.3 s of backend CPU) and the sheet read on the job thread
+(the upload answers 202 in 0.3 s; the same 1.4 s of reading, now off the
+event loop): 14.9 and 16.5 s at a load average under 1. What is left is the
+database's own work, measured per part in docs/operations.md ("Big CSV
+imports")."""
 from faultlib import *  # noqa: F401,F403
 from faultlib import Database, import_rows, limit, plan_with_task, run, skip_without_pg, webhook_daemon
 

@@ -7,6 +7,7 @@
 #include "plantrack/csv.h"
 #include "plantrack/dates.h"
 #include "plantrack/textenc.h"
+#include "plantrack/xalloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -813,4 +814,91 @@ size_t csvimport_row_estimate(const char *body, size_t n)
 	if (n && body[n - 1] != '\n')
 		lines++;
 	return lines ? lines - 1 : 0;
+}
+
+/* A growing buffer for csvimport_copy_rows. */
+struct copybuf {
+	char *p;
+	size_t n, cap;
+};
+
+static void cb_put(struct copybuf *b, const char *s, size_t n)
+{
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (b->n + n + 1 > cap)
+			cap *= 2;
+		b->p = xrealloc(b->p, cap);
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+/* s as a COPY text field: backslash, tab, newline and carriage return escaped. */
+static void cb_text(struct copybuf *b, const char *s, size_t n)
+{
+	size_t start = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *esc = s[i] == '\\' ? "\\\\" : s[i] == '\t' ? "\\t" : s[i] == '\n' ? "\\n" : s[i] == '\r' ? "\\r" : NULL;
+		if (!esc)
+			continue;
+		cb_put(b, s + start, i - start);
+		cb_put(b, esc, 2);
+		start = i + 1;
+	}
+	cb_put(b, s + start, n - start);
+}
+
+/* One field: strings as text, numbers as written, arrays and objects as JSON, else \N. */
+static void cb_value(struct copybuf *b, const json_t *v)
+{
+	char num[64];
+	if (json_is_string(v)) {
+		cb_text(b, json_string_value(v), json_string_length(v));
+	} else if (json_is_integer(v)) {
+		int len = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		cb_put(b, num, (size_t)len);
+	} else if (json_is_real(v)) {
+		int len = snprintf(num, sizeof num, "%.17g", json_real_value(v));
+		cb_put(b, num, (size_t)len);
+	} else if (json_is_array(v) || json_is_object(v)) {
+		char *text = json_dumps(v, JSON_COMPACT);
+		if (text) {
+			cb_text(b, text, strlen(text));
+			free(text);
+		} else {
+			cb_put(b, "\\N", 2);
+		}
+	} else {
+		cb_put(b, "\\N", 2);
+	}
+}
+
+char *csvimport_copy_rows(const json_t *tasks, size_t *len)
+{
+	static const char *const keys[] = { "seq", "id", "title", "body", "lead_unit", "co_units",
+					    "owner", "leader", "due_date", "weight", "note" };
+	static const char *const tkeys[] = { "label", "value", "unit", "comparator", "text" };
+	struct copybuf b = { NULL, 0, 0 };
+	cb_put(&b, "", 0);
+	for (size_t i = 0; i < json_array_size(tasks); i++) {
+		const json_t *task = json_array_get(tasks, i);
+		char num[32];
+		int nl = snprintf(num, sizeof num, "%zu", i + 1);
+		cb_put(&b, num, (size_t)nl);
+		for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+			cb_put(&b, "\t", 1);
+			cb_value(&b, json_object_get(task, keys[k]));
+		}
+		const json_t *target = json_array_get(json_object_get(task, "targets"), 0);
+		for (size_t k = 0; k < sizeof tkeys / sizeof tkeys[0]; k++) {
+			cb_put(&b, "\t", 1);
+			cb_value(&b, json_object_get(target, tkeys[k]));
+		}
+		cb_put(&b, "\n", 1);
+	}
+	*len = b.n;
+	return b.p;
 }

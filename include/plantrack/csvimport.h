@@ -91,6 +91,22 @@ int csvimport_tasks_ex(const char *body, size_t n, const char *charset, int year
 json_t *csvimport_error_list(json_t *errors, char *detail, size_t size);
 
 /*
+ * The rows csvimport_tasks_ex made (tasks), as COPY text for the database's
+ * stage (pt_csv_stage, the columns CSVIMPORT_COPY_COLUMNS names): a line per row, fields
+ * tab-separated, \N for none: n (the row's place, from 1), seq, id, title,
+ * body, lead_unit, co_units (JSON), owner, leader, due_date, weight, note,
+ * then the row's target (at most one): label, value, unit, comparator,
+ * text. Returns a malloc'd NUL-terminated buffer (the CALLER frees it) and
+ * its length in *len. tasks stays the caller's.
+ */
+char *csvimport_copy_rows(const json_t *tasks, size_t *len);
+
+/* The stage's columns csvimport_copy_rows fills, in its order (for COPY). */
+#define CSVIMPORT_COPY_COLUMNS                                                                             \
+	"n, seq, id, title, body, lead_unit, co_units, owner, leader, due_date, weight, note, t_label, t_value, " \
+	"t_unit, t_comparator, t_text"
+
+/*
  * Data rows of a sheet, estimated cheaply without reading it: its lines
  * less the header (a quoted cell with line breaks counts more than once).
  * Decides whether an import is a job before the sheet is read.

@@ -25,13 +25,118 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT encode(sha256(convert_to(concat_ws('|', sha, plan::text, coalesce(parent::text, ''), mode), 'UTF8')), 'hex')
 $$;
 
--- Upsert: rows that match a live task (by id when the sheet has an id column,
--- else by 序号 under the parent) are updated in place, field by field, only
--- where a column of the sheet (a->'columns') differs; the journal triggers
--- record each real change. Returns the ids of the tasks changed, the fields
--- each changed (keys: {id: [field…]}) and removes the matched rows from the
--- list (what is left is inserted).
-CREATE FUNCTION api.pt_csv_upsert(p public.plans, parent uuid, a jsonb, INOUT list jsonb, OUT changed uuid[],
+-- The stage: the sheet's rows, typed, one per row, n its place in the sheet
+-- (from 1). An import job fills it with COPY (the daemon's job thread:
+-- CSVIMPORT_COPY_COLUMNS in include/plantrack/csvimport.h names the columns
+-- it sends), then calls pt_csv_import without "tasks"; pt_csv_import fills it from a->'tasks'
+-- when the rows come in the argument (synchronous imports). A sheet row has
+-- at most one target (目标值 and 单位): t_* (NULL t_value: none). tid is the id the
+-- row's task will have (drawn up front, so its targets need no look-up).
+-- Temporary and dropped at commit. Why COPY: 100,000 rows as one 20 MB jsonb
+-- argument took about 1.6 s to parse, and every pass over it (validation,
+-- units, the inserts) read the fields out of the document again.
+CREATE FUNCTION api.pt_csv_stage() RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    CREATE TEMP TABLE IF NOT EXISTS pt_csv_stage (
+        n int NOT NULL, seq int, id text, title text, body text, lead_unit text, co_units jsonb,
+        owner text, leader text, due_date text, weight numeric, note text,
+        t_label text, t_value numeric, t_unit text, t_comparator text, t_text text,
+        tid uuid NOT NULL DEFAULT gen_random_uuid()) ON COMMIT DROP;
+    TRUNCATE pt_csv_stage;
+END $$;
+
+-- A staged text field as stored: trimmed, NULL when empty.
+CREATE FUNCTION api.pt_csv_text(v text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT nullif(btrim(v), '')
+$$;
+
+-- Appends the stage's rows (pt_csv_stage, in sheet order) under parent
+-- (NULL: top level) of plan p, numbered from pos, and their targets; returns
+-- the new ids in order. One statement per table: a 100,000-row sheet is one
+-- INSERT into tasks and one into targets. Errors name the row as
+-- tasks[i] (i from 0, the row's place in the sheet). A row with a lead unit
+-- starts assigned (交办, awaiting 签收); in an approved plan its due date is
+-- also its original one; a due date's source is csv.
+CREATE FUNCTION api.pt_csv_append(p public.plans, parent uuid, parent_code text, pos int, actor jsonb, cfg jsonb)
+RETURNS uuid[]
+LANGUAGE plpgsql AS $$
+DECLARE
+    bad record;
+    umap jsonb := '{}';
+    un record;
+    u uuid;
+    ids uuid[];
+    approved boolean := p.approved_at IS NOT NULL;
+BEGIN
+    SELECT n INTO bad FROM pt_csv_stage WHERE api.pt_csv_text(title) IS NULL ORDER BY n LIMIT 1;
+    IF FOUND THEN PERFORM api.pt_fail422('tasks[' || (bad.n - 1) || '].title', 'is required'); END IF;
+    SELECT n INTO bad FROM pt_csv_stage WHERE weight <= 0 ORDER BY n LIMIT 1;
+    IF FOUND THEN PERFORM api.pt_fail422('tasks[' || (bad.n - 1) || '].weight', 'must be greater than 0'); END IF;
+    SELECT n INTO bad FROM pt_csv_stage WHERE coalesce(t_comparator, '=') NOT IN ('>=', '<=', '=') ORDER BY n LIMIT 1;
+    IF FOUND THEN
+        PERFORM api.pt_fail422('tasks[' || (bad.n - 1) || '].targets[0].comparator', 'must be >=, <= or =');
+    END IF;
+    -- units, created on first use (named after their first row); an editor may
+    -- only name units in its scope. umap: name -> unit id, once per name.
+    FOR un IN SELECT y.n, api.pt_unit_resolve(y.n, actor, cfg, 'tasks[' || (y.i - 1) || '].' || y.f) AS id
+               FROM (SELECT DISTINCT ON (x.n) x.n, x.i, x.f
+                       FROM (SELECT api.pt_csv_text(s.lead_unit) AS n, s.n AS i, 'lead_unit' AS f FROM pt_csv_stage s
+                             UNION ALL
+                             SELECT c, s.n, 'co_units' FROM pt_csv_stage s,
+                                    unnest(CASE WHEN jsonb_typeof(s.co_units) = 'array' AND jsonb_array_length(s.co_units) > 0
+                                                THEN api.pt_texts(s.co_units) ELSE '{}'::text[] END) c) x
+                      WHERE x.n IS NOT NULL ORDER BY x.n, x.i) y
+              ORDER BY y.i LOOP
+        umap := umap || jsonb_build_object(un.n, un.id);
+    END LOOP;
+    IF actor->>'role' = 'editor' THEN
+        FOR u IN SELECT DISTINCT (umap->>api.pt_csv_text(s.lead_unit))::uuid FROM pt_csv_stage s LOOP
+            PERFORM api.pt_check_scope(actor, u);
+        END LOOP;
+    END IF;
+    -- in sheet order, so ord (the serial default) follows the sheet
+    INSERT INTO public.tasks (id, plan_id, parent_id, code, seq, title, body, lead_unit_id, co_unit_ids, owner,
+                              leader, status, due_date, weight, assigned_at, original_due_date, note, due_source)
+    SELECT s.tid, p.id, parent,
+           CASE WHEN parent_code IS NULL THEN (pos + s.k - 1)::text ELSE parent_code || '.' || (pos + s.k - 1) END,
+           coalesce(s.seq, (pos + s.k - 1)::int), api.pt_csv_text(s.title), api.pt_csv_text(s.body),
+           (umap->>s.lead)::uuid,
+           CASE WHEN jsonb_typeof(s.co_units) = 'array' AND jsonb_array_length(s.co_units) > 0 THEN
+               (SELECT coalesce(array_agg((umap->>c.n)::uuid ORDER BY c.k), '{}')
+                  FROM unnest(api.pt_texts(s.co_units)) WITH ORDINALITY AS c(n, k))
+               ELSE '{}'::uuid[] END,
+           api.pt_csv_text(s.owner), api.pt_csv_text(s.leader),
+           CASE WHEN s.lead IS NOT NULL THEN 'assigned' ELSE 'planned' END,
+           s.due, s.weight,
+           CASE WHEN s.lead IS NOT NULL THEN now() END,
+           CASE WHEN approved THEN s.due END,
+           api.pt_csv_text(s.note),
+           CASE WHEN s.due IS NOT NULL THEN coalesce(cfg->>'due_source', 'csv') END
+      FROM (SELECT x.*, api.pt_csv_text(x.lead_unit) AS lead, nullif(x.due_date, '')::date AS due,
+                   row_number() OVER (ORDER BY x.n) AS k
+              FROM pt_csv_stage x) s
+     ORDER BY s.n;
+    SELECT coalesce(array_agg(tid ORDER BY n), '{}') INTO ids FROM pt_csv_stage;
+    IF parent IS NOT NULL THEN
+        UPDATE public.tasks SET child_count = child_count + cardinality(ids) WHERE id = parent;
+    END IF;
+    INSERT INTO public.targets (task_id, ord, label, value, unit, comparator, text)
+    SELECT s.tid, 1, api.pt_csv_text(s.t_label), s.t_value, api.pt_csv_text(s.t_unit), coalesce(s.t_comparator, '='),
+           api.pt_csv_text(s.t_text)
+      FROM pt_csv_stage s WHERE s.t_value IS NOT NULL
+     ORDER BY s.n;
+    RETURN ids;
+END $$;
+
+-- Upsert: rows of the stage (pt_csv_stage) that match a live task (by id when
+-- the sheet has an id column, else by 序号 under the parent) are updated in
+-- place, field by field, only where a column of the sheet (a->'columns')
+-- differs; the journal triggers record each real change. Returns the ids of
+-- the tasks changed, the fields each changed (keys: {id: [field…]}) and
+-- removes the matched rows from the stage (what is left is appended).
+CREATE FUNCTION api.pt_csv_upsert(p public.plans, parent uuid, a jsonb, OUT changed uuid[],
                                   OUT unchanged int, OUT keys jsonb)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -43,7 +148,8 @@ DECLARE
     r record;
     tchanged uuid[];
 BEGIN
-    -- every row and what it matches
+    -- every row and what it matches (x: the staged row as an object; every
+    -- key is there, so a column the sheet lacks is known by cols, not by its key)
     CREATE TEMP TABLE IF NOT EXISTS pt_csv_rows (n int, x jsonb, id uuid, version int, lead uuid, st text)
         ON COMMIT DROP;
     TRUNCATE pt_csv_rows;
@@ -51,7 +157,11 @@ BEGIN
     -- would otherwise scan the parent's children once per row
     INSERT INTO pt_csv_rows (n, x, id)
     SELECT e.n, e.x, coalesce(byid.id, byseq.id)
-      FROM jsonb_array_elements(list) WITH ORDINALITY AS e(x, n)
+      FROM (SELECT s.n, to_jsonb(s) - ARRAY['tid', 't_label', 't_value', 't_unit', 't_comparator', 't_text']
+                        || jsonb_build_object('targets', CASE WHEN s.t_value IS NOT NULL THEN jsonb_build_array(
+                               jsonb_build_object('label', s.t_label, 'value', s.t_value, 'unit', s.t_unit,
+                                                  'comparator', coalesce(s.t_comparator, '='), 'text', s.t_text)) END) AS x
+              FROM pt_csv_stage s) e
       LEFT JOIN public.tasks byid ON byid.id = api.pt_uuid(e.x->>'id') AND byid.plan_id = p.id
                                  AND byid.deleted_at IS NULL
       LEFT JOIN (SELECT DISTINCT ON (t.seq) t.seq, t.id FROM public.tasks t
@@ -89,7 +199,7 @@ BEGIN
                                WHERE id IS NOT NULL AND 'lead_unit' = ANY (cols)
                               UNION ALL
                               SELECT c, s.n, 'co_units' FROM pt_csv_rows s,
-                                     unnest(CASE WHEN jsonb_typeof(s.x->'co_units') = 'array'
+                                     unnest(CASE WHEN 'co_units' = ANY (cols) AND jsonb_typeof(s.x->'co_units') = 'array'
                                                  THEN api.pt_texts(s.x->'co_units') ELSE '{}'::text[] END) c
                                WHERE s.id IS NOT NULL) q
                        WHERE q.n IS NOT NULL ORDER BY q.n, q.i) y LOOP
@@ -114,13 +224,13 @@ BEGIN
            CASE WHEN 'lead_unit' = ANY (cols) THEN (umap->>api.pt_text(s.x->'lead_unit'))::uuid ELSE t.lead_unit_id END,
            CASE WHEN 'owner' = ANY (cols) THEN api.pt_text(s.x->'owner') ELSE t.owner END,
            CASE WHEN 'due_date' = ANY (cols) THEN nullif(s.x->>'due_date', '')::date ELSE t.due_date END,
-           CASE WHEN jsonb_typeof(s.x->'co_units') = 'array' THEN
+           CASE WHEN 'co_units' = ANY (cols) AND jsonb_typeof(s.x->'co_units') = 'array' THEN
                (SELECT coalesce(array_agg((umap->>c.n)::uuid ORDER BY c.k), '{}')
                   FROM unnest(api.pt_texts(s.x->'co_units')) WITH ORDINALITY AS c(n, k))
                 ELSE t.co_unit_ids END,
-           CASE WHEN s.x ? 'leader' THEN api.pt_text(s.x->'leader') ELSE t.leader END,
-           CASE WHEN s.x ? 'weight' THEN (s.x->>'weight')::numeric ELSE t.weight END,
-           CASE WHEN s.x ? 'note' THEN api.pt_text(s.x->'note') ELSE t.note END
+           CASE WHEN 'leader' = ANY (cols) THEN api.pt_text(s.x->'leader') ELSE t.leader END,
+           CASE WHEN 'weight' = ANY (cols) THEN (s.x->>'weight')::numeric ELSE t.weight END,
+           CASE WHEN 'note' = ANY (cols) THEN api.pt_text(s.x->'note') ELSE t.note END
       FROM pt_csv_rows s JOIN public.tasks t ON t.id = s.id;
     SELECT n.id INTO bad FROM pt_csv_new n WHERE n.weight IS NOT NULL AND n.weight <= 0 LIMIT 1;
     IF FOUND THEN PERFORM api.pt_fail422('weight', 'must be greater than 0'); END IF;
@@ -182,12 +292,15 @@ BEGIN
         changed := changed || ARRAY(SELECT u FROM unnest(tchanged) u WHERE NOT u = ANY (changed));
     END IF;
     SELECT count(*) - cardinality(changed) INTO unchanged FROM pt_csv_rows WHERE id IS NOT NULL;
-    SELECT coalesce(jsonb_agg(x ORDER BY n), '[]') INTO list FROM pt_csv_rows WHERE id IS NULL;
+    DELETE FROM pt_csv_stage s USING pt_csv_rows m WHERE m.n = s.n AND m.id IS NOT NULL;
 END $$;
 
 -- The CSV import: {actor, cfg, plan_id, parent_id?, mode: append|upsert,
--- sha256 (of the body), columns: [the sheet's fields], tasks: [row…],
--- warnings?, job_id?}. All or nothing. A key (sha256 + plan + parent + mode)
+-- sha256 (of the body), columns: [the sheet's fields], tasks?: [row…],
+-- warnings?, job_id?}. The rows are a->'tasks' ({seq, id, title, body,
+-- lead_unit, co_units, owner, leader, due_date, weight, note, targets}, as
+-- the daemon's sheet reader makes them) or, without "tasks", the stage the
+-- caller filled with COPY in this transaction (pt_csv_stage). All or nothing. A key (sha256 + plan + parent + mode)
 -- seen before is a replay: 200 {"replay": true, …} and nothing is written.
 -- Events: task.created / task.updated per row while the import touches at most
 -- cfg.import_row_events rows (default 1000), then one import.finished for
@@ -205,17 +318,47 @@ DECLARE
     changed uuid[] := '{}';
     unchanged int := 0;
     keys jsonb := '{}';
-    list jsonb := coalesce(a->'tasks', '[]');
     row_events int := coalesce((a->'cfg'->>'import_row_events')::int, 1000);
     answer_items int := coalesce((a->'cfg'->>'import_answer_items')::int, 1000);
     job uuid := api.pt_uuid(a->>'job_id');
     res jsonb;
+    badrow bigint;
 BEGIN
     PERFORM api.pt_actor_begin(a);
+    IF a ? 'tasks' THEN
+        IF jsonb_typeof(a->'tasks') IS DISTINCT FROM 'array'
+           OR EXISTS (SELECT 1 FROM jsonb_array_elements(a->'tasks') e WHERE jsonb_typeof(e) <> 'object') THEN
+            PERFORM api.pt_fail422('tasks', 'must be an array of rows (objects)');
+        END IF;
+        -- a sheet row has one 目标值 at most
+        SELECT e.n INTO badrow FROM jsonb_array_elements(a->'tasks') WITH ORDINALITY AS e(x, n)
+         WHERE jsonb_typeof(e.x->'targets') = 'array' AND jsonb_array_length(e.x->'targets') > 1 LIMIT 1;
+        IF badrow IS NOT NULL THEN
+            PERFORM api.pt_fail422('tasks[' || (badrow - 1) || '].targets', 'a sheet row has at most one target');
+        END IF;
+        PERFORM api.pt_csv_stage();
+        BEGIN
+            INSERT INTO pt_csv_stage (n, seq, id, title, body, lead_unit, co_units, owner, leader, due_date, weight,
+                                      note, t_label, t_value, t_unit, t_comparator, t_text)
+            SELECT e.n, e.seq, e.id, e.title, e.body, e.lead_unit, e.co_units, e.owner, e.leader, e.due_date, e.weight,
+                   e.note, api.pt_text(e.targets->0->'label'), (e.targets->0->>'value')::numeric,
+                   api.pt_text(e.targets->0->'unit'), api.pt_text(e.targets->0->'comparator'),
+                   api.pt_text(e.targets->0->'text')
+              FROM ROWS FROM (jsonb_to_recordset(a->'tasks') AS (seq int, id text, title text, body text,
+                       lead_unit text, co_units jsonb, owner text, leader text, due_date text, weight numeric,
+                       note text, targets jsonb))
+                   WITH ORDINALITY AS e(seq, id, title, body, lead_unit, co_units, owner, leader, due_date, weight,
+                                        note, targets, n);
+        EXCEPTION WHEN data_exception THEN
+            PERFORM api.pt_fail('PT422', 'Validation failed', SQLERRM);
+        END;
+    ELSIF to_regclass('pg_temp.pt_csv_stage') IS NULL THEN
+        PERFORM api.pt_fail422('tasks', 'is required (or COPY the rows into pt_csv_stage first)');
+    END IF;
     -- the journal reads the inserted rows from transition tables and sorts the
     -- targets' snapshots: above 10,000 rows 64MB spills to disk (measured when the
     -- tasks' snapshots were sorted too: 100,000 of them 16 s external merge, 9 s in memory)
-    IF jsonb_array_length(list) > 10000 THEN
+    IF (SELECT count(*) FROM pt_csv_stage) > 10000 THEN
         PERFORM set_config('work_mem', '256MB', true);
     END IF;
     SELECT * INTO p FROM public.plans WHERE id = api.pt_uuid(a->>'plan_id') AND deleted_at IS NULL;
@@ -249,12 +392,11 @@ BEGIN
     END IF;
     BEGIN
         IF mode = 'upsert' THEN
-            SELECT u.list, u.changed, u.unchanged, u.keys INTO list, changed, unchanged, keys
-              FROM api.pt_csv_upsert(p, par.id, a, list) u;
+            SELECT u.changed, u.unchanged, u.keys INTO changed, unchanged, keys
+              FROM api.pt_csv_upsert(p, par.id, a) u;
         END IF;
-        ids := api.pt_tasks_insert(p.id, par.id, par.code, list, api.pt_next_pos(p.id, par.id),
-                                   a->'actor', 'tasks', ids, 0,
-                                   coalesce(a->'cfg', '{}') || '{"due_source": "csv"}');
+        ids := api.pt_csv_append(p, par.id, par.code, api.pt_next_pos(p.id, par.id), a->'actor',
+                                 coalesce(a->'cfg', '{}') || '{"due_source": "csv"}');
     EXCEPTION WHEN data_exception THEN
         PERFORM api.pt_fail('PT422', 'Validation failed', SQLERRM);
     END;

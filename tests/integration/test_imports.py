@@ -373,6 +373,81 @@ def wait_job(d, loc, tok, timeout=20):
         time.sleep(0.2)
 
 
+def test_job_rows_equal_synchronous_rows():
+    """A job sends its rows with COPY into a stage, a synchronous import as
+    JSON: the same sheet gives the same tasks and targets either way, text
+    that COPY must escape (tab, backslash, line break, quotes) included."""
+    d = Daemon(db, config_text="[imports]\njob_rows = 5\n")
+    d.start()
+    try:
+        tok = d.token("supervisor")
+        text = ("序号,项目名称,建设内容,牵头单位,配合单位,责任人,分管领导,计划完成时间,目标值,单位,权重,备注\n"
+                "1,修路\t一期,\"第一行\n第二行 \\N \\t\",城管办,\"住建办、派出所\",张三,李明,6月底前,12.5,公里,2.5,\"说\"\"明\"\"\"\n"
+                "2,建园,,建设办,,,,2025-09-30,80%,,,\n"
+                "7,无目标,内容,,,,,,,,,\n"
+                "3,三,,城管办,,,,,,,,\n")
+        docs = []
+        for i, sync in enumerate((True, False)):
+            plan = new_plan(2025, "同表%d" % i)
+            r = http("POST", d.url + "/v1/plans/%s/tasks/import" % plan, token=tok,
+                     body=(text if not sync else text.replace("3,三,,城管办,,,,,,,,\n", "")).encode(),
+                     headers={"Content-Type": "text/csv"})
+            if sync:
+                assert r.status == 201, r.body
+                # the job's sheet has one row more (5 lines: a job): import it synchronously too
+                r = http("POST", d.url + "/v1/plans/%s/tasks/import" % plan, token=tok,
+                         body="序号,项目名称,牵头单位\n3,三,城管办\n".encode(), headers={"Content-Type": "text/csv"})
+                assert r.status == 201, r.body
+            else:
+                assert r.status == 202, r.body
+                job = wait_job(d, r.headers["Location"], tok)
+                assert job["status"] == "done" and job["result"]["created"] == 4, job
+            docs.append(db.psql(
+                "SELECT string_agg(concat_ws('|', t.code, t.seq, t.title, t.body, u.name, "
+                "(SELECT string_agg(c.name, '+' ORDER BY k) FROM unnest(t.co_unit_ids) WITH ORDINALITY x(i, k) "
+                "JOIN units c ON c.id = x.i), t.owner, t.leader, t.due_date, t.due_source, t.weight, t.note, "
+                "t.status, g.label, g.value, g.unit, g.comparator, g.text), E'\\n' ORDER BY t.ord) "
+                "FROM tasks t LEFT JOIN units u ON u.id = t.lead_unit_id LEFT JOIN targets g ON g.task_id = t.id "
+                "WHERE t.plan_id = '%s'" % plan))
+        assert docs[0] == docs[1], docs
+        assert "修路\t一期" in docs[1] and "第一行\n第二行 \\N \\t" in docs[1], docs[1]
+        assert "说\"明\"" in docs[1] and "住建办+派出所" in docs[1] and "12.5|公里|=|12.5公里" in docs[1], docs[1]
+        assert "2025-06-30|csv|2.5" in docs[1] and "|80|%|=|80%" in docs[1], docs[1]
+    finally:
+        d.stop()
+
+
+TRY_IMPORT = """CREATE FUNCTION pg_temp.try_import(a jsonb) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE m text; d text; h text;
+BEGIN
+    PERFORM api.pt_csv_import(a);
+    RETURN 'imported';
+EXCEPTION WHEN others THEN
+    GET STACKED DIAGNOSTICS m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+    RETURN concat_ws(' | ', m, d, h);
+END $f$;
+SELECT pg_temp.try_import('%s');"""
+
+
+def test_csv_rows_argument_is_checked():
+    """pt_csv_import's rows in its argument: a sheet row has at most one
+    target, the rows are objects, and without rows the caller must have
+    filled the stage (422, nothing written)."""
+    plan = new_plan(2025)
+    before = journal_count(plan)
+    out = db.psql(TRY_IMPORT % ('{"actor": {"name": "t", "role": "supervisor"}, "plan_id": "%s", "tasks": '
+                                '[{"title": "甲"}, {"title": "乙", "targets": [{"value": 1}, {"value": 2}]}]}' % plan))
+    assert "tasks[1].targets" in out and "at most one target" in out, out
+    out = db.psql(TRY_IMPORT % ('{"plan_id": "%s", "tasks": [1]}' % plan))
+    assert "must be an array of rows" in out, out
+    out = db.psql(TRY_IMPORT % ('{"plan_id": "%s"}' % plan))
+    assert "COPY the rows into pt_csv_stage" in out, out
+    out = db.psql(TRY_IMPORT % ('{"actor": {"name": "t", "role": "supervisor"}, "plan_id": "%s", "tasks": '
+                                '[{"title": "甲"}]}' % plan))
+    assert out.strip() == "imported", out
+    assert journal_count(plan) == before + 1 + 0  # the one task (no target)
+
+
 def test_big_import_is_a_job():
     d = Daemon(db, config_text="[imports]\njob_rows = 5\n")
     d.start()

@@ -483,7 +483,7 @@ void http_call_bin(struct req *r, enum sql_call call, int n, const char *const *
 
 void http_call(struct req *r, enum sql_call call, json_t *args, http_result_fn done)
 {
-	char *text = json_dumps(args, JSON_COMPACT);
+	char *text = json_dumps(args, PT_JSON_ARGS);
 	json_decref(args);
 	const char *params[1] = { text };
 	http_call_params(r, call, 1, params, done);
@@ -517,7 +517,7 @@ void http_call_write(struct req *r, enum sql_call call, json_t *args, http_resul
 	char hash[65];
 	pt_sha256_hex(evbuffer_pullup(fp, -1), fplen, hash);
 	evbuffer_free(fp);
-	char *text = json_dumps(args, JSON_COMPACT);
+	char *text = json_dumps(args, PT_JSON_ARGS);
 	json_decref(args);
 	const char *params[5] = { r->tok.id[0] ? r->tok.id : NULL, key, hash, sql_call_def(call)->fn, text };
 	http_call_params(r, SQL_IDEM, 5, params, done);

@@ -175,7 +175,7 @@ static void queue_sheet(struct req *r, int year, size_t lines)
 	const char *plan = http_param(r, "id"), *parent = http_query(r, "parent");
 	const char *mode = http_query(r, "mode") ? http_query(r, "mode") : "append";
 	json_t *args = import_args(r, plan, parent, mode);
-	char *text = json_dumps(args, JSON_COMPACT);
+	char *text = json_dumps(args, PT_JSON_ARGS);
 	json_decref(args);
 	r->handler_data = import_sheet_new(text, year, r->charset, r->body, r->body_len);
 	free(text);

@@ -59,11 +59,95 @@ struct view {
 	size_t n;
 };
 
+/* A growing buffer for csvimport_copy_rows. */
+struct copybuf {
+	char *p;
+	size_t n, cap;
+	size_t rows; /* lines written */
+};
+
+static void cb_put(struct copybuf *b, const char *s, size_t n)
+{
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (b->n + n + 1 > cap)
+			cap *= 2;
+		b->p = xrealloc(b->p, cap);
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+/* s as a COPY text field: backslash, tab, newline and carriage return escaped. */
+static void cb_text(struct copybuf *b, const char *s, size_t n)
+{
+	size_t start = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *esc = s[i] == '\\' ? "\\\\" : s[i] == '\t' ? "\\t" : s[i] == '\n' ? "\\n" : s[i] == '\r' ? "\\r" : NULL;
+		if (!esc)
+			continue;
+		cb_put(b, s + start, i - start);
+		cb_put(b, esc, 2);
+		start = i + 1;
+	}
+	cb_put(b, s + start, n - start);
+}
+
+/* One field: strings as text, numbers as written, arrays and objects as JSON, else \N. */
+static void cb_value(struct copybuf *b, const json_t *v)
+{
+	char num[64];
+	if (json_is_string(v)) {
+		cb_text(b, json_string_value(v), json_string_length(v));
+	} else if (json_is_integer(v)) {
+		int len = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		cb_put(b, num, (size_t)len);
+	} else if (json_is_real(v)) {
+		/* 15 significant digits, as PT_JSON_ARGS: a typed 0.1 stays 0.1 */
+		int len = snprintf(num, sizeof num, "%.15g", json_real_value(v));
+		cb_put(b, num, (size_t)len);
+	} else if (json_is_array(v) || json_is_object(v)) {
+		char *text = json_dumps(v, JSON_COMPACT);
+		if (text) {
+			cb_text(b, text, strlen(text));
+			free(text);
+		} else {
+			cb_put(b, "\\N", 2);
+		}
+	} else {
+		cb_put(b, "\\N", 2);
+	}
+}
+
+/* One task object as a line of COPY text (the columns CSVIMPORT_COPY_COLUMNS names). */
+static void copy_row(struct copybuf *b, const json_t *task)
+{
+	static const char *const keys[] = { "seq", "id", "title", "body", "lead_unit", "co_units",
+					    "owner", "leader", "due_date", "weight", "note" };
+	static const char *const tkeys[] = { "label", "value", "unit", "comparator", "text" };
+	char num[32];
+	int nl = snprintf(num, sizeof num, "%zu", ++b->rows);
+	cb_put(b, num, (size_t)nl);
+	for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+		cb_put(b, "\t", 1);
+		cb_value(b, json_object_get(task, keys[k]));
+	}
+	const json_t *target = json_array_get(json_object_get(task, "targets"), 0);
+	for (size_t k = 0; k < sizeof tkeys / sizeof tkeys[0]; k++) {
+		cb_put(b, "\t", 1);
+		cb_value(b, json_object_get(target, tkeys[k]));
+	}
+	cb_put(b, "\n", 1);
+}
+
 struct ctx {
 	json_t *errors, *warnings;
 	size_t nwarnings;
 	const char *colname[F_COUNT]; /* header text as written */
 	int present[F_COUNT];         /* the file has the column */
+	struct copybuf *copy;         /* rows go here as COPY text, not into tasks */
 	size_t *yearless;             /* rows whose date took the plan's year */
 	size_t nyearless;
 };
@@ -549,10 +633,14 @@ static void convert_row(struct ctx *c, const csv_table *t, size_t r, size_t rown
 			    c->colname[F_UNIT], c->colname[F_VALUE] ? c->colname[F_VALUE] : "目标值");
 	}
 
-	if (json_array_size(c->errors) == errs_before)
-		json_array_append_new(tasks, task);
-	else
+	if (json_array_size(c->errors) == errs_before && c->copy) {
+		copy_row(c->copy, task); /* written and freed now: 100,000 task objects kept cost ~100 MB */
 		json_decref(task);
+	} else if (json_array_size(c->errors) == errs_before) {
+		json_array_append_new(tasks, task);
+	} else {
+		json_decref(task);
+	}
 }
 
 /* Why the header was not found, with a hint for the usual mistakes. */
@@ -594,13 +682,15 @@ int csvimport_tasks(const char *body, size_t n, const char *charset, int year_hi
 	return csvimport_tasks_ex(body, n, charset, year_hint, tasks, errors, warnings, NULL);
 }
 
-int csvimport_tasks_ex(const char *body, size_t n, const char *charset, int year_hint, json_t **tasks,
-		       json_t **errors, json_t **warnings, json_t **columns)
+/* csvimport_tasks_ex, or with copy the rows as COPY text there (tasks stays empty). */
+static int read_rows(const char *body, size_t n, const char *charset, int year_hint, json_t **tasks, json_t **errors,
+		     json_t **warnings, json_t **columns, struct copybuf *copy)
 {
 	if (columns)
 		*columns = NULL;
 	struct ctx c;
 	memset(&c, 0, sizeof c);
+	c.copy = copy;
 	c.errors = json_array();
 	c.warnings = json_array();
 	json_t *out = json_array();
@@ -816,89 +906,38 @@ size_t csvimport_row_estimate(const char *body, size_t n)
 	return lines ? lines - 1 : 0;
 }
 
-/* A growing buffer for csvimport_copy_rows. */
-struct copybuf {
-	char *p;
-	size_t n, cap;
-};
-
-static void cb_put(struct copybuf *b, const char *s, size_t n)
-{
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (b->n + n + 1 > cap)
-			cap *= 2;
-		b->p = xrealloc(b->p, cap);
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
-
-/* s as a COPY text field: backslash, tab, newline and carriage return escaped. */
-static void cb_text(struct copybuf *b, const char *s, size_t n)
-{
-	size_t start = 0;
-	for (size_t i = 0; i < n; i++) {
-		const char *esc = s[i] == '\\' ? "\\\\" : s[i] == '\t' ? "\\t" : s[i] == '\n' ? "\\n" : s[i] == '\r' ? "\\r" : NULL;
-		if (!esc)
-			continue;
-		cb_put(b, s + start, i - start);
-		cb_put(b, esc, 2);
-		start = i + 1;
-	}
-	cb_put(b, s + start, n - start);
-}
-
-/* One field: strings as text, numbers as written, arrays and objects as JSON, else \N. */
-static void cb_value(struct copybuf *b, const json_t *v)
-{
-	char num[64];
-	if (json_is_string(v)) {
-		cb_text(b, json_string_value(v), json_string_length(v));
-	} else if (json_is_integer(v)) {
-		int len = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		cb_put(b, num, (size_t)len);
-	} else if (json_is_real(v)) {
-		int len = snprintf(num, sizeof num, "%.17g", json_real_value(v));
-		cb_put(b, num, (size_t)len);
-	} else if (json_is_array(v) || json_is_object(v)) {
-		char *text = json_dumps(v, JSON_COMPACT);
-		if (text) {
-			cb_text(b, text, strlen(text));
-			free(text);
-		} else {
-			cb_put(b, "\\N", 2);
-		}
-	} else {
-		cb_put(b, "\\N", 2);
-	}
-}
-
 char *csvimport_copy_rows(const json_t *tasks, size_t *len)
 {
-	static const char *const keys[] = { "seq", "id", "title", "body", "lead_unit", "co_units",
-					    "owner", "leader", "due_date", "weight", "note" };
-	static const char *const tkeys[] = { "label", "value", "unit", "comparator", "text" };
-	struct copybuf b = { NULL, 0, 0 };
+	struct copybuf b = { NULL, 0, 0, 0 };
 	cb_put(&b, "", 0);
-	for (size_t i = 0; i < json_array_size(tasks); i++) {
-		const json_t *task = json_array_get(tasks, i);
-		char num[32];
-		int nl = snprintf(num, sizeof num, "%zu", i + 1);
-		cb_put(&b, num, (size_t)nl);
-		for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-			cb_put(&b, "\t", 1);
-			cb_value(&b, json_object_get(task, keys[k]));
-		}
-		const json_t *target = json_array_get(json_object_get(task, "targets"), 0);
-		for (size_t k = 0; k < sizeof tkeys / sizeof tkeys[0]; k++) {
-			cb_put(&b, "\t", 1);
-			cb_value(&b, json_object_get(target, tkeys[k]));
-		}
-		cb_put(&b, "\n", 1);
-	}
+	for (size_t i = 0; i < json_array_size(tasks); i++)
+		copy_row(&b, json_array_get(tasks, i));
 	*len = b.n;
 	return b.p;
+}
+
+int csvimport_tasks_ex(const char *body, size_t n, const char *charset, int year_hint, json_t **tasks,
+		       json_t **errors, json_t **warnings, json_t **columns)
+{
+	return read_rows(body, n, charset, year_hint, tasks, errors, warnings, columns, NULL);
+}
+
+int csvimport_copy_ex(const char *body, size_t n, const char *charset, int year_hint, char **copy, size_t *copy_len,
+		      size_t *rows, json_t **errors, json_t **warnings, json_t **columns)
+{
+	struct copybuf b = { NULL, 0, 0, 0 };
+	cb_put(&b, "", 0);
+	json_t *tasks = NULL;
+	int rc = read_rows(body, n, charset, year_hint, &tasks, errors, warnings, columns, &b);
+	json_decref(tasks);
+	if (rc) {
+		free(b.p);
+		*copy = NULL;
+		*copy_len = *rows = 0;
+		return rc;
+	}
+	*copy = b.p;
+	*copy_len = b.n;
+	*rows = b.rows;
+	return 0;
 }

@@ -13,6 +13,13 @@
 #ifndef PLANTRACK_SQLCALLS_H
 #define PLANTRACK_SQLCALLS_H
 
+/*
+ * json_dumps flags for an API function's jsonb argument: compact, numbers
+ * with at most 15 significant digits (jansson's default 17 wrote a typed 0.1
+ * as 0.10000000000000001, and PostgreSQL stored that). Needs <jansson.h>.
+ */
+#define PT_JSON_ARGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
+
 enum sql_call {
 	SQL_IDEM,             /* pt_idem: a write through Idempotency-Key */
 	SQL_TOKEN_LOOKUP,     /* pt_token_lookup(sha256 hex) */

@@ -382,7 +382,7 @@ def test_job_rows_equal_synchronous_rows():
     try:
         tok = d.token("supervisor")
         text = ("序号,项目名称,建设内容,牵头单位,配合单位,责任人,分管领导,计划完成时间,目标值,单位,权重,备注\n"
-                "1,修路\t一期,\"第一行\n第二行 \\N \\t\",城管办,\"住建办、派出所\",张三,李明,6月底前,12.5,公里,2.5,\"说\"\"明\"\"\"\n"
+                "1,修路\t一期,\"第一行\n第二行 \\N \\t\",城管办,\"住建办、派出所\",张三,李明,6月底前,0.1,公里,2.5,\"说\"\"明\"\"\"\n"
                 "2,建园,,建设办,,,,2025-09-30,80%,,,\n"
                 "7,无目标,内容,,,,,,,,,\n"
                 "3,三,,城管办,,,,,,,,\n")
@@ -411,7 +411,7 @@ def test_job_rows_equal_synchronous_rows():
                 "WHERE t.plan_id = '%s'" % plan))
         assert docs[0] == docs[1], docs
         assert "修路\t一期" in docs[1] and "第一行\n第二行 \\N \\t" in docs[1], docs[1]
-        assert "说\"明\"" in docs[1] and "住建办+派出所" in docs[1] and "12.5|公里|=|12.5公里" in docs[1], docs[1]
+        assert "说\"明\"" in docs[1] and "住建办+派出所" in docs[1] and "|0.1|公里|=|0.1公里" in docs[1], docs[1]
         assert "2025-06-30|csv|2.5" in docs[1] and "|80|%|=|80%" in docs[1], docs[1]
     finally:
         d.stop()

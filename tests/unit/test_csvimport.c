@@ -404,5 +404,34 @@ int main(void)
 		json_decref(list);
 		done(&e);
 	}
+	/* COPY text for the database's stage: made while reading (csvimport_copy_ex)
+	 * it equals the task objects' (csvimport_copy_rows); fields escaped, \N for none */
+	{
+		const char *sheet = "序号,项目名称,建设内容,牵头单位,配合单位,计划完成时间,目标值,单位,权重\n"
+				    "1,\"a\tb\",\"x\\y\nz\",城管办,\"甲、乙\",2025-06-30,80%,,2.5\n"
+				    "2,无目标,,,,,,,\n";
+		struct result t = run(sheet, strlen(sheet), NULL, 2025);
+		CHECK(t.rc == 0);
+		size_t len = 0, clen = 0, rows = 0;
+		char *want = csvimport_copy_rows(t.tasks, &len);
+		char *copy = NULL;
+		json_t *errors = NULL, *warnings = NULL, *columns = NULL;
+		CHECK(csvimport_copy_ex(sheet, strlen(sheet), NULL, 2025, &copy, &clen, &rows, &errors, &warnings, &columns) == 0);
+		CHECK(copy && rows == 2 && clen == len && !strcmp(copy, want));
+		CHECK(!strcmp(want, "1\t1\t\\N\ta\\tb\tx\\\\y\\nz\t城管办\t[\"甲\",\"乙\"]\t\\N\t\\N\t2025-06-30\t2.5\t\\N"
+				    "\ta\\tb\t80\t%\t=\t80%\n"
+				    "2\t2\t\\N\t无目标\t\\N\t\\N\t[]\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\n"));
+		CHECK(json_array_size(columns) > 0);
+		free(want);
+		free(copy);
+		json_decref(warnings);
+		json_decref(columns);
+		done(&t);
+		/* a sheet with errors: no COPY text, the errors as csvimport_tasks_ex's */
+		CHECK(csvimport_copy_ex("项目名称\n\n", 14, NULL, 2025, &copy, &clen, &rows, &errors, &warnings, &columns) == -1);
+		CHECK(copy == NULL && rows == 0 && json_array_size(errors) == 1);
+		json_decref(errors);
+		json_decref(warnings);
+	}
 	return check_summary();
 }

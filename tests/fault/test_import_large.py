@@ -19,9 +19,13 @@ sort of the tasks, each field read once and generic plans in pt_tasks_insert:
 at 3 to 6), still not 10 s. December 2026, with the job's argument no longer
 rebuilt by `||` (1.3 s of backend CPU) and the sheet read on the job thread
 (the upload answers 202 in 0.3 s; the same 1.4 s of reading, now off the
-event loop): 14.9 and 16.5 s at a load average under 1. What is left is the
-database's own work, measured per part in docs/operations.md ("Big CSV
-imports")."""
+event loop): 14.9 and 16.5 s at a load average under 1. Since the job reads
+the sheet straight into COPY text and COPYs it into a typed stage that
+pt_csv_import writes with one INSERT per table: 10.4 to 14 s on the idle
+machine (the SQL alone 8.4 to 12 s, varying that much between minutes). What
+is left is the database's own per-row work (the row, nine index entries,
+four foreign keys, a journal snapshot per task and per target), measured per
+part in docs/operations.md ("Big CSV imports")."""
 from faultlib import *  # noqa: F401,F403
 from faultlib import Database, import_rows, limit, plan_with_task, run, skip_without_pg, webhook_daemon
 

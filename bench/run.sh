@@ -25,7 +25,8 @@
 #
 # usage: bash bench/run.sh [--connections 64] [--duration 10] [--tasks 2000]
 #                          [--runs 3] [--idle 10000] [--workers 2]
-#                          [--quick | --reports | --only idle] [--help]
+#                          [--quick | --reports | --only idle | --only import]
+#                          [--import-rows 100000] [--help]
 # --quick: only the single-task read and the reads table (no pgbench, reports,
 # mixed load, nginx or idle connections).
 # --reports: only the progress reports against pgbench -N: the full answer
@@ -33,10 +34,14 @@
 # each run alternating with pgbench -N so that the ratios compare neighbours.
 # --only idle: only the idle connections (no plan, no loads), --runs times,
 # each with a fresh daemon; prints every run and the medians.
+# --only import: only the big CSV import (bench/import.py): --import-rows rows
+# uploaded as a job until done, against PostgreSQL's own COPY of the same
+# rows into the same tables (indexes, foreign keys, journal), --runs times
+# alternating; the medians and the ratio (issue 15: 100,000 rows < 10 s).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-conns=64 duration=10 ntasks=2000 threads=2 runs=3 idle=10000 workers=2 quick=0 reports=0 only=
+conns=64 duration=10 ntasks=2000 threads=2 runs=3 idle=10000 workers=2 quick=0 reports=0 only= import_rows=100000
 while [ $# -gt 0 ]; do
   case "$1" in
     --connections) conns=$2; shift 2 ;;
@@ -48,11 +53,12 @@ while [ $# -gt 0 ]; do
     --quick) quick=1; shift ;;
     --only) only=$2; shift 2 ;;
     --reports) reports=1; shift ;;
+    --import-rows) import_rows=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
-case "$only" in ''|idle) ;; *) echo "bench: --only takes idle" >&2; exit 2 ;; esac
+case "$only" in ''|idle|import) ;; *) echo "bench: --only takes idle or import" >&2; exit 2 ;; esac
 
 bash "$root/scripts/deps.sh"
 echo "== building (Release)"
@@ -144,6 +150,18 @@ if [ "$only" = idle ]; then
   echo "medians of $runs runs, $workers workers: RSS with $idle idle connections" \
     "$(awk -v k="$rss_idle" 'BEGIN{printf "%.1f", k/1024}') MB (target < 32 MB);" \
     "before them $(awk -v k="$rss_start" 'BEGIN{printf "%.1f", k/1024}') MB; $(per_conn "$rss_idle" "$rss_start") kB per connection"
+  exit 0
+fi
+
+if [ "$only" = import ]; then
+  echo "== CSV import of $import_rows rows, $runs runs (daemon job, then PostgreSQL's COPY)"
+  sed -i 's/^\[server\]$/[server]\nmax_import_body = 33554432/' "$work/plantrackd.conf"
+  start_daemon "$workers"
+  python3 "$here/import.py" "http://127.0.0.1:$http_port" "$token" "$conninfo" "$import_rows" "$runs"
+  grep -o 'import job [^"]*' "$work/daemon.log" | sed 's/^/   /'
+  stop_daemon
+  echo "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(uname -r)"
+  echo "load average: before $load_before, at the end $(loadavg)"
   exit 0
 fi
 

@@ -1,8 +1,11 @@
 /*
  * fuzz_csv.c - libFuzzer target for the CSV import path: charset detection
  * (textenc_to_utf8), csv_parse with every accessor, the writer round trip,
- * dates_parse on each field, and csvimport_tasks_ex on the raw bytes. Any crash,
- * leak, sanitizer report or broken invariant (abort) is a finding.
+ * dates_parse on each field, and csvimport_tasks_ex on the raw bytes, with
+ * csvimport_copy_ex (an import job's COPY text) agreeing with it: the same
+ * outcome, and on success the COPY text of the same task objects, one line
+ * per row, each with 17 fields. Any crash, leak, sanitizer report or broken
+ * invariant (abort) is a finding.
  */
 #include "plantrack/csv.h"
 #include "plantrack/csvimport.h"
@@ -90,6 +93,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ASSERT(rc == 0 ? json_is_array(columns) && json_array_size(columns) >= 1 : !columns);
 	json_decref(columns);
 	ASSERT(json_is_array(warnings));
+	{
+		char *copy = NULL;
+		size_t clen = 0, crows = 0;
+		json_t *cerr = NULL, *cwarn = NULL, *ccols = NULL;
+		int crc = csvimport_copy_ex(in, size, labels[size % 4], 2025, &copy, &clen, &crows, &cerr, &cwarn, &ccols);
+		ASSERT(crc == rc && (crc == 0 ? copy && !cerr : !copy && json_array_size(cerr) > 0));
+		if (copy) {
+			size_t wlen = 0;
+			char *want = csvimport_copy_rows(tasks, &wlen);
+			ASSERT(crows == json_array_size(tasks) && clen == wlen && !memcmp(copy, want, clen));
+			size_t lines = 0, tabs = 0;
+			for (size_t i = 0; i < clen; i++) {
+				lines += copy[i] == '\n';
+				tabs += copy[i] == '\t';
+			}
+			ASSERT(lines == crows && tabs == crows * 16); /* escaped: no raw tab or newline in a field */
+			free(want);
+		}
+		free(copy);
+		json_decref(cerr);
+		json_decref(cwarn);
+		json_decref(ccols);
+	}
 	if (tasks) {
 		/* Everything handed on is valid JSON text. */
 		char *s = json_dumps(tasks, JSON_COMPACT);

@@ -41,11 +41,6 @@ struct migrate_set {
 	char origin[4096];   /* "embedded" or the directory, for messages */
 };
 
-static void sha256_hex(const void *data, size_t len, char *out)
-{
-	pt_sha256_hex(data, len, out);
-}
-
 static int parse_name(const char *fname, int *version)
 {
 	size_t len = strlen(fname);
@@ -85,7 +80,7 @@ static int add_file(struct sqlfile **list, int *n, const char *name, char *sql, 
 	f->sql = sql;
 	f->len = len;
 	f->version = version;
-	sha256_hex(sql, len, f->sha);
+	pt_sha256_hex(sql, len, f->sha);
 	(*n)++;
 	return f->name ? 0 : -1;
 }

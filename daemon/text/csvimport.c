@@ -7,7 +7,6 @@
 #include "plantrack/csv.h"
 #include "plantrack/dates.h"
 #include "plantrack/textenc.h"
-#include "plantrack/xalloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -59,25 +58,16 @@ struct view {
 	size_t n;
 };
 
-/* A growing buffer for csvimport_copy_rows. */
+/* COPY text being written: the project's growable buffer (csv.h) and its lines. */
 struct copybuf {
-	char *p;
-	size_t n, cap;
+	struct csv_buf buf;
 	size_t rows; /* lines written */
 };
 
 static void cb_put(struct copybuf *b, const char *s, size_t n)
 {
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (b->n + n + 1 > cap)
-			cap *= 2;
-		b->p = xrealloc(b->p, cap);
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
+	if (csv_buf_sink(&b->buf, s, n))
+		abort(); /* out of memory, as xmalloc */
 }
 
 /* s as a COPY text field: backslash, tab, newline and carriage return escaped. */
@@ -633,13 +623,13 @@ static void convert_row(struct ctx *c, const csv_table *t, size_t r, size_t rown
 			    c->colname[F_UNIT], c->colname[F_VALUE] ? c->colname[F_VALUE] : "目标值");
 	}
 
-	if (json_array_size(c->errors) == errs_before && c->copy) {
+	if (json_array_size(c->errors) != errs_before) {
+		json_decref(task);
+	} else if (c->copy) {
 		copy_row(c->copy, task); /* written and freed now: 100,000 task objects kept cost ~100 MB */
 		json_decref(task);
-	} else if (json_array_size(c->errors) == errs_before) {
-		json_array_append_new(tasks, task);
 	} else {
-		json_decref(task);
+		json_array_append_new(tasks, task);
 	}
 }
 
@@ -908,12 +898,12 @@ size_t csvimport_row_estimate(const char *body, size_t n)
 
 char *csvimport_copy_rows(const json_t *tasks, size_t *len)
 {
-	struct copybuf b = { NULL, 0, 0, 0 };
+	struct copybuf b = { { NULL, 0, 0 }, 0 };
 	cb_put(&b, "", 0);
 	for (size_t i = 0; i < json_array_size(tasks); i++)
 		copy_row(&b, json_array_get(tasks, i));
-	*len = b.n;
-	return b.p;
+	*len = b.buf.len;
+	return b.buf.data;
 }
 
 int csvimport_tasks_ex(const char *body, size_t n, const char *charset, int year_hint, json_t **tasks,
@@ -925,19 +915,19 @@ int csvimport_tasks_ex(const char *body, size_t n, const char *charset, int year
 int csvimport_copy_ex(const char *body, size_t n, const char *charset, int year_hint, char **copy, size_t *copy_len,
 		      size_t *rows, json_t **errors, json_t **warnings, json_t **columns)
 {
-	struct copybuf b = { NULL, 0, 0, 0 };
+	struct copybuf b = { { NULL, 0, 0 }, 0 };
 	cb_put(&b, "", 0);
 	json_t *tasks = NULL;
 	int rc = read_rows(body, n, charset, year_hint, &tasks, errors, warnings, columns, &b);
 	json_decref(tasks);
 	if (rc) {
-		free(b.p);
+		free(b.buf.data);
 		*copy = NULL;
 		*copy_len = *rows = 0;
 		return rc;
 	}
-	*copy = b.p;
-	*copy_len = b.n;
+	*copy = b.buf.data;
+	*copy_len = b.buf.len;
 	*rows = b.rows;
 	return 0;
 }

@@ -198,7 +198,10 @@ static void run_import(PGconn *pg, struct job *j)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!res) {
 		const char *params[1] = { args };
-		res = PQexecParams(pg, "SELECT status, body->>'created', body->>'updated' FROM pt_csv_import($1::jsonb)",
+		/* (current_setting after the call: pt_bulk_begin's mark of bulk mode) */
+		res = PQexecParams(pg,
+				   "SELECT status, body->>'created', body->>'updated', "
+				   "coalesce(current_setting('plantrack.bulk', true), '') FROM pt_csv_import($1::jsonb)",
 				   1, NULL, params, NULL, NULL, 0);
 	}
 	free(args);
@@ -206,8 +209,12 @@ static void run_import(PGconn *pg, struct job *j)
 		PGresult *c = PQexec(pg, "COMMIT");
 		if (PQresultStatus(c) == PGRES_COMMAND_OK)
 			log_info("import job %s: done (%s created, %s updated; sheet read in %.0f ms, COPY %.0f ms, "
-				 "import and commit %.0f ms)",
-				 j->id, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), read_ms, copy_ms, ms_since(&t0));
+				 "import and commit %.0f ms; foreign keys %s)",
+				 j->id, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), read_ms, copy_ms, ms_since(&t0),
+				 strcmp(PQgetvalue(res, 0, 3), "on") == 0
+					 ? "checked once per referenced row"
+					 : "checked per row: GRANT SET ON PARAMETER session_replication_role to the "
+					   "daemon's role for faster big imports (docs/operations.md)");
 		else
 			fail_job(pg, j, problem_of(pg, c));
 		PQclear(c);

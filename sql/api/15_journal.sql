@@ -169,6 +169,19 @@ CREATE TRIGGER milestones_journal_ins AFTER INSERT ON public.milestones
 CREATE TRIGGER milestones_journal_upd AFTER UPDATE OR DELETE ON public.milestones
     FOR EACH ROW EXECUTE FUNCTION api.pt_journal_upd('milestone');
 
+-- ALWAYS: also in a session whose session_replication_role is replica, as an
+-- import job's inserts are (api.pt_bulk_begin: the per-row foreign-key
+-- checks off, the journal not). Nothing here uses logical replication; were
+-- a subscriber ever to apply these tables, it would journal them again.
+ALTER TABLE public.plans ENABLE ALWAYS TRIGGER plans_journal_ins;
+ALTER TABLE public.plans ENABLE ALWAYS TRIGGER plans_journal_upd;
+ALTER TABLE public.tasks ENABLE ALWAYS TRIGGER tasks_journal_ins;
+ALTER TABLE public.tasks ENABLE ALWAYS TRIGGER tasks_journal_upd;
+ALTER TABLE public.targets ENABLE ALWAYS TRIGGER targets_journal_ins;
+ALTER TABLE public.targets ENABLE ALWAYS TRIGGER targets_journal_upd;
+ALTER TABLE public.milestones ENABLE ALWAYS TRIGGER milestones_journal_ins;
+ALTER TABLE public.milestones ENABLE ALWAYS TRIGGER milestones_journal_upd;
+
 ---------------------------------------------------------------------------
 -- a task's history
 ---------------------------------------------------------------------------

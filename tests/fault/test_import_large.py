@@ -41,6 +41,8 @@ def test_100k_rows():
     plan, parent = plan_with_task(d, tok)
     ok, took, what = import_rows(d, tok, plan, parent, 100000)
     print("100,000 rows: %s after %.1f s" % ("imported" if ok else "failed", took))
+    with open(d.log_path, encoding="utf-8", errors="replace") as f:  # the job's own parts
+        print("".join(line for line in f if "import job" in line).strip())
     assert ok and took < limit(10), "100,000 rows: %r after %.1f s" % (what, took)
 
 

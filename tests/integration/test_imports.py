@@ -409,12 +409,53 @@ def test_job_rows_equal_synchronous_rows():
                 "t.status, g.label, g.value, g.unit, g.comparator, g.text), E'\\n' ORDER BY t.ord) "
                 "FROM tasks t LEFT JOIN units u ON u.id = t.lead_unit_id LEFT JOIN targets g ON g.task_id = t.id "
                 "WHERE t.plan_id = '%s'" % plan))
+            # every task and target has its create entry in the journal, with
+            # its snapshot, both ways (a job's inserts skip the per-row
+            # foreign-key checks, not the journal's triggers)
+            assert db.scalar(
+                "SELECT (SELECT count(*) FROM tasks t WHERE t.plan_id = '%(p)s') || '/' || "
+                "(SELECT count(*) FROM targets g JOIN tasks t ON t.id = g.task_id WHERE t.plan_id = '%(p)s') || ' ' || "
+                "(SELECT count(*) FROM journal j WHERE j.plan_id = '%(p)s' AND j.entity = 'task' "
+                "AND j.action = 'create' AND j.snapshot->>'id' = j.entity_id::text) || '/' || "
+                "(SELECT count(*) FROM journal j WHERE j.plan_id = '%(p)s' AND j.entity = 'target' "
+                "AND j.action = 'create' AND j.snapshot->>'id' = j.entity_id::text)" % {"p": plan}) == "4/2 4/2"
         assert docs[0] == docs[1], docs
+        # the job ran in bulk mode (the harness connects as a superuser), and
+        # said so; the session role is back to origin for everything after it
+        with open(d.log_path, encoding="utf-8") as f:
+            assert "foreign keys checked once per referenced row" in f.read()
         assert "修路\t一期" in docs[1] and "第一行\n第二行 \\N \\t" in docs[1], docs[1]
         assert "说\"明\"" in docs[1] and "住建办+派出所" in docs[1] and "|0.1|公里|=|0.1公里" in docs[1], docs[1]
         assert "2025-06-30|csv|2.5" in docs[1] and "|80|%|=|80%" in docs[1], docs[1]
     finally:
         d.stop()
+
+
+def test_bulk_mode_needs_the_privilege_and_every_referenced_row():
+    """pt_bulk_begin turns off the per-row foreign-key checks of an import
+    job's inserts only when the role may set session_replication_role and
+    the plan, the parent and every unit the rows name are there (it locks
+    them FOR KEY SHARE, as each check would); otherwise the checks stay."""
+    plan = new_plan(2025, "批量")
+    unit = db.scalar("INSERT INTO units (name) VALUES ('批量单位%s') RETURNING id" % os.getpid()).splitlines()[0]
+    task = db.scalar("INSERT INTO tasks (plan_id, title) VALUES ('%s', '上级') RETURNING id" % plan).splitlines()[0]
+
+    def begin(args, role=None):
+        pre = "SET LOCAL ROLE %s; " % role if role else ""
+        return db.psql("BEGIN; %sSELECT api.pt_bulk_begin(%s) || ' ' || current_setting('session_replication_role') "
+                       "|| ' ' || coalesce(current_setting('plantrack.bulk', true), '-'); ROLLBACK;"
+                       % (pre, args)).strip()
+    ok = "'%s', '%s', ARRAY['%s']::uuid[]" % (plan, task, unit)
+    assert begin(ok) == "true replica on"
+    assert begin("'%s', NULL, '{}'::uuid[]" % plan) == "true replica on"
+    # a unit, the parent or the plan gone (deleted by another transaction before the lock)
+    assert begin("'%s', '%s', ARRAY['%s', gen_random_uuid()]" % (plan, task, unit)) == "false origin -"
+    assert begin("'%s', gen_random_uuid(), '{}'::uuid[]" % plan) == "false origin -"
+    assert begin("gen_random_uuid(), NULL, '{}'::uuid[]") == "false origin -"
+    # a role without SET on session_replication_role: the checks stay
+    db.psql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pt_plain') THEN "
+            "CREATE ROLE pt_plain; END IF; END $$; GRANT USAGE ON SCHEMA api TO pt_plain")
+    assert begin(ok, "pt_plain") == "false origin -"
 
 
 TRY_IMPORT = """CREATE FUNCTION pg_temp.try_import(a jsonb) RETURNS text LANGUAGE plpgsql AS $f$

@@ -11,8 +11,9 @@ import shutil
 import subprocess
 import tempfile
 import time
+import types
 
-from harness import Daemon, Database, daemon_binary, http, run, skip_without_pg
+from harness import Daemon, Database, conninfo_with, daemon_binary, http, psql, run, skip_without_pg
 
 skip_without_pg()
 BIN = daemon_binary()
@@ -163,6 +164,33 @@ def test_binary_migrates_from_anywhere():
     assert migrate(fresh).returncode == 0
     assert schema_dump(db) == schema_dump(fresh)
     shutil.rmtree(d)
+
+
+def test_migrate_notes_a_role_without_the_bulk_privilege():
+    """A role that owns its database but may not set
+    session_replication_role migrates fine, and migrate says once that big
+    import jobs will check foreign keys per row and how to grant it; with
+    the grant (or as superuser) it says nothing. The last line still says
+    where the schema is."""
+    db = Database()
+    role = "pt_owner_" + db.name[-10:]
+    db.psql('CREATE ROLE "%s" LOGIN; ALTER DATABASE "%s" OWNER TO "%s"; '
+            'ALTER SCHEMA public OWNER TO "%s"' % (role, db.name, role, role))
+    try:
+        as_owner = types.SimpleNamespace(conninfo=conninfo_with(db.conninfo, user=role))
+        p = migrate(as_owner)
+        assert p.returncode == 0, p.stderr
+        assert ("note: role %s may not set session_replication_role" % role) in p.stdout, p.stdout
+        assert "GRANT SET ON PARAMETER session_replication_role TO %s" % role in p.stdout, p.stdout
+        assert p.stdout.strip().splitlines()[-1].startswith("schema is at version"), p.stdout
+        assert db.scalar("SELECT count(*) FROM pg_tables WHERE tablename = 'journal'") == "1"
+        db.psql('GRANT SET ON PARAMETER session_replication_role TO "%s"' % role)
+        p = migrate(as_owner)
+        assert p.returncode == 0 and "note:" not in p.stdout, p.stdout
+        assert "note:" not in migrate(db).stdout
+    finally:
+        db.drop()
+        psql(db.server, 'DROP OWNED BY "%s"; DROP ROLE IF EXISTS "%s"' % (role, role), check=False)
 
 
 def test_downgrade_is_refused():

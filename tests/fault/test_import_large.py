@@ -30,9 +30,9 @@ import` shows PostgreSQL's own COPY of the same rows into the same tables
 taking 8.7 to 14.3 s here (the import 0.87 to 0.99 of that speed). Since
 a job checks its foreign keys once per referenced row (api.pt_bulk_begin;
 the harness connects as a superuser, so it may): 7.7 to 12.2 s over 13
-runs (median 10.2 s), 8.4 s and under on good minutes; the journal's snapshots (208 of the
-import's 366 MB of WAL) are most of what is left. Still a coin toss
-against 10 s on a bad minute, so still in FAULT_XFAIL."""
+runs (median 10.2 s), 8.4 s and under on good minutes; the journal's
+snapshots (208 of the import's 366 MB of WAL) are most of what is left.
+Still a coin toss against 10 s on a bad minute, so still in FAULT_XFAIL."""
 from faultlib import *  # noqa: F401,F403
 from faultlib import Database, import_rows, limit, plan_with_task, run, skip_without_pg, webhook_daemon
 

@@ -420,8 +420,8 @@ def test_job_rows_equal_synchronous_rows():
                 "(SELECT count(*) FROM journal j WHERE j.plan_id = '%(p)s' AND j.entity = 'target' "
                 "AND j.action = 'create' AND j.snapshot->>'id' = j.entity_id::text)" % {"p": plan}) == "4/2 4/2"
         assert docs[0] == docs[1], docs
-        # the job ran in bulk mode (the harness connects as a superuser), and
-        # said so; the session role is back to origin for everything after it
+        # the job ran in bulk mode (the harness connects as a superuser) and
+        # its log line says so
         with open(d.log_path, encoding="utf-8") as f:
             assert "foreign keys checked once per referenced row" in f.read()
         assert "修路\t一期" in docs[1] and "第一行\n第二行 \\N \\t" in docs[1], docs[1]
